@@ -1,0 +1,51 @@
+# Thin verbs over the course's commands. Every verb sets the course up first if needed.
+#   make lab        set up and open the course in JupyterLab
+#   make test       set up and run the whole test suite (what CI runs)
+#   make release    regenerate course/ from solutions/ (FORCE=1 to overwrite)
+#   make grade      grade autograde/submitted/ (ASSIGNMENT=01-perceptron)
+#   make feedback   HTML feedback for graded submissions
+#   make export     grades to autograde/exports/grades.csv
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.dlcourse-installed
+ASSIGNMENT ?= 01-perceptron
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: setup lab test release grade feedback export clean-venv
+
+setup: $(STAMP)
+
+# torch goes in first, alone, at the version requirements.txt pins: resolved together with
+# the rest, a loose torch requirement can pull a multi-GB CUDA build.
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: $(PYTHON) is " + sys.version.split()[0] + ". Run make PYTHON=python3.11 ...")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$$(grep -E '^torch==' requirements.txt)"
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+lab: setup
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=course $(LAB_ARGS)
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+release: setup
+	$(PY) -m autograde release $(ASSIGNMENT) $(if $(FORCE),--force,)
+
+grade: setup
+	$(PY) -m autograde grade $(ASSIGNMENT)
+
+feedback: setup
+	$(PY) -m autograde feedback $(ASSIGNMENT)
+
+export: setup
+	$(PY) -m autograde export
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,109 @@
+"""Helpers that exercises, visible checks and tests use to compare answers.
+
+Every failure message names the quantity, the expected and received shapes or values,
+and a hint that points at the likely mistake, so that a student can act on it.
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+
+
+def as_numpy(value, *, name: str = "value") -> np.ndarray:
+    """A NumPy array from an array, a torch tensor (any device) or a nested list."""
+    if value is None:
+        raise AssertionError(f"{name} is None: did the function forget to `return` its result?")
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
+        value = value.detach().cpu().numpy()
+    try:
+        return np.asarray(value)
+    except Exception as error:  # e.g. ragged lists
+        raise AssertionError(f"{name} could not be read as an array: {error}") from error
+
+
+def rel_error(x, y, *, floor: float = 1e-8) -> float:
+    """Largest relative error max |x - y| / max(|x| + |y|, floor), elementwise.
+
+    The floor keeps two near-zero values from reading as a large relative error.
+    """
+    x = as_numpy(x, name="x").astype(np.float64)
+    y = as_numpy(y, name="y").astype(np.float64)
+    if x.shape != y.shape:
+        raise ValueError(f"rel_error needs equal shapes, got {x.shape} and {y.shape}")
+    if x.size == 0:
+        return 0.0
+    return float(np.max(np.abs(x - y) / np.maximum(np.abs(x) + np.abs(y), floor)))
+
+
+def numerical_gradient(f: Callable, x: np.ndarray, *, df=None, h: float = 1e-6) -> np.ndarray:
+    """Centred finite-difference gradient of f at x.
+
+    With ``df=None`` f(x) must return a scalar and the result is d f / d x. With an upstream
+    gradient ``df`` (the shape of f(x)) the result is d sum(f(x) * df) / d x, which checks a
+    backward pass that receives ``dout = df``. x is perturbed in place and restored.
+    x: float64 array of any shape; returns an array of the same shape.
+    """
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        raise ValueError(
+            f"numerical_gradient needs a float64 NumPy array x, got {type(x).__name__}"
+            f" of dtype {getattr(x, 'dtype', None)}: finite differences in float32 are too coarse"
+        )
+    grad = np.zeros_like(x)
+    flat_x, flat_grad = x.reshape(-1), grad.reshape(-1)  # views: writes reach x and grad
+    for i in range(flat_x.size):
+        old = flat_x[i]
+        flat_x[i] = old + h
+        plus = np.asarray(f(x), dtype=np.float64)
+        flat_x[i] = old - h
+        minus = np.asarray(f(x), dtype=np.float64)
+        flat_x[i] = old
+        if df is None:
+            if plus.size != 1:
+                raise ValueError(
+                    f"f returned shape {plus.shape}: pass df (the upstream gradient) for non-scalar f"
+                )
+            flat_grad[i] = (plus.item() - minus.item()) / (2 * h)
+        else:
+            flat_grad[i] = np.sum((plus - minus) * df) / (2 * h)
+    return grad
+
+
+def assert_close(
+    actual,
+    expected,
+    *,
+    name: str,
+    hint: str | None = None,
+    rtol: float = 1e-7,
+    atol: float = 1e-9,
+) -> None:
+    """Raise an AssertionError that explains the difference unless actual ~= expected.
+
+    Checks the shape first (a wrong shape is usually a missing sum or transpose), then
+    the values with ``np.allclose(actual, expected, rtol, atol)`` semantics, and reports
+    where the first and the largest differences are. Accepts arrays, torch tensors,
+    numbers and nested lists.
+    """
+    got = as_numpy(actual, name=name)
+    want = as_numpy(expected, name=f"expected {name}")
+    tail = f"\nHint: {hint}" if hint else ""
+    if got.shape != want.shape:
+        raise AssertionError(
+            f"{name} has the wrong shape: expected {want.shape}, got {got.shape}.{tail}"
+        )
+    if not (np.issubdtype(got.dtype, np.number) or got.dtype == np.bool_):
+        raise AssertionError(f"{name} should hold numbers, got dtype {got.dtype}.{tail}")
+    got64, want64 = got.astype(np.float64), want.astype(np.float64)
+    bad = ~np.isclose(got64, want64, rtol=rtol, atol=atol, equal_nan=False)
+    if not bad.any():
+        return
+    difference = np.abs(got64 - want64)
+    difference[~np.isfinite(difference)] = np.inf
+    first = np.unravel_index(np.argmax(bad), bad.shape) if got.ndim else ()
+    worst = np.unravel_index(np.argmax(difference), difference.shape) if got.ndim else ()
+    where = f" at index {tuple(int(i) for i in first)}" if got.ndim else ""
+    raise AssertionError(
+        f"{name} is wrong in {int(bad.sum())} of {bad.size} entries{where}: "
+        f"expected {want64[first].item():.6g}, got {got64[first].item():.6g} "
+        f"(largest difference {difference[worst]:.3g}).{tail}"
+    )

@@ -1,0 +1,54 @@
+"""Figures used by several notebooks. Each function draws on an Axes it is given (or a new
+one) and returns it, so notebooks can compose panels and tests can inspect them."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+CLASS_COLOURS = ("#d95f02", "#1b9e77")  # class 0, class 1 (colour-blind safe pair)
+
+
+def _axes(ax):
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    return ax
+
+
+def plot_points(X, t, *, ax=None, labels=("t = 0", "t = 1"), size=60):
+    """Scatter 2-D points X: (N, 2) coloured by class t: (N,) in {0, 1}."""
+    ax = _axes(ax)
+    X, t = np.asarray(X, dtype=float), np.asarray(t)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must be (N, 2) points without the bias column, got {X.shape}")
+    for cls, (colour, label) in enumerate(zip(CLASS_COLOURS, labels)):
+        chosen = X[t == cls]
+        marker = "o" if cls else "s"
+        ax.scatter(chosen[:, 0], chosen[:, 1], s=size, c=colour, marker=marker,
+                   edgecolors="k", linewidths=0.6, label=label, zorder=3)
+    return ax
+
+
+def plot_linear_boundary(W, X, t, *, ax=None, title=None, margin=0.5, resolution=200):
+    """Points X: (N, 2), their classes t, and the boundary w0 + w1 x1 + w2 x2 = 0 of
+    W: (3,), with the half-plane predicted 1 shaded. Works for any W, including a
+    vertical boundary (w2 = 0) or no boundary at all (w1 = w2 = 0)."""
+    ax = _axes(ax)
+    X = np.asarray(X, dtype=float)
+    W = np.asarray(W, dtype=float)
+    if W.shape != (3,):
+        raise ValueError(f"W must be (3,) = (w0, w1, w2) for 2-D inputs, got {W.shape}")
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    score = W[0] + W[1] * g1 + W[2] * g2
+    ax.contourf(g1, g2, (score > 0).astype(float), levels=[-0.5, 0.5, 1.5],
+                colors=[CLASS_COLOURS[0], CLASS_COLOURS[1]], alpha=0.15)
+    if np.any(W[1:] != 0) and score.min() < 0 < score.max():
+        ax.contour(g1, g2, score, levels=[0.0], colors="k", linewidths=1.5)
+    plot_points(X, t, ax=ax)
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_aspect("equal")
+    if title:
+        ax.set_title(title)
+    return ax
