@@ -68,6 +68,14 @@ def numerical_gradient(f: Callable, x: np.ndarray, *, df=None, h: float = 1e-6) 
     return grad
 
 
+def assert_shape(actual, shape: tuple, *, name: str, hint: str | None = None) -> None:
+    """Raise an AssertionError naming the quantity unless its shape is ``shape``."""
+    got = as_numpy(actual, name=name).shape
+    if got != tuple(shape):
+        tail = f"\nHint: {hint}" if hint else ""
+        raise AssertionError(f"{name} has the wrong shape: expected {tuple(shape)}, got {got}.{tail}")
+
+
 def assert_close(
     actual,
     expected,
@@ -87,23 +95,20 @@ def assert_close(
     got = as_numpy(actual, name=name)
     want = as_numpy(expected, name=f"expected {name}")
     tail = f"\nHint: {hint}" if hint else ""
-    if got.shape != want.shape:
-        raise AssertionError(
-            f"{name} has the wrong shape: expected {want.shape}, got {got.shape}.{tail}"
-        )
+    assert_shape(got, want.shape, name=name, hint=hint)
     if not (np.issubdtype(got.dtype, np.number) or got.dtype == np.bool_):
         raise AssertionError(f"{name} should hold numbers, got dtype {got.dtype}.{tail}")
-    got64, want64 = got.astype(np.float64), want.astype(np.float64)
+    got64 = np.atleast_1d(got.astype(np.float64))
+    want64 = np.atleast_1d(want.astype(np.float64))
     bad = ~np.isclose(got64, want64, rtol=rtol, atol=atol, equal_nan=False)
     if not bad.any():
         return
     difference = np.abs(got64 - want64)
     difference[~np.isfinite(difference)] = np.inf
-    first = np.unravel_index(np.argmax(bad), bad.shape) if got.ndim else ()
-    worst = np.unravel_index(np.argmax(difference), difference.shape) if got.ndim else ()
+    first = np.unravel_index(np.argmax(bad), bad.shape)
     where = f" at index {tuple(int(i) for i in first)}" if got.ndim else ""
     raise AssertionError(
         f"{name} is wrong in {int(bad.sum())} of {bad.size} entries{where}: "
         f"expected {want64[first].item():.6g}, got {got64[first].item():.6g} "
-        f"(largest difference {difference[worst]:.3g}).{tail}"
+        f"(largest difference {difference.max():.3g}).{tail}"
     )
