@@ -1,0 +1,43 @@
+"""Shared fixtures: where the course is, which assignments it has, and a throw-away copy of
+the course for tests that release and grade (so that the checkout is never written to)."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb"))
+# The grading station's working folders: never copied into a scratch course.
+WORKING = {"submitted", "autograded", "feedback", "exports", "gradebook.db"}
+
+
+def copy_course(target: Path) -> Path:
+    """A copy of what a fresh clone holds of the course (no venv, no grading state)."""
+    for name in ("solutions", "course"):
+        shutil.copytree(ROOT / name, target / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(ROOT / "autograde", target / "autograde",
+                    ignore=shutil.ignore_patterns("__pycache__", *WORKING))
+    return target
+
+
+def run_autograde(course: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """`python -m autograde ARGS` run from the root of ``course``, as an instructor would."""
+    return subprocess.run([sys.executable, "-m", "autograde", *args], cwd=course,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+def pytest_collection_modifyitems(items):
+    """Library test modules name their assignment (``ASSIGNMENT = "01-perceptron"``) so that
+    ``pytest -k 01-perceptron`` selects them along with the notebook and grading checks."""
+    for item in items:
+        assignment = getattr(getattr(item, "module", None), "ASSIGNMENT", None)
+        if assignment:
+            item.extra_keyword_matches.add(assignment)

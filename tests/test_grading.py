@@ -1,0 +1,123 @@
+"""The instructor's path end to end, with real nbgrader runs in a scratch copy of the course:
+release, grade (solution: full marks; blank release: zero; an unreadable notebook: reported,
+the others still graded), resume, feedback, export; and `nbgrader validate --invert` on every
+released notebook."""
+
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ASSIGNMENTS, ROOT, copy_course, run_autograde
+from nbgrader.api import Gradebook
+
+NBGRADER = str(Path(sys.executable).parent / "nbgrader")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_validate_invert_released_notebook_fails_every_test(assignment, tmp_path):
+    for notebook in (ROOT / "course" / assignment).glob("*.ipynb"):
+        shutil.copy(notebook, tmp_path / notebook.name)
+        result = subprocess.run([NBGRADER, "validate", "--invert", notebook.name], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+        assert "Success! The notebook does not pass any tests." in result.stdout, (
+            f"{notebook.name}: some test cells pass on the blank notebook:\n{result.stdout[-3000:]}")
+
+
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def graded(request, tmp_path_factory):
+    """A scratch course with one release and four submissions, graded once."""
+    assignment = request.param
+    course = copy_course(tmp_path_factory.mktemp(f"grading-{assignment}"))
+    released = run_autograde(course, "release", "--force")
+    assert released.returncode == 0, released.stdout + released.stderr
+    submitted = course / "autograde" / "submitted"
+    for student in ("solution", "blank", "unreadable", "no-notebook"):
+        (submitted / student / assignment).mkdir(parents=True)
+    for notebook in (course / "solutions" / assignment).glob("*.ipynb"):
+        shutil.copy(notebook, submitted / "solution" / assignment / notebook.name)
+        shutil.copy(course / "course" / assignment / notebook.name, submitted / "blank" / assignment)
+        text = notebook.read_text()
+        (submitted / "unreadable" / assignment / notebook.name).write_text(text[: len(text) // 2])
+    (submitted / "no-notebook" / assignment / "answers.txt").write_text("I could not get Jupyter to start\n")
+    result = run_autograde(course, "grade", assignment)
+    return assignment, course, result
+
+
+def gradebook_scores(course: Path, assignment: str, student: str) -> dict[str, tuple]:
+    """{cell name: (auto_score, manual_score, max_score, needs_manual_grade)} of one submission."""
+    with Gradebook(f"sqlite:///{course / 'autograde' / 'gradebook.db'}") as gradebook:
+        submission = gradebook.find_submission(assignment, student)
+        return {
+            grade.name: (grade.auto_score, grade.manual_score, grade.max_score, grade.needs_manual_grade)
+            for notebook in submission.notebooks
+            for grade in notebook.grades
+        }
+
+
+def test_grade_reports_bad_submissions_and_grades_the_rest(graded):
+    assignment, course, result = graded
+    assert result.returncode == 1, "a batch with ungradable submissions must exit 1"
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("  ")}
+    assert "NOT GRADED" in lines["unreadable"] and "not a readable notebook" in lines["unreadable"]
+    assert "NOT GRADED" in lines["no-notebook"] and "no .ipynb file" in lines["no-notebook"]
+    assert "2 submission(s) not graded: no-notebook, unreadable" in result.stderr
+    assert not (course / "autograde" / "autograded" / "unreadable").exists()
+
+
+def test_grade_gives_the_solution_every_automatic_point(graded):
+    assignment, course, result = graded
+    scores = gradebook_scores(course, assignment, "solution")
+    automatic = {name: s for name, s in scores.items() if not s[3]}
+    manual = {name: s for name, s in scores.items() if s[3]}
+    assert len(automatic) >= 10, f"expected the test cells of five exercises, got {sorted(automatic)}"
+    lost = {name: s for name, s in automatic.items() if s[0] != s[2]}
+    assert not lost, f"the solution loses points on {lost}"
+    assert manual, "the written question should wait for a manual grade"
+    total = sum(s[2] for s in automatic.values())
+    assert f"{total:g} / {sum(s[2] for s in scores.values()):g}" in result.stdout
+
+
+def test_grade_gives_the_blank_release_zero(graded):
+    assignment, course, _ = graded
+    scores = gradebook_scores(course, assignment, "blank")
+    earned = {name: s for name, s in scores.items() if (s[0] or 0) + (s[1] or 0) > 0}
+    assert not earned, f"the blank notebook earns points on {earned}"
+
+
+def test_grade_resumes_without_grading_twice(graded):
+    assignment, course, _ = graded
+    again = run_autograde(course, "grade", assignment)
+    assert "solution  already graded" in again.stdout.replace("  ", " ", 1) or \
+        "already graded (--force to grade again)" in again.stdout
+    assert again.stdout.count("already graded") == 2  # solution and blank; the bad two are retried
+
+
+def test_feedback_and_export(graded):
+    assignment, course, _ = graded
+    feedback = run_autograde(course, "feedback", assignment)
+    assert feedback.returncode == 0, feedback.stderr
+    for student in ("solution", "blank"):
+        pages = list((course / "autograde" / "feedback" / student / assignment).glob("*.html"))
+        assert pages, f"no HTML feedback for {student}"
+        assert "Test cell" in pages[0].read_text() or "points" in pages[0].read_text()
+    target = course / "grades.csv"
+    export = run_autograde(course, "export", "--to", str(target))
+    assert export.returncode == 0, export.stderr
+    rows = {row["student_id"]: row for row in csv.DictReader(target.open())}
+    assert rows["blank"]["score"] == "0.0" and rows["blank"]["status"] == "complete"
+    assert float(rows["solution"]["score"]) > 0 and "by hand" in rows["solution"]["status"]
+    assert rows["solution"]["max_score"] == rows["blank"]["max_score"]
+
+
+def test_grade_without_submissions_says_so(tmp_path):
+    course = copy_course(tmp_path)
+    result = run_autograde(course, "grade", ASSIGNMENTS[0])
+    assert result.returncode == 2
+    assert "no submissions to grade" in result.stderr and "does not exist" in result.stderr
+    (course / "autograde" / "submitted").mkdir()
+    result = run_autograde(course, "grade", ASSIGNMENTS[0])
+    assert result.returncode == 2 and "none found" in result.stderr

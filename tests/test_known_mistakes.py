@@ -1,0 +1,66 @@
+"""Every exercise's tests reject the known mistakes kept in tests/known_mistakes/<assignment>.py,
+and give the solution full marks in the same reduced run (so a failure is the mistake's)."""
+
+import runpy
+from functools import cache
+
+import nbformat
+import pytest
+from conftest import ASSIGNMENTS, ROOT
+from notebook_harness import error_text, exercises, reduced_notebook, run_and_score
+
+
+@cache
+def mistakes_of(assignment: str) -> dict:
+    path = ROOT / "tests" / "known_mistakes" / f"{assignment}.py"
+    return runpy.run_path(str(path))["MISTAKES"] if path.exists() else {}
+
+
+@cache
+def solution_notebook(assignment: str):
+    return nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+CASES = [
+    pytest.param(a, exercise, name, id=f"{a}-{exercise}-{name.replace(' ', '_')}")
+    for a in ASSIGNMENTS
+    for exercise, wrong in mistakes_of(a).items()
+    for name in wrong
+]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_exercise_has_known_mistakes(assignment):
+    listed = mistakes_of(assignment)
+    for exercise in exercises(solution_notebook(assignment)):
+        assert len(listed.get(exercise, {})) >= 2, (
+            f"{assignment}: exercise {exercise} needs at least two known mistakes in "
+            f"tests/known_mistakes/{assignment}.py")
+    unknown = set(listed) - set(exercises(solution_notebook(assignment)))
+    assert not unknown, f"known mistakes name exercises the notebook lacks: {sorted(unknown)}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_scores_full_marks_exercise_by_exercise(assignment):
+    source = solution_notebook(assignment)
+    for exercise in exercises(source):
+        notebook = reduced_notebook(source, exercise)
+        scores = run_and_score(notebook, ROOT / "solutions" / assignment)
+        lost = {cell: s for cell, s in scores.items() if s[0] != s[1]}
+        assert not lost, f"the solution of {exercise} loses points: {lost}\n{error_text(notebook)}"
+
+
+@pytest.mark.parametrize(("assignment", "exercise", "name"), CASES)
+def test_known_mistake_loses_points(assignment, exercise, name):
+    notebook = reduced_notebook(solution_notebook(assignment), exercise, mistakes_of(assignment)[exercise][name])
+    scores = run_and_score(notebook, ROOT / "solutions" / assignment)
+    earned = sum(points for points, _ in scores.values())
+    possible = sum(most for _, most in scores.values())
+    assert earned < possible, (
+        f"{assignment} {exercise}: the mistake '{name}' still earns {earned:g}/{possible:g}: "
+        "the exercise's tests do not catch it")
+    # Each mistake should be caught by a hidden test as well, not only by a visible one:
+    # a student who learns the visible checks by heart must still lose points.
+    hidden = {cell: s for cell, s in scores.items() if "hidden" in cell}
+    assert any(points < most for points, most in hidden.values()), (
+        f"{assignment} {exercise}: '{name}' passes every hidden test: {hidden}")

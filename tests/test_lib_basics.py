@@ -1,0 +1,120 @@
+"""dlcourse.runtime, dlcourse.check, dlcourse.data, dlcourse.plot and dlcourse.widgets."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from dlcourse import check, data, plot, runtime, widgets  # noqa: E402
+from dlcourse.np import perceptron as P  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, False),
+        ({"CI": "true"}, True),
+        ({"PYTEST_VERSION": "9.2.0"}, True),
+        ({"NBGRADER_EXECUTION": "autograde"}, True),
+        ({"DLCOURSE_QUICK": "1"}, True),
+        ({"CI": "true", "DLCOURSE_QUICK": "0"}, False),
+        ({"DLCOURSE_QUICK": "maybe"}, False),
+    ],
+)
+def test_quick_reads_the_environment(monkeypatch, env, expected):
+    for name in ("CI", "PYTEST_VERSION", "NBGRADER_EXECUTION", "DLCOURSE_QUICK"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert runtime.quick() is expected
+
+
+def test_seed_everything_makes_every_generator_repeat():
+    def draw():
+        rng = runtime.seed_everything(123)
+        return (np.random.rand(), rng.random(), torch.rand(1).item(), __import__("random").random())
+
+    assert draw() == draw()
+    with pytest.raises(ValueError, match="non-negative int"):
+        runtime.seed_everything(-1)
+
+
+def test_default_device_is_a_usable_torch_device():
+    device = runtime.default_device()
+    assert isinstance(device, torch.device)
+    assert torch.ones(2, device=device).sum().item() == 2.0
+    if not torch.cuda.is_available():
+        assert device.type in {"cpu", "mps"}
+
+
+def test_assert_close_names_the_quantity_shapes_and_hint():
+    with pytest.raises(AssertionError) as shape_error:
+        check.assert_close(np.zeros((4, 3)), np.zeros(3), name="db", hint="sum over the batch")
+    message = str(shape_error.value)
+    assert "db" in message and "(3,)" in message and "(4, 3)" in message and "sum over the batch" in message
+    with pytest.raises(AssertionError) as value_error:
+        check.assert_close(torch.tensor([1.0, 2.5]), [1.0, 2.0], name="W", hint="check the sign")
+    message = str(value_error.value)
+    assert "W is wrong in 1 of 2 entries at index (1,)" in message and "expected 2, got 2.5" in message
+    with pytest.raises(AssertionError, match="forget to `return`"):
+        check.assert_close(None, [1.0], name="y")
+    check.assert_close(np.float64(0.1 + 0.2), 0.3, name="sum")  # passes: within tolerance
+    with pytest.raises(AssertionError, match="scalar"):
+        check.assert_close(1.0, 2.0, name="scalar")
+
+
+def test_rel_error_and_numerical_gradient():
+    assert check.rel_error([1.0, 2.0], [1.0, 2.0]) == 0.0
+    assert check.rel_error([1.0], [1.1]) == pytest.approx(0.1 / 2.1)
+    x = np.array([0.3, -1.2, 2.0])
+    grad = check.numerical_gradient(lambda v: np.sum(np.sin(v) * v), x)
+    assert check.rel_error(grad, np.cos(x) * x + np.sin(x)) < 1e-8
+    np.testing.assert_array_equal(x, [0.3, -1.2, 2.0])  # restored after perturbation
+    upstream = np.array([1.0, -2.0, 0.5])
+    grad = check.numerical_gradient(lambda v: v**2, x, df=upstream)
+    assert check.rel_error(grad, 2 * x * upstream) < 1e-8
+    with pytest.raises(ValueError, match="float64"):
+        check.numerical_gradient(lambda v: v.sum(), np.ones(3, dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    ("gate", "targets"), [("or", [0, 1, 1, 1]), ("and", [0, 0, 0, 1]), ("nand", [1, 1, 1, 0]), ("XOR", [0, 1, 1, 0])]
+)
+def test_logic_gates(gate, targets):
+    X, t = data.logic_gate(gate)
+    assert X.shape == (4, 2) and X.dtype == np.float64 and t.dtype == np.int64
+    np.testing.assert_array_equal(X, [[0, 0], [0, 1], [1, 0], [1, 1]])
+    np.testing.assert_array_equal(t, targets)
+
+
+def test_unknown_gate_names_the_choices():
+    with pytest.raises(ValueError, match="unknown logic gate 'nor'.*'and'"):
+        data.logic_gate("nor")
+
+
+def test_two_blobs_is_seeded_balanced_and_noisy_on_request():
+    X1, t1 = data.two_blobs(100, rng=np.random.default_rng(0))
+    X2, t2 = data.two_blobs(100, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(X1, X2)
+    assert X1.shape == (100, 2) and t1.sum() == 50
+    _, t_noisy = data.two_blobs(1000, rng=np.random.default_rng(0), label_noise=0.2)
+    _, t_clean = data.two_blobs(1000, rng=np.random.default_rng(0))
+    assert 0.15 < np.mean(t_noisy != t_clean) < 0.25
+    with pytest.raises(ValueError, match="label_noise"):
+        data.two_blobs(10, rng=np.random.default_rng(0), label_noise=2.0)
+
+
+def test_boundary_plot_and_stepper_figure():
+    X, t = data.logic_gate("or")
+    W, trace = P.perceptron_train(P.add_bias_column(X), t, np.array([0.0, 1.0, 0.0]))
+    ax = plot.plot_linear_boundary(np.array([-0.5, 1.0, 1.0]), X, t, title="OR")
+    assert ax.get_title() == "OR" and len(ax.collections) >= 3
+    plot.plot_linear_boundary(np.array([1.0, 0.0, 0.0]), X, t)  # no boundary in view: still draws
+    fig = widgets.perceptron_step_figure(X, t, trace, 1)
+    assert "y = 0, t = 1 (error: update)" in fig._suptitle.get_text()
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["before: W = (0, 1, 0)", "after: W = (1, 1, 1)"]
+    with pytest.raises(ValueError, match="step must be in \\[0, 11\\]"):
+        widgets.perceptron_step_figure(X, t, trace, 12)
+    matplotlib.pyplot.close("all")

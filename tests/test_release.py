@@ -1,0 +1,71 @@
+"""course/ is exactly what nbgrader generates from solutions/, and gives nothing away."""
+
+import json
+import re
+
+import pytest
+from conftest import ASSIGNMENTS, ROOT, copy_course, run_autograde
+
+MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS|BEGIN MARK SCHEME")
+REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
+
+
+def released_files(assignment):
+    return sorted(p for p in (ROOT / "course" / assignment).rglob("*") if p.is_file())
+
+
+def secret_lines(assignment) -> set[str]:
+    """Lines that only the solutions may hold: inside solution and hidden-test regions,
+    long enough to be specific (short ones such as `return W, trace` may be scaffolding)."""
+    secrets = set()
+    for notebook in (ROOT / "solutions" / assignment).glob("*.ipynb"):
+        for cell in json.loads(notebook.read_text())["cells"]:
+            for _, body in REGION.findall("".join(cell["source"])):
+                secrets.update(line.strip() for line in body.splitlines() if len(line.strip()) >= 25)
+    return secrets
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory):
+    course = copy_course(tmp_path_factory.mktemp("release"))
+    result = run_autograde(course, "release", "--force")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return course
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_is_in_sync(assignment, regenerated):
+    committed = {p.relative_to(ROOT / "course"): p.read_bytes() for p in released_files(assignment)}
+    fresh = {p.relative_to(regenerated / "course"): p.read_bytes()
+             for p in sorted((regenerated / "course" / assignment).rglob("*")) if p.is_file()}
+    assert committed.keys() == fresh.keys(), "course/ and a fresh release hold different files"
+    stale = [str(name) for name in committed if committed[name] != fresh[name]]
+    assert not stale, f"{stale} differ from a fresh release: run `make release FORCE=1` and commit course/"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_leaks_nothing(assignment):
+    secrets = secret_lines(assignment)
+    assert secrets, "no solution or hidden-test lines found: is the source notebook marked up?"
+    for path in released_files(assignment):
+        text = path.read_text(errors="replace")
+        assert not MARKERS.search(text), f"{path}: a solution or hidden-test marker was released"
+        leaked = [line for line in secrets if line in text]
+        assert not leaked, f"{path} contains solution or hidden-test lines: {leaked[:3]}"
+        if path.suffix == ".ipynb":
+            cells = json.loads(text)["cells"]
+            assert not any(c.get("outputs") for c in cells if c["cell_type"] == "code"), f"{path} carries outputs"
+
+
+def test_release_refuses_to_overwrite_without_force(tmp_path):
+    course = copy_course(tmp_path)
+    before = (course / "course").stat().st_mtime_ns
+    result = run_autograde(course, "release")
+    assert result.returncode == 2
+    assert "already exists" in result.stderr and "--force" in result.stderr
+    assert (course / "course").stat().st_mtime_ns == before
+
+
+def test_release_rejects_unknown_assignment(tmp_path):
+    result = run_autograde(copy_course(tmp_path), "release", "99-nothing")
+    assert result.returncode == 2 and "unknown assignment '99-nothing'" in result.stderr
