@@ -15,6 +15,7 @@ import argparse
 import csv
 import os
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,7 +161,9 @@ def cmd_grade(args) -> int:
             failed.append(student)
             rows.append((student, "NOT GRADED: " + "; ".join(problems)))
             continue
+        started = time.perf_counter()
         result = run_nbgrader(Autograde, config, assignment_id=assignment, student_id=student)
+        seconds = time.perf_counter() - started
         if not result["success"]:
             failed.append(student)
             report_failure(f"grading of {student}", result)
@@ -168,7 +171,7 @@ def cmd_grade(args) -> int:
             continue
         score, max_score, manual = submission_scores(assignment, student)
         note = f", {manual} answer(s) to grade by hand" if manual else ""
-        rows.append((student, f"{score:g} / {max_score:g}{note}"))
+        rows.append((student, f"{score:g} / {max_score:g}{note}  [{seconds:.1f} s]"))
     width = max(len(s) for s, _ in rows)
     print(f"\n{assignment}: {len(students)} submission(s)")
     for student, outcome in rows:

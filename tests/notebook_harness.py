@@ -47,12 +47,13 @@ def exercises(notebook) -> list[str]:
     return [grade_id(c) for c in notebook.cells if is_answer(c)]
 
 
-def reduced_notebook(notebook, exercise: str, replacement: str | None = None):
+def reduced_notebook(notebook, exercise: str | None, replacement: str | None = None):
     """Setup cells, all answer cells (``exercise``'s replaced by ``replacement`` when given)
-    and the test cells of ``exercise``, in notebook order, without outputs."""
+    and the test cells of ``exercise`` (of every exercise for None), in notebook order,
+    without outputs."""
     cells = []
     for cell in notebook.cells:
-        if is_setup(cell) or is_answer(cell) or (is_test(cell) and exercise_of(cell) == exercise):
+        if is_setup(cell) or is_answer(cell) or (is_test(cell) and exercise in (None, exercise_of(cell))):
             cell = nbformat.from_dict(dict(cell))
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None
