@@ -3,10 +3,13 @@
 Known-mistake checks do not execute a whole notebook: they run the setup cells, every
 answer cell (the one under test replaced by a wrong version) and the test cells of one
 exercise, then give each test cell nbgrader's grade (``nbgrader.utils.determine_grade``:
-no points on an error or on output to stderr).
+no points on an error or on output to stderr). ``run_cases`` puts many such runs in one
+kernel, one after the other, each starting by re-running every answer cell, so that an
+assignment's known mistakes cost one kernel start, not one each.
 """
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -82,13 +85,49 @@ def run_and_score(notebook, cwd: Path, timeout: int = 300) -> dict[str, tuple[fl
     return {grade_id(c): determine_grade(c) for c in notebook.cells if is_test(c)}
 
 
-def error_text(notebook) -> str:
-    """The errors a notebook's outputs hold, for assertion messages."""
-    lines = []
-    for cell in notebook.cells:
+@dataclass
+class CaseResult:
+    scores: dict[str, tuple[float, float]] = field(default_factory=dict)  # grade_id: (points, max)
+    errors: list[str] = field(default_factory=list)  # what the case's cells raised or printed to stderr
+
+    def describe(self, only=None) -> str:
+        shown = {k: v for k, v in self.scores.items() if only is None or k in only}
+        lines = [", ".join(f"{name}: {p:g}/{m:g}" for name, (p, m) in shown.items())]
+        return "\n".join(lines + self.errors)
+
+
+def run_cases(notebook, cases: list[tuple[str | None, str | None]], cwd: Path,
+              timeout: int = 300) -> list[CaseResult]:
+    """Score several (exercise, replacement) cases in one kernel: the setup cells once, then
+    for each case every answer cell (with its replacement) and the exercise's test cells
+    (every exercise's for None)."""
+    setup = [c for c in notebook.cells if is_setup(c)]
+    cells, owners = [], []
+    for cell in setup:
+        cells.append(nbformat.from_dict(dict(cell)))
+        owners.append(None)
+    for index, (exercise, replacement) in enumerate(cases):
+        part = reduced_notebook(notebook, exercise, replacement).cells
+        for cell in part:
+            if not is_setup(cell):
+                cells.append(cell)
+                owners.append(index)
+    for number, cell in enumerate(cells):
+        cell["id"] = f"case-cell-{number}"  # answer cells repeat once per case; ids must stay unique
+    combined = nbformat.v4.new_notebook(cells=cells, metadata=notebook.metadata)
+    for cell in combined.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    run_and_score(combined, cwd, timeout=timeout)
+    results = [CaseResult() for _ in cases]
+    for cell, owner in zip(combined.cells, owners):
+        if owner is None:
+            continue
+        if is_test(cell):
+            results[owner].scores[grade_id(cell)] = determine_grade(cell)
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                lines.append(f"[{grade_id(cell) or 'cell'}] {output['ename']}: {output['evalue'][:300]}")
+                results[owner].errors.append(f"[{grade_id(cell)}] {output['ename']}: {output['evalue'][:300]}")
             elif output.get("output_type") == "stream" and output.get("name") == "stderr":
-                lines.append(f"[{grade_id(cell) or 'cell'}] stderr: {output['text'][:300]}")
-    return "\n".join(lines)
+                results[owner].errors.append(f"[{grade_id(cell)}] stderr: {output['text'][:300]}")
+    return results

@@ -1,5 +1,8 @@
 """Every exercise's tests reject the known mistakes kept in tests/known_mistakes/<assignment>.py,
-and give the solution full marks in the same reduced run (so a failure is the mistake's)."""
+and give the solution full marks in the same reduced run (so a lost point is the mistake's).
+
+All cases of an assignment run in one kernel (notebook_harness.run_cases): the setup cells
+once, then per case every answer cell and one exercise's test cells."""
 
 import runpy
 from functools import cache
@@ -7,7 +10,7 @@ from functools import cache
 import nbformat
 import pytest
 from conftest import ASSIGNMENTS, ROOT
-from notebook_harness import error_text, exercises, reduced_notebook, run_and_score
+from notebook_harness import exercises, run_cases
 
 
 @cache
@@ -19,6 +22,14 @@ def mistakes_of(assignment: str) -> dict:
 @cache
 def solution_notebook(assignment: str):
     return nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+@cache
+def scored_cases(assignment: str) -> dict:
+    """{(exercise, mistake name): scores}; the key (None, None) is the solution's control run."""
+    keys = [(None, None)] + [(ex, name) for ex, wrong in mistakes_of(assignment).items() for name in wrong]
+    cases = [(ex, mistakes_of(assignment)[ex][name] if ex else None) for ex, name in keys]
+    return dict(zip(keys, run_cases(solution_notebook(assignment), cases, ROOT / "solutions" / assignment)))
 
 
 CASES = [
@@ -44,24 +55,25 @@ def test_every_exercise_has_known_mistakes(assignment):
 def test_solution_scores_full_marks_in_the_reduced_run(assignment):
     """The control: setup, answers and tests alone give the solution every point, so a point
     lost below is the mistake's doing, not the harness's."""
-    notebook = reduced_notebook(solution_notebook(assignment), None)
-    scores = run_and_score(notebook, ROOT / "solutions" / assignment)
-    lost = {cell: s for cell, s in scores.items() if s[0] != s[1]}
-    assert not lost, f"the solution loses points: {lost}\n{error_text(notebook)}"
+    result = scored_cases(assignment)[(None, None)]
+    scores = result.scores
+    lost = {cell for cell, s in scores.items() if s[0] != s[1]}
+    assert not lost, f"the solution loses points: {result.describe(lost)}"
     assert {cell.split("-test-")[0] for cell in scores} == set(exercises(solution_notebook(assignment)))
 
 
 @pytest.mark.parametrize(("assignment", "exercise", "name"), CASES)
 def test_known_mistake_loses_points(assignment, exercise, name):
-    notebook = reduced_notebook(solution_notebook(assignment), exercise, mistakes_of(assignment)[exercise][name])
-    scores = run_and_score(notebook, ROOT / "solutions" / assignment)
+    result = scored_cases(assignment)[(exercise, name)]
+    scores = result.scores
+    assert scores and all(cell.startswith(exercise + "-test-") for cell in scores)
     earned = sum(points for points, _ in scores.values())
     possible = sum(most for _, most in scores.values())
     assert earned < possible, (
         f"{assignment} {exercise}: the mistake '{name}' still earns {earned:g}/{possible:g}: "
         "the exercise's tests do not catch it")
-    # Each mistake should be caught by a hidden test as well, not only by a visible one:
-    # a student who learns the visible checks by heart must still lose points.
+    # A student who learns the visible checks by heart must still lose points: every known
+    # mistake is caught by a hidden test too.
     hidden = {cell: s for cell, s in scores.items() if "hidden" in cell}
     assert any(points < most for points, most in hidden.values()), (
-        f"{assignment} {exercise}: '{name}' passes every hidden test: {hidden}")
+        f"{assignment} {exercise}: '{name}' passes every hidden test: {result.describe(hidden)}")
