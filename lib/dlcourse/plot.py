@@ -52,3 +52,33 @@ def plot_linear_boundary(W, X, t, *, ax=None, title=None, margin=0.5, resolution
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_trajectories(f, paths: dict, *, xlim, ylim, ax=None, title=None, log_levels=True, resolution=200,
+                      minimum=None):
+    """Contours of f over a box and optimizer paths on top: paths maps a label to an
+    (steps + 1, 2) array. ``log_levels`` spaces the contours geometrically, which suits
+    valleys such as Rosenbrock's; ``minimum`` marks the optimum with a star."""
+    ax = _axes(ax)
+    g1, g2 = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
+    values = np.vectorize(lambda a, b: f(np.array([a, b])))(g1, g2)
+    if log_levels:
+        low = max(values.min(), 1e-3)
+        levels = np.geomspace(low, values.max(), 15)
+    else:
+        levels = np.linspace(values.min(), values.max(), 15)
+    ax.contour(g1, g2, values, levels=levels, colors="0.75", linewidths=0.8)
+    for label, path in paths.items():
+        path = np.asarray(path)
+        ax.plot(path[:, 0], path[:, 1], ".-", markersize=2, linewidth=1, label=label)
+    if minimum is not None:
+        ax.plot(*minimum, "k*", markersize=12)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    if title:
+        ax.set_title(title)
+    if paths:
+        ax.legend(fontsize=8)
+    return ax

@@ -47,3 +47,41 @@ def perceptron_stepper(X, t, trace):
     slider = widgets.IntSlider(value=0, min=0, max=len(trace) - 1, description="step",
                                continuous_update=False)
     return widgets.interact(show, step=slider)
+
+
+def momentum_trajectory_figure(lr: float, momentum: float, *, H=None, w0=(-4.0, 2.0), steps: int = 60):
+    """Gradient descent with heavy-ball momentum on the quadratic 1/2 w^T H w (by default
+    eigenvalues 1 and 20, turned by 30 degrees): the path and the loss per step."""
+    from dlcourse.np import landscapes, optim
+
+    H = landscapes.rotated_hessian([1.0, 20.0], np.pi / 6) if H is None else np.asarray(H)
+    f, grad, _ = landscapes.quadratic(H)
+    if momentum > 0:
+        path = landscapes.run_optimizer(optim.sgd_momentum, grad, w0, steps=steps, lr=lr, momentum=momentum)
+    else:
+        path = landscapes.run_optimizer(optim.sgd, grad, w0, steps=steps, lr=lr)
+    losses = np.array([f(w) for w in path])
+    bound = 2 / np.linalg.eigvalsh(H).max()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    from dlcourse.plot import plot_trajectories
+
+    plot_trajectories(f, {f"lr {lr:g}, momentum {momentum:g}": path}, xlim=(-5, 5), ylim=(-4, 4),
+                      ax=axes[0], log_levels=False, minimum=(0, 0))
+    axes[1].semilogy(np.maximum(losses, 1e-16))
+    axes[1].set(xlabel="step", ylabel="f(w)", title=f"plain GD is stable for lr < {bound:.3f}")
+    return fig
+
+
+def momentum_explorer():
+    """Sliders for the learning rate and the momentum of momentum_trajectory_figure."""
+    import ipywidgets as widgets
+
+    def show(lr, momentum):
+        momentum_trajectory_figure(lr, momentum)
+        plt.show()
+
+    return widgets.interact(
+        show,
+        lr=widgets.FloatLogSlider(value=0.05, base=10, min=-3, max=-0.5, step=0.05, continuous_update=False),
+        momentum=widgets.FloatSlider(value=0.0, min=0.0, max=0.99, step=0.01, continuous_update=False),
+    )
