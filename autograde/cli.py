@@ -216,7 +216,7 @@ def cmd_export(args) -> int:
                 try:
                     submission = gradebook.find_submission(assignment.name, student.id)
                 except Exception:  # nbgrader's MissingEntry: the student did not submit
-                    rows.append([student.id, assignment.name, 0, assignment.max_score, 0, "missing"])
+                    rows.append([student.id, assignment.name, 0.0, assignment.max_score, 0, "missing"])
                     continue
                 manual = sum(1 for nb in submission.notebooks for g in nb.grades if g.needs_manual_grade)
                 status = f"{manual} to grade by hand" if manual else "complete"

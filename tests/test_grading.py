@@ -124,10 +124,13 @@ def test_feedback_and_export(graded):
     target = course / "grades.csv"
     export = run_autograde(course, "export", "--to", str(target))
     assert export.returncode == 0, export.stderr
-    rows = {row["student_id"]: row for row in csv.DictReader(target.open())}
-    assert rows["blank"]["score"] == "0.0" and rows["blank"]["status"] == "complete"
-    assert float(rows["solution"]["score"]) > 0 and "by hand" in rows["solution"]["status"]
-    assert rows["solution"]["max_score"] == rows["blank"]["max_score"]
+    rows = {(row["student_id"], row["assignment"]): row for row in csv.DictReader(target.open())}
+    blank, solution = rows[("blank", assignment)], rows[("solution", assignment)]
+    assert float(blank["score"]) == 0.0 and blank["status"] == "complete"
+    assert float(solution["score"]) > 0 and "by hand" in solution["status"]
+    assert solution["max_score"] == blank["max_score"]
+    others = [row for (student, name), row in rows.items() if name != assignment]
+    assert all(row["status"] == "missing" and float(row["score"]) == 0.0 for row in others)
 
 
 def test_grade_without_submissions_says_so(tmp_path):
