@@ -21,6 +21,7 @@ UNARY = [
     ("cube", lambda v: v**3, lambda t: t**3),
     ("reciprocal of square + 2", lambda v: 1 / (v * v + 2), lambda t: 1 / (t * t + 2)),
     ("negate", lambda v: -v, lambda t: -t),
+    ("sin", lambda v: v.sin(), torch.sin),
 ]
 BINARY = [
     ("add", lambda a, b: a + b, lambda a, b: a + b),

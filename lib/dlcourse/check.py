@@ -112,3 +112,16 @@ def assert_close(
         f"expected {want64[first].item():.6g}, got {got64[first].item():.6g} "
         f"(largest difference {difference.max():.3g}).{tail}"
     )
+
+
+def assert_same_expression(actual, expected, *, name: str, hint: str | None = None) -> None:
+    """Raise an AssertionError unless two SymPy expressions are equal for all values of
+    their symbols (``simplify(actual - expected) == 0``): any equivalent form passes, a
+    wrong sign or factor does not."""
+    import sympy
+
+    tail = f"\nHint: {hint}" if hint else ""
+    if not isinstance(actual, sympy.Basic):
+        raise AssertionError(f"{name} must be a SymPy expression, got {type(actual).__name__}.{tail}")
+    if sympy.simplify(sympy.expand(actual - expected)) != 0:
+        raise AssertionError(f"{name} is not equal to the expected expression: got {actual}.{tail}")

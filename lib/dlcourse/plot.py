@@ -82,3 +82,47 @@ def plot_trajectories(f, paths: dict, *, xlim, ylim, ax=None, title=None, log_le
     if paths:
         ax.legend(fontsize=8)
     return ax
+
+
+def draw_value_graph(root, *, ax=None, title=None):
+    """The computation graph of a ``dlcourse.autograd.Value`` drawn with matplotlib (no
+    Graphviz needed): one box per value with its label or operation, its data and its
+    gradient; arrows point from inputs to results, the output sits on the right."""
+    from dlcourse.autograd import topological_order
+
+    nodes = topological_order(root)
+    level = {}
+    for node in nodes:  # children come first, so their levels are known
+        level[id(node)] = 1 + max((level[id(c)] for c in node._children), default=-1)
+    columns = {}
+    for node in nodes:
+        columns.setdefault(level[id(node)], []).append(node)
+    position = {}
+    for x, members in columns.items():
+        for row, node in enumerate(members):
+            position[id(node)] = (x, row - (len(members) - 1) / 2)
+    if ax is None:
+        width = 2.2 * (max(columns) + 1)
+        height = 1.3 * max(len(m) for m in columns.values()) + 0.8
+        _, ax = plt.subplots(figsize=(min(width, 16), min(height, 10)))
+    for node in nodes:
+        x, y = position[id(node)]
+        for child in node._children:
+            cx, cy = position[id(child)]
+            ax.annotate("", xy=(x - 0.42, y), xytext=(cx + 0.42, cy),
+                        arrowprops=dict(arrowstyle="->", color="0.45", shrinkA=0, shrinkB=0))
+    for node in nodes:
+        x, y = position[id(node)]
+        name = node.label or node._op or "input"
+        text = f"{name}\ndata {node.data:.4g}\ngrad {node.grad:.4g}"
+        face = "#e8f1fb" if not node._children else "#fdf1e2"
+        ax.text(x, y, text, ha="center", va="center", fontsize=8, family="monospace",
+                bbox=dict(boxstyle="round,pad=0.35", facecolor=face, edgecolor="0.4"))
+    xs = [p[0] for p in position.values()]
+    ys = [p[1] for p in position.values()]
+    ax.set_xlim(min(xs) - 0.7, max(xs) + 0.7)
+    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax

@@ -85,6 +85,15 @@ class Value:
         out._backward = _backward
         return out
 
+    def sin(self):
+        out = Value(math.sin(self.data), (self,), "sin")
+
+        def _backward():
+            self.grad += math.cos(self.data) * out.grad
+
+        out._backward = _backward
+        return out
+
     def tanh(self):
         out = Value(math.tanh(self.data), (self,), "tanh")
 
