@@ -118,3 +118,29 @@ def test_boundary_plot_and_stepper_figure():
     with pytest.raises(ValueError, match="step must be in \\[0, 11\\]"):
         widgets.perceptron_step_figure(X, t, trace, 12)
     matplotlib.pyplot.close("all")
+
+
+def test_assert_same_expression_accepts_equivalent_forms_only():
+    import sympy
+
+    a, b = sympy.symbols("a b")
+    check.assert_same_expression(2 * (a + b), 2 * a + 2 * b, name="expansion")
+    check.assert_same_expression(sympy.sin(a) ** 2, 1 - sympy.cos(a) ** 2, name="identity")
+    with pytest.raises(AssertionError, match="not equal.*Hint: check the sign"):
+        check.assert_same_expression(a - b, b - a, name="difference", hint="check the sign")
+    with pytest.raises(AssertionError, match="must be a SymPy expression, got str"):
+        check.assert_same_expression("a + b", a + b, name="text")
+
+
+def test_value_graph_drawing_shows_every_node():
+    from dlcourse.autograd import Value
+
+    x1, x2 = Value(0.5, label="x1"), Value(2.0, label="x2")
+    h = x1.sin() + x1 * x2
+    h.backward()
+    ax = plot.draw_value_graph(h, title="h")
+    texts = [t.get_text() for t in ax.texts]
+    assert len(texts) == 5 and ax.get_title() == "h"
+    assert any(t.startswith("x1\n") and "grad 2.878" in t for t in texts)
+    assert sum(t.startswith(("sin", "*", "+")) for t in texts) == 3
+    matplotlib.pyplot.close("all")
