@@ -144,3 +144,18 @@ def test_value_graph_drawing_shows_every_node():
     assert any(t.startswith("x1\n") and "grad 2.878" in t for t in texts)
     assert sum(t.startswith(("sin", "*", "+")) for t in texts) == 3
     matplotlib.pyplot.close("all")
+
+
+def test_widgets_render_sliders_but_draw_a_static_figure_while_grading(monkeypatch, capsys):
+    X, t = data.logic_gate("or")
+    _, trace = P.perceptron_train(P.add_bias_column(X), t, np.array([0.0, 1.0, 0.0]))
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    live = widgets.perceptron_stepper(X, t, trace)
+    assert live.widget.children[0].max == 11  # the slider spans the 12 presentations
+    explorer = widgets.momentum_explorer()
+    assert [c.description for c in explorer.widget.children[:2]] == ["lr", "momentum"]
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert widgets.perceptron_stepper(X, t, trace) is None
+    assert widgets.momentum_explorer() is None
+    assert capsys.readouterr().out.count("static figure while grading") == 2
+    matplotlib.pyplot.close("all")

@@ -1,6 +1,8 @@
 """ipywidgets demos. Each demo is a pure function that returns a figure (tested without a
 browser) and a thin wrapper that puts it behind sliders with ``ipywidgets.interact``."""
 
+import os
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -31,22 +33,35 @@ def perceptron_step_figure(X, t, trace, step: int):
     return fig
 
 
+def _interact(show, defaults: dict, make_sliders):
+    """``ipywidgets.interact(show, **make_sliders(ipywidgets))``, except while nbgrader
+    validates or grades (NBGRADER_EXECUTION set): nobody can move a slider there, and
+    widget messages have been seen to stall headless execution until the cell's timeout
+    (nbclient issue 312), so no widget is created and ``show(**defaults)`` draws the
+    figure for the sliders' starting values instead."""
+    if os.environ.get("NBGRADER_EXECUTION"):
+        show(**defaults)
+        print("(a static figure while grading: in JupyterLab this cell shows sliders)")
+        return None
+    import ipywidgets
+
+    return ipywidgets.interact(show, **make_sliders(ipywidgets))
+
+
 def _fmt(w):
     return "(" + ", ".join(f"{v:g}" for v in w) + ")"
 
 
 def perceptron_stepper(X, t, trace):
     """A slider that steps through ``trace`` one presentation at a time."""
-    import ipywidgets as widgets
 
     def show(step):
-        fig = perceptron_step_figure(X, t, trace, step)
+        perceptron_step_figure(X, t, trace, step)
         plt.show()
-        return fig
 
-    slider = widgets.IntSlider(value=0, min=0, max=len(trace) - 1, description="step",
-                               continuous_update=False)
-    return widgets.interact(show, step=slider)
+    return _interact(show, {"step": 0}, lambda w: {
+        "step": w.IntSlider(value=0, min=0, max=len(trace) - 1, description="step", continuous_update=False),
+    })
 
 
 def momentum_trajectory_figure(lr: float, momentum: float, *, H=None, w0=(-4.0, 2.0), steps: int = 60):
@@ -74,14 +89,12 @@ def momentum_trajectory_figure(lr: float, momentum: float, *, H=None, w0=(-4.0, 
 
 def momentum_explorer():
     """Sliders for the learning rate and the momentum of momentum_trajectory_figure."""
-    import ipywidgets as widgets
 
     def show(lr, momentum):
         momentum_trajectory_figure(lr, momentum)
         plt.show()
 
-    return widgets.interact(
-        show,
-        lr=widgets.FloatLogSlider(value=0.05, base=10, min=-3, max=-0.5, step=0.05, continuous_update=False),
-        momentum=widgets.FloatSlider(value=0.0, min=0.0, max=0.99, step=0.01, continuous_update=False),
-    )
+    return _interact(show, {"lr": 0.05, "momentum": 0.0}, lambda w: {
+        "lr": w.FloatLogSlider(value=0.05, base=10, min=-3, max=-0.5, step=0.05, continuous_update=False),
+        "momentum": w.FloatSlider(value=0.0, min=0.0, max=0.99, step=0.01, continuous_update=False),
+    })
