@@ -54,6 +54,16 @@ def sgd_momentum(w, dw, state=None, *, lr=1e-3, momentum):
     velocity = dw if state is None else momentum * w + dw
     return w - lr * velocity, {"velocity": velocity}
 ''',
+        "state updated in place": '''
+def sgd_momentum(w, dw, state=None, *, lr=1e-3, momentum):
+    dw = np.asarray(dw, dtype=float)
+    if state is None:
+        state = {"velocity": dw.copy()}
+    else:
+        state["velocity"] *= momentum
+        state["velocity"] += dw
+    return np.asarray(w, dtype=float) - lr * state["velocity"], state
+''',
         "velocity never kept": '''
 def sgd_momentum(w, dw, state=None, *, lr=1e-3, momentum):
     velocity = np.asarray(dw, dtype=float)
