@@ -13,8 +13,10 @@ wrong.
 
 import argparse
 import csv
+import hashlib
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -106,14 +108,21 @@ def submitted_students(assignment: str) -> list[str]:
     return sorted(p.name for p in SUBMITTED.iterdir() if (p / assignment).is_dir())
 
 
-def unreadable_notebooks(folder: Path) -> list[str]:
-    """Problems with the notebooks of one submission folder, as sentences."""
+def submission_problems(folder: Path, assignment: str) -> list[str]:
+    """What stops one submission folder from being graded, as sentences (empty: nothing)."""
     import nbformat
 
     problems = []
     notebooks = sorted(folder.glob("*.ipynb"))
     if not notebooks:
         problems.append(f"no .ipynb file in {folder.relative_to(ROOT)}")
+    expected = sorted(p.name for p in (SOLUTIONS / assignment).glob("*.ipynb"))
+    found = [p.name for p in notebooks]
+    strangers = [name for name in found if name not in expected]
+    for name in expected:
+        if notebooks and name not in found:
+            hint = f" (found {', '.join(strangers)}: rename it to {name} if it is that notebook)" if strangers else ""
+            problems.append(f"{name} is missing{hint}")
     for path in notebooks:
         try:
             nbformat.validate(nbformat.read(path, as_version=4))
@@ -121,6 +130,41 @@ def unreadable_notebooks(folder: Path) -> list[str]:
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             problems.append(f"{path.name} is not a readable notebook ({first_line[:200]})")
     return problems
+
+
+def fingerprint(folder: Path) -> str:
+    """Changes whenever a notebook of the submission does (a resubmission is graded again)."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.ipynb")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def graded_marker(assignment: str, student: str) -> Path:
+    """Written once grading has finished and its scores are in the gradebook, so that a run
+    killed half-way is not mistaken for a finished one. nbgrader ignores dot-files."""
+    return AUTOGRADED / student / f".{assignment}.graded"
+
+
+def ensure_in_gradebook(assignment: str, config) -> None:
+    """nbgrader grades against the cells it recorded at release. A fresh clone has course/
+    but no gradebook (it is not committed): record the assignment from solutions/ into it,
+    releasing into a scratch folder so that course/ is left as it is."""
+    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.converters import GenerateAssignment
+
+    with Gradebook(config.CourseDirectory.db_url) as gradebook:
+        try:
+            if gradebook.find_assignment(assignment).notebooks:
+                return
+        except MissingEntry:
+            pass
+    with tempfile.TemporaryDirectory() as scratch:
+        result = run_nbgrader(GenerateAssignment, config, assignment_id=assignment, release_directory=scratch)
+    if not result["success"]:
+        report_failure(f"recording {assignment} in the gradebook", result)
+        raise UsageError(f"{assignment} is not in the gradebook and could not be recorded from solutions/")
+    print(f"{assignment} was not in the gradebook: recorded it from solutions/ (course/ untouched)")
 
 
 def submission_scores(assignment: str, student: str) -> tuple[float, float, int]:
@@ -149,14 +193,15 @@ def cmd_grade(args) -> int:
             f"({'the folder autograde/submitted/ does not exist' if not SUBMITTED.is_dir() else 'none found'})"
         )
     config = load_config()
+    ensure_in_gradebook(assignment, config)
     failed, rows = [], []
     for student in students:
         folder = SUBMITTED / student / assignment
-        done = AUTOGRADED / student / assignment
-        if done.exists() and not args.force:
+        marker = graded_marker(assignment, student)
+        if not args.force and marker.is_file() and marker.read_text() == fingerprint(folder):
             rows.append((student, "already graded (--force to grade again)"))
             continue
-        problems = unreadable_notebooks(folder)
+        problems = submission_problems(folder, assignment)
         if problems:
             failed.append(student)
             rows.append((student, "NOT GRADED: " + "; ".join(problems)))
@@ -170,6 +215,7 @@ def cmd_grade(args) -> int:
             rows.append((student, "NOT GRADED: nbgrader failed (log above)"))
             continue
         score, max_score, manual = submission_scores(assignment, student)
+        marker.write_text(fingerprint(folder))
         note = f", {manual} answer(s) to grade by hand" if manual else ""
         rows.append((student, f"{score:g} / {max_score:g}{note}  [{seconds:.1f} s]"))
     width = max(len(s) for s, _ in rows)
@@ -206,7 +252,7 @@ def cmd_feedback(args) -> int:
 # ---------------------------------------------------------------- export
 
 def cmd_export(args) -> int:
-    from nbgrader.api import Gradebook
+    from nbgrader.api import Gradebook, MissingEntry
 
     target = Path(args.to) if args.to else DEFAULT_EXPORT
     rows = []
@@ -215,7 +261,7 @@ def cmd_export(args) -> int:
             for student in sorted(gradebook.students, key=lambda s: s.id):
                 try:
                     submission = gradebook.find_submission(assignment.name, student.id)
-                except Exception:  # nbgrader's MissingEntry: the student did not submit
+                except MissingEntry:  # the student did not submit
                     rows.append([student.id, assignment.name, 0.0, assignment.max_score, 0, "missing"])
                     continue
                 manual = sum(1 for nb in submission.notebooks for g in nb.grades if g.needs_manual_grade)

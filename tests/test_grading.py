@@ -36,10 +36,12 @@ def graded(request, tmp_path_factory):
     released = run_autograde(course, "release", "--force")
     assert released.returncode == 0, released.stdout + released.stderr
     submitted = course / "autograde" / "submitted"
-    for student in ("solution", "blank", "unreadable", "no-notebook"):
+    for student in ("solution", "blank", "unreadable", "no-notebook", "renamed"):
         (submitted / student / assignment).mkdir(parents=True)
     for notebook in (course / "solutions" / assignment).glob("*.ipynb"):
         shutil.copy(notebook, submitted / "solution" / assignment / notebook.name)
+        # what a browser names a second download of the same file
+        shutil.copy(notebook, submitted / "renamed" / assignment / f"{notebook.stem} (1).ipynb")
         shutil.copy(course / "course" / assignment / notebook.name, submitted / "blank" / assignment)
         text = notebook.read_text()
         (submitted / "unreadable" / assignment / notebook.name).write_text(text[: len(text) // 2])
@@ -65,7 +67,9 @@ def test_grade_reports_bad_submissions_and_grades_the_rest(graded):
     lines = grade_rows(result.stdout)
     assert "NOT GRADED" in lines["unreadable"] and "not a readable notebook" in lines["unreadable"]
     assert "NOT GRADED" in lines["no-notebook"] and "no .ipynb file" in lines["no-notebook"]
-    assert "2 submission(s) not graded: no-notebook, unreadable" in result.stderr
+    expected = next((ROOT / "solutions" / assignment).glob("*.ipynb")).name
+    assert f"{expected} is missing" in lines["renamed"] and f"rename it to {expected}" in lines["renamed"]
+    assert "3 submission(s) not graded: no-notebook, renamed, unreadable" in result.stderr
     assert not (course / "autograde" / "autograded" / "unreadable").exists()
 
 
@@ -120,7 +124,13 @@ def test_feedback_and_export(graded):
     for student in ("solution", "blank"):
         pages = list((course / "autograde" / "feedback" / student / assignment).glob("*.html"))
         assert pages, f"no HTML feedback for {student}"
-        assert "Test cell" in pages[0].read_text() or "points" in pages[0].read_text()
+        page = pages[0].read_text()
+        score = re.search(r"Score: ([0-9.]+) / ([0-9.]+)", page)
+        assert score, f"{student}'s feedback states no score"
+        if student == "blank":
+            assert float(score.group(1)) == 0.0
+        else:
+            assert float(score.group(1)) > 0
     target = course / "grades.csv"
     export = run_autograde(course, "export", "--to", str(target))
     assert export.returncode == 0, export.stderr
@@ -141,3 +151,31 @@ def test_grade_without_submissions_says_so(tmp_path):
     (course / "autograde" / "submitted").mkdir()
     result = run_autograde(course, "grade", ASSIGNMENTS[0])
     assert result.returncode == 2 and "none found" in result.stderr
+
+
+def test_grade_on_a_fresh_clone_records_the_assignment_and_retries_a_killed_run(tmp_path):
+    """A fresh clone has course/ but no gradebook (it is not committed): grade records the
+    assignment from solutions/ itself. An autograded folder left by a killed run (no marker)
+    does not count as graded."""
+    assignment = ASSIGNMENTS[0]
+    course = copy_course(tmp_path)
+    for notebook in (course / "solutions" / assignment).glob("*.ipynb"):
+        (course / "autograde" / "submitted" / "ada" / assignment).mkdir(parents=True)
+        shutil.copy(notebook, course / "autograde" / "submitted" / "ada" / assignment / notebook.name)
+    (course / "autograde" / "autograded" / "ada" / assignment).mkdir(parents=True)
+    released_before = {p: p.read_bytes() for p in (course / "course").rglob("*") if p.is_file()}
+    result = run_autograde(course, "grade", assignment)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "recorded it from solutions/" in result.stdout
+    assert not grade_rows(result.stdout)["ada"].startswith("already graded")
+    scores = gradebook_scores(course, assignment, "ada")
+    assert all(s[0] == s[2] for s in scores.values() if not s[3]), scores
+    after = {p: p.read_bytes() for p in (course / "course").rglob("*") if p.is_file()}
+    assert after == released_before, "grading must not touch course/"
+    # a resubmission (the notebook changed) is graded again without --force
+    rows = grade_rows(run_autograde(course, "grade", assignment).stdout)
+    assert rows["ada"].startswith("already graded")
+    for notebook in (course / "autograde" / "submitted" / "ada" / assignment).glob("*.ipynb"):
+        notebook.write_text(notebook.read_text().replace("\n", "\n ", 1))
+    rows = grade_rows(run_autograde(course, "grade", assignment).stdout)
+    assert not rows["ada"].startswith("already graded")

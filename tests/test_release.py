@@ -49,21 +49,26 @@ def test_release_leaks_nothing(assignment):
     assert secrets, "no solution or hidden-test lines found: is the source notebook marked up?"
     for path in released_files(assignment):
         text = path.read_text(errors="replace")
+        if path.suffix == ".ipynb":
+            # the cells' text as a student sees it (in the raw JSON quotes and backslashes are escaped)
+            cells = json.loads(text)["cells"]
+            assert not any(c.get("outputs") for c in cells if c["cell_type"] == "code"), f"{path} carries outputs"
+            text = "\n".join("".join(c["source"]) for c in cells)
         assert not MARKERS.search(text), f"{path}: a solution or hidden-test marker was released"
         leaked = [line for line in secrets if line in text]
         assert not leaked, f"{path} contains solution or hidden-test lines: {leaked[:3]}"
-        if path.suffix == ".ipynb":
-            cells = json.loads(text)["cells"]
-            assert not any(c.get("outputs") for c in cells if c["cell_type"] == "code"), f"{path} carries outputs"
 
 
 def test_release_refuses_to_overwrite_without_force(tmp_path):
     course = copy_course(tmp_path)
-    before = (course / "course").stat().st_mtime_ns
+    edited = next((course / "course").rglob("*.ipynb"))
+    edited.write_text(edited.read_text() + " ")  # an instructor's hand edit must survive
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (course / "course").rglob("*") if p.is_file()}
     result = run_autograde(course, "release")
     assert result.returncode == 2
     assert "already exists" in result.stderr and "--force" in result.stderr
-    assert (course / "course").stat().st_mtime_ns == before
+    after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in (course / "course").rglob("*") if p.is_file()}
+    assert after == before
 
 
 def test_release_rejects_unknown_assignment(tmp_path):
