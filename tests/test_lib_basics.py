@@ -63,6 +63,8 @@ def test_assert_close_names_the_quantity_shapes_and_hint():
     check.assert_close(np.float64(0.1 + 0.2), 0.3, name="sum")  # passes: within tolerance
     with pytest.raises(AssertionError, match="scalar"):
         check.assert_close(1.0, 2.0, name="scalar")
+    with pytest.raises(AssertionError, match="real numbers"):  # np.allclose would drop the imaginary part
+        check.assert_close(np.array([1.0 + 2j]), [1.0], name="z")
 
 
 def test_rel_error_and_numerical_gradient():
@@ -128,8 +130,13 @@ def test_assert_same_expression_accepts_equivalent_forms_only():
     check.assert_same_expression(sympy.sin(a) ** 2, 1 - sympy.cos(a) ** 2, name="identity")
     with pytest.raises(AssertionError, match="(?s)not equal.*Hint: check the sign"):
         check.assert_same_expression(a - b, b - a, name="difference", hint="check the sign")
-    with pytest.raises(AssertionError, match="must be a SymPy expression, got str"):
+    with pytest.raises(AssertionError, match="must be a SymPy expression.*got 'a \\+ b'"):
         check.assert_same_expression("a + b", a + b, name="text")
+    with pytest.raises(AssertionError, match="not an equation"):
+        check.assert_same_expression(sympy.Eq(a, b), a - b, name="equation")
+    # a student's symbols with other assumptions are still the expected ones
+    real_a, real_b = sympy.symbols("a b", real=True)
+    check.assert_same_expression(real_a * real_b, a * b, name="assumptions")
 
 
 def test_value_graph_drawing_shows_every_node():

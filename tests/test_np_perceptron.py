@@ -101,6 +101,8 @@ def test_margin_and_signed_distance():
         (lambda: P.perceptron_predict(np.zeros((3, 1)), np.zeros((4, 3))), "W must be 1-D"),
         (lambda: P.perceptron_train(np.zeros((4, 3)), np.zeros(3), np.zeros(3)), "t must be \\(4,\\)"),
         (lambda: P.perceptron_train(np.zeros((4, 3)), np.zeros(4), np.zeros(3), max_epochs=0), "max_epochs"),
+        (lambda: P.perceptron_train(np.zeros((4, 3)), np.array([-1, 1, 1, -1]), np.zeros(3)), "targets must be 0 or 1"),
+        (lambda: P.margin(np.ones(3), np.ones((2, 3)), np.array([0, 2])), "targets must be 0 or 1"),
         (lambda: P.perceptron_update(np.zeros(3), np.zeros((2, 3)), 1), "x must be one sample"),
         (lambda: P.add_bias_column(np.zeros(3)), "X must be 2-D"),
     ],

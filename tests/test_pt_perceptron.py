@@ -15,7 +15,7 @@ DEVICES = [
     "cpu",
     pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")),
 ]
-TWINS = ["add_bias_column", "perceptron_predict", "perceptron_update", "perceptron_train",
+TWINS = ["add_bias_column", "perceptron_predict", "perceptron_update", "perceptron_train", "format_trace",
          "delta_rule_loss", "delta_rule_gradient", "delta_rule_train", "signed_distance", "margin"]
 
 
@@ -110,3 +110,43 @@ def test_bad_shapes_raise_clear_errors():
         pt_perceptron.perceptron_predict(torch.zeros(3), torch.zeros(4, 2))
     with pytest.raises(ValueError, match="t must be \\(4,\\)"):
         pt_perceptron.delta_rule_gradient(torch.zeros(3), torch.zeros(4, 3), torch.zeros(5))
+    with pytest.raises(ValueError, match="targets must be 0 or 1"):
+        pt_perceptron.perceptron_train(torch.zeros(4, 3), torch.tensor([-1.0, 1, 1, -1]), torch.zeros(3))
+    # the delta rule is least squares: real-valued targets are fine
+    pt_perceptron.delta_rule_gradient(torch.zeros(3), torch.ones(4, 3), torch.tensor([0.5, -1.0, 2.0, 0.0]))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_stepper_draws_a_trace_of_the_twin(device):
+    import matplotlib.pyplot as plt
+    from dlcourse import widgets
+
+    X, t = data.logic_gate("and")
+    Xb = pt_perceptron.add_bias_column(torch.tensor(X, device=device))
+    _, trace = pt_perceptron.perceptron_train(Xb, torch.tensor(t, device=device), torch.zeros(3, device=device))
+    fig = widgets.perceptron_step_figure(torch.tensor(X, device=device), t, trace, len(trace) - 1)
+    assert "epoch" in fig._suptitle.get_text()
+    plt.close("all")
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_trace_table_and_shuffled_delta_rule_match_numpy(device):
+    X, t = data.logic_gate("or")
+    Xb = np_perceptron.add_bias_column(X)
+    W0 = np.array([0.0, 1.0, 0.0])
+    _, np_trace = np_perceptron.perceptron_train(Xb, t, W0)
+    _, pt_trace = pt_perceptron.perceptron_train(torch.tensor(Xb, device=device), torch.tensor(t, device=device),
+                                                 torch.tensor(W0, device=device))
+    assert pt_perceptron.format_trace(pt_trace) == np_perceptron.format_trace(np_trace)
+    # shuffled LMS with a small rate ends near the least-squares solution in both twins
+    X2, t2 = data.two_blobs(60, rng=np.random.default_rng(3), separation=2.0)
+    Xb2 = np_perceptron.add_bias_column(X2)
+    least_squares = np.linalg.lstsq(Xb2, t2, rcond=None)[0]
+    W_np, _ = np_perceptron.delta_rule_train(Xb2, t2, np.zeros(3), eta=0.002, epochs=200,
+                                             rng=np.random.default_rng(0))
+    W_pt, losses = pt_perceptron.delta_rule_train(torch.tensor(Xb2, device=device), torch.tensor(t2, device=device),
+                                                  torch.zeros(3, dtype=torch.float64, device=device), eta=0.002,
+                                                  epochs=200, generator=torch.Generator().manual_seed(0))
+    assert np.abs(W_np - least_squares).max() < 0.05
+    assert np.abs(W_pt.cpu().numpy() - least_squares).max() < 0.05
+    assert losses.device.type == device and losses[-1] < losses[0]

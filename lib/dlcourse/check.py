@@ -98,6 +98,8 @@ def assert_close(
     assert_shape(got, want.shape, name=name, hint=hint)
     if not (np.issubdtype(got.dtype, np.number) or got.dtype == np.bool_):
         raise AssertionError(f"{name} should hold numbers, got dtype {got.dtype}.{tail}")
+    if np.iscomplexobj(got):
+        raise AssertionError(f"{name} should hold real numbers, got dtype {got.dtype}.{tail}")
     got64 = np.atleast_1d(got.astype(np.float64))
     want64 = np.atleast_1d(want.astype(np.float64))
     bad = ~np.isclose(got64, want64, rtol=rtol, atol=atol, equal_nan=False)
@@ -121,7 +123,15 @@ def assert_same_expression(actual, expected, *, name: str, hint: str | None = No
     import sympy
 
     tail = f"\nHint: {hint}" if hint else ""
-    if not isinstance(actual, sympy.Basic):
-        raise AssertionError(f"{name} must be a SymPy expression, got {type(actual).__name__}.{tail}")
-    if sympy.simplify(sympy.expand(actual - expected)) != 0:
+    if not isinstance(actual, sympy.Expr):
+        raise AssertionError(
+            f"{name} must be a SymPy expression (not an equation or {type(actual).__name__}), got {actual!r}.{tail}")
+    # symbols are matched by name: Symbol('x', real=True) and Symbol('x') are the same x here
+    by_name = {s.name: s for s in expected.free_symbols}
+    actual = actual.xreplace({s: by_name[s.name] for s in actual.free_symbols if s.name in by_name})
+    try:
+        equal = sympy.simplify(sympy.expand(actual - expected)) == 0
+    except (TypeError, ValueError) as error:
+        raise AssertionError(f"{name} could not be compared with the expected expression: {error}.{tail}") from error
+    if not equal:
         raise AssertionError(f"{name} is not equal to the expected expression: got {actual}.{tail}")

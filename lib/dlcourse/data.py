@@ -39,8 +39,8 @@ def two_blobs(
     """Two Gaussian clouds in the plane, half of the points in each.
 
     The two centres lie ``separation`` apart on the diagonal x1 = x2, symmetric about the
-    origin, class 1 up and to the right. With
-    ``label_noise = p`` a fraction p of the labels, chosen at random, is flipped, so the
+    origin, class 1 up and to the right. With ``label_noise = p`` each label is flipped
+    independently with probability p (about a fraction p of them, not exactly), so the
     data need not be linearly separable.
     Returns X: (n, 2) float64 and t: (n,) int64 in {0, 1}.
     """

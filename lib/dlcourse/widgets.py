@@ -6,6 +6,7 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
+from dlcourse.check import as_numpy
 from dlcourse.plot import plot_linear_boundary
 
 
@@ -19,8 +20,10 @@ def perceptron_step_figure(X, t, trace, step: int):
     if not 0 <= step < len(trace):
         raise ValueError(f"step must be in [0, {len(trace) - 1}], got {step}")
     row = trace[step]
-    w_before, w_after = (np.asarray(w, dtype=float) for w in (row.w_before, row.w_after))
-    x = np.asarray(row.x, dtype=float)
+    # traces of the torch twin may hold CUDA tensors: as_numpy copies them to the host
+    w_before, w_after = (as_numpy(w).astype(float) for w in (row.w_before, row.w_after))
+    x = as_numpy(row.x).astype(float)
+    X, t = as_numpy(X), as_numpy(t)
     fig, axes = plt.subplots(1, 2, figsize=(8, 4), constrained_layout=True)
     verdict = "error: update" if row.y != row.t else "correct: no change"
     plot_linear_boundary(w_before, X, t, ax=axes[0], title=f"before: W = {_fmt(w_before)}")

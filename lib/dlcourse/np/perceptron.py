@@ -39,10 +39,13 @@ def _as_design(X, W: np.ndarray, *, name: str = "X") -> np.ndarray:
     return X
 
 
-def _as_targets(t, X: np.ndarray) -> np.ndarray:
+def _as_targets(t, X: np.ndarray, *, binary: bool = False) -> np.ndarray:
+    """Targets as floats of shape (N,); with ``binary`` they must be class labels 0 or 1."""
     t = np.asarray(t)
     if t.shape != X.shape[:1]:
         raise ValueError(f"t must be ({X.shape[0]},) to match X: {X.shape}, got shape {t.shape}")
+    if binary and not np.isin(t, (0, 1)).all():
+        raise ValueError(f"targets must be 0 or 1, got {np.unique(t)[:5].tolist()}: map -1/+1 labels with (t + 1) // 2")
     return t.astype(np.float64)
 
 
@@ -104,7 +107,7 @@ def perceptron_train(
     X = _as_design(X, W)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (N, {W.shape[0]}), got shape {X.shape}")
-    t = _as_targets(t, X)
+    t = _as_targets(t, X, binary=True)
     if max_epochs < 1:
         raise ValueError(f"max_epochs must be at least 1, got {max_epochs}")
     trace = []
@@ -212,5 +215,5 @@ def margin(W, X, t) -> float:
     """
     W = _as_weights(W)
     X = _as_design(X, W)
-    sign = 2 * _as_targets(t, X) - 1  # (N,)
+    sign = 2 * _as_targets(t, X, binary=True) - 1  # (N,)
     return float(np.min(sign * signed_distance(W, X)))

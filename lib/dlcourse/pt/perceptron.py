@@ -49,11 +49,16 @@ def _as_design(X, W: torch.Tensor, *, name: str = "X") -> torch.Tensor:
     return X
 
 
-def _as_targets(t, X: torch.Tensor) -> torch.Tensor:
+def _as_targets(t, X: torch.Tensor, *, binary: bool = False) -> torch.Tensor:
+    """Targets as floats of shape (N,); with ``binary`` they must be class labels 0 or 1."""
     t = _as_float(t, X)
     if t.shape != X.shape[:1]:
         raise ValueError(
             f"t must be ({X.shape[0]},) to match X: {tuple(X.shape)}, got shape {tuple(t.shape)}"
+        )
+    if binary and not ((t == 0) | (t == 1)).all():
+        raise ValueError(
+            f"targets must be 0 or 1, got {t.unique()[:5].tolist()}: map -1/+1 labels with (t + 1) // 2"
         )
     return t
 
@@ -115,7 +120,7 @@ def perceptron_train(
     W = W.clone()
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (N, {W.shape[0]}), got shape {tuple(X.shape)}")
-    t = _as_targets(t, X)
+    t = _as_targets(t, X, binary=True)
     if max_epochs < 1:
         raise ValueError(f"max_epochs must be at least 1, got {max_epochs}")
     trace = []
@@ -129,6 +134,13 @@ def perceptron_train(
         if errors == 0:
             break
     return W, trace
+
+
+def format_trace(trace: list[PerceptronStep], *, names: tuple[str, ...] | None = None) -> str:
+    """Torch twin of np.perceptron.format_trace: the trace as a fixed-width text table."""
+    from dlcourse.np.perceptron import format_trace as format_numpy_trace
+
+    return format_numpy_trace(trace, names=names)  # 0-d tensors format like numbers
 
 
 def delta_rule_loss(W, X, t) -> torch.Tensor:
@@ -161,7 +173,7 @@ def delta_rule_train(
     t = _as_targets(t, X)
     losses = [delta_rule_loss(W, X, t)]
     for _ in range(epochs):
-        order = torch.randperm(len(X), generator=generator) if generator else range(len(X))
+        order = torch.randperm(len(X), generator=generator) if generator is not None else range(len(X))
         for n in order:
             W = W + eta * X[n] * (t[n] - X[n] @ W)
         losses.append(delta_rule_loss(W, X, t))
@@ -180,5 +192,5 @@ def signed_distance(W, X) -> torch.Tensor:
 def margin(W, X, t) -> float:
     """Torch twin of np.perceptron.margin: min_n s_n * signed_distance_n, s_n = 2 t_n - 1."""
     W, X = _weights_and_design(W, X)
-    sign = 2 * _as_targets(t, X) - 1  # (N,)
+    sign = 2 * _as_targets(t, X, binary=True) - 1  # (N,)
     return float(torch.min(sign * signed_distance(W, X)))
