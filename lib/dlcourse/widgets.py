@@ -101,3 +101,57 @@ def momentum_explorer():
         "lr": w.FloatLogSlider(value=0.05, base=10, min=-3, max=-0.5, step=0.05, continuous_update=False),
         "momentum": w.FloatSlider(value=0.0, min=0.0, max=0.99, step=0.01, continuous_update=False),
     })
+
+
+ACTIVATIONS = {"tanh": np.tanh, "relu": lambda a: np.maximum(a, 0.0), "sigmoid": lambda a: 0.5 * (1 + np.tanh(a / 2))}
+INITS = ("small normal (std 0.01)", "Xavier uniform", "He normal")
+
+
+def activation_statistics(activation: str, init: str, *, gain: float = 1.0, depth: int = 20, width: int = 256,
+                          n: int = 500, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Std of the activations after each of ``depth`` fully connected layers of ``width``
+    units (no biases), for ``n`` standard-normal inputs, with weights drawn by ``init``
+    (one of INITS) and multiplied by ``gain``. Returns stds: (depth,)."""
+    from dlcourse.np import init as np_init
+
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}: choose one of {sorted(ACTIVATIONS)}")
+    if init not in INITS:
+        raise ValueError(f"unknown initialisation {init!r}: choose one of {INITS}")
+    rng = np.random.default_rng(0) if rng is None else rng
+    draw = {
+        INITS[0]: lambda: 0.01 * rng.standard_normal((width, width)),
+        INITS[1]: lambda: np_init.xavier_uniform(width, width, rng),
+        INITS[2]: lambda: np_init.he_normal(width, width, rng),
+    }[init]
+    h = rng.standard_normal((n, width))
+    stds = []
+    for _ in range(depth):
+        h = ACTIVATIONS[activation](h @ (gain * draw()))
+        stds.append(h.std())
+    return np.array(stds)
+
+
+def activation_statistics_figure(activation: str = "tanh", gain: float = 1.0, *, depth: int = 20):
+    """Activation std per layer for the three initialisations, for one activation and gain."""
+    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    for init in INITS:
+        stds = activation_statistics(activation, init, gain=gain, depth=depth)
+        ax.semilogy(np.arange(1, depth + 1), np.maximum(stds, 1e-300), marker="o", label=init)
+    ax.set(xlabel="layer", ylabel="std of the activations", ylim=(1e-12, 1e3),
+           title=f"{activation}, {depth} layers of 256 units, gain {gain:g}")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def activation_statistics_explorer():
+    """A menu for the activation and a slider for the gain of activation_statistics_figure."""
+
+    def show(activation, gain):
+        activation_statistics_figure(activation, gain)
+        plt.show()
+
+    return _interact(show, {"activation": "tanh", "gain": 1.0}, lambda w: {
+        "activation": w.Dropdown(options=sorted(ACTIVATIONS), value="tanh", description="activation"),
+        "gain": w.FloatSlider(value=1.0, min=0.25, max=2.0, step=0.05, continuous_update=False),
+    })

@@ -1,0 +1,124 @@
+"""The PyTorch training loop every later notebook uses, written out once.
+
+    model = mlp(784, [30, 30], 10, activation=nn.Sigmoid).to(device)
+    history = fit(model, (X_train, y_train), epochs=10, optimizer=torch.optim.SGD(model.parameters(), lr=0.5),
+                  val_data=(X_val, y_val), batch_size=32, generator=torch.Generator().manual_seed(0))
+
+Data are pairs of tensors (inputs (N, ...), integer labels (N,)) on any device; each
+mini-batch is moved to the model's device as it is used, so a data set can stay on the
+CPU while the model trains on a GPU. A tqdm progress bar shows the epochs (quiet in quick
+mode, that is under tests and grading).
+"""
+
+import math
+
+import torch
+from torch import nn
+
+from dlcourse.runtime import quick
+
+
+def mlp(n_in: int, hidden: list[int], n_out: int, *, activation=nn.ReLU, batchnorm: bool = False,
+        dropout: float = 0.0) -> nn.Sequential:
+    """Flatten -> [Linear -> (BatchNorm1d) -> activation -> (Dropout)] per hidden width -> Linear.
+
+    ``hidden=[]`` is a linear classifier (softmax regression with CrossEntropyLoss). The
+    output is logits (no softmax): nn.CrossEntropyLoss applies log-softmax itself.
+    """
+    layers: list[nn.Module] = [nn.Flatten()]
+    width = n_in
+    for size in hidden:
+        layers.append(nn.Linear(width, size))
+        if batchnorm:
+            layers.append(nn.BatchNorm1d(size))
+        layers.append(activation())
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        width = size
+    layers.append(nn.Linear(width, n_out))
+    return nn.Sequential(*layers)
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    parameter = next(model.parameters(), None)
+    return parameter.device if parameter is not None else torch.device("cpu")
+
+
+def _check_data(name: str, data) -> tuple[torch.Tensor, torch.Tensor]:
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise ValueError(f"{name} must be a pair (inputs, labels) of tensors, got {type(data).__name__}")
+    inputs, labels = (torch.as_tensor(part) for part in data)
+    if len(inputs) != len(labels) or labels.ndim != 1:
+        raise ValueError(f"{name}: inputs {tuple(inputs.shape)} and labels {tuple(labels.shape)} "
+                         "must have the same first dimension, labels 1-D")
+    return inputs, labels
+
+
+def train_epoch(model: nn.Module, data, *, optimizer: torch.optim.Optimizer, loss_fn=None,
+                batch_size: int = 32, generator: torch.Generator | None = None) -> tuple[float, float]:
+    """One pass over ``data`` in shuffled mini-batches. Returns (mean loss, accuracy)."""
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    inputs, labels = _check_data("data", data)
+    device = _model_device(model)
+    model.train()  # dropout drops, batch norm uses (and updates) batch statistics
+    order = torch.randperm(len(inputs), generator=generator)
+    total_loss, correct = 0.0, 0
+    for start in range(0, len(inputs), batch_size):
+        batch = order[start:start + batch_size]
+        x, y = inputs[batch].to(device), labels[batch].to(device)
+        logits = model(x)
+        loss = loss_fn(logits, y)
+        optimizer.zero_grad()  # gradients accumulate in .grad until cleared
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.item() * len(batch)
+        correct += (logits.argmax(dim=1) == y).sum().item()
+    return total_loss / len(inputs), correct / len(inputs)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data, *, loss_fn=None, batch_size: int = 1000) -> tuple[float, float]:
+    """(mean loss, accuracy) of ``model`` on ``data`` in evaluation mode, without gradients."""
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    inputs, labels = _check_data("data", data)
+    device = _model_device(model)
+    model.eval()  # dropout off, batch norm uses its running statistics
+    total_loss, correct = 0.0, 0
+    for start in range(0, len(inputs), batch_size):
+        x, y = inputs[start:start + batch_size].to(device), labels[start:start + batch_size].to(device)
+        logits = model(x)
+        total_loss += loss_fn(logits, y).item() * len(y)
+        correct += (logits.argmax(dim=1) == y).sum().item()
+    return total_loss / len(inputs), correct / len(inputs)
+
+
+def fit(model: nn.Module, train_data, *, epochs: int, optimizer: torch.optim.Optimizer, val_data=None,
+        loss_fn=None, batch_size: int = 32, generator: torch.Generator | None = None,
+        progress: bool | None = None, description: str = "training") -> dict[str, list[float]]:
+    """Train for ``epochs`` epochs; returns the history {"train_loss", "train_acc", "val_loss",
+    "val_acc"}: one entry per epoch (the val lists stay empty without ``val_data``).
+
+    The training columns are averaged over each epoch while the weights change; the
+    validation ones are measured after it, in evaluation mode.
+    """
+    from tqdm.auto import tqdm
+
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    history = {"train_loss": [], "train_acc": [], "val_loss": [], "val_acc": []}
+    bar = tqdm(range(epochs), desc=description, disable=quick() if progress is None else not progress)
+    for _ in bar:
+        loss, accuracy = train_epoch(model, train_data, optimizer=optimizer, loss_fn=loss_fn,
+                                     batch_size=batch_size, generator=generator)
+        if not math.isfinite(loss):
+            raise FloatingPointError(f"the training loss became {loss}: lower the learning rate")
+        history["train_loss"].append(loss)
+        history["train_acc"].append(accuracy)
+        shown = {"loss": f"{loss:.3f}", "acc": f"{accuracy:.3f}"}
+        if val_data is not None:
+            val_loss, val_accuracy = evaluate(model, val_data, loss_fn=loss_fn)
+            history["val_loss"].append(val_loss)
+            history["val_acc"].append(val_accuracy)
+            shown["val_acc"] = f"{val_accuracy:.3f}"
+        bar.set_postfix(shown)
+    return history

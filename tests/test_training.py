@@ -1,0 +1,104 @@
+"""dlcourse.pt.training (the loop later notebooks share) and the initialisation widget."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from dlcourse import widgets
+from dlcourse.pt import training
+from torch import nn
+
+ASSIGNMENT = "04-training-deep-networks"
+DEVICES = [
+    "cpu",
+    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")),
+]
+
+
+def blobs(n=400, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 3, (n,), generator=g)
+    centres = torch.tensor([[2.0, 0.0], [-2.0, 0.0], [0.0, 2.5]])
+    return centres[labels] + 0.5 * torch.randn(n, 2, generator=g), labels
+
+
+def test_mlp_layout():
+    model = training.mlp(784, [30, 20], 10, activation=nn.Sigmoid, batchnorm=True, dropout=0.5)
+    kinds = [type(m).__name__ for m in model]
+    assert kinds == ["Flatten", "Linear", "BatchNorm1d", "Sigmoid", "Dropout",
+                     "Linear", "BatchNorm1d", "Sigmoid", "Dropout", "Linear"]
+    assert [type(m).__name__ for m in training.mlp(4, [], 3)] == ["Flatten", "Linear"]
+    assert model(torch.zeros(5, 1, 28, 28)).shape == (5, 10)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_fit_learns_and_records_a_history(device):
+    X, y = blobs()
+    torch.manual_seed(0)
+    model = training.mlp(2, [16], 3).to(device)
+    before = training.evaluate(model, (X, y))
+    history = training.fit(model, (X, y), epochs=5, optimizer=torch.optim.SGD(model.parameters(), lr=0.5),
+                           val_data=blobs(seed=1), batch_size=20, generator=torch.Generator().manual_seed(0))
+    assert {k: len(v) for k, v in history.items()} == {"train_loss": 5, "train_acc": 5, "val_loss": 5, "val_acc": 5}
+    assert history["val_acc"][-1] > 0.95 > before[1]
+    assert history["train_loss"][-1] < history["train_loss"][0] < before[0] * 1.5
+    assert not model.training, "evaluate leaves the model in evaluation mode"
+
+
+def test_fit_is_reproducible_with_a_generator():
+    X, y = blobs()
+    results = []
+    for _ in range(2):
+        torch.manual_seed(3)
+        model = training.mlp(2, [8], 3)
+        results.append(training.fit(model, (X, y), epochs=2, optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+                                    generator=torch.Generator().manual_seed(5))["train_loss"])
+    assert results[0] == results[1]
+
+
+def test_train_and_eval_modes_switch_dropout():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Dropout(0.9), training.mlp(1, [], 2))
+    data = (torch.ones(200, 1), torch.zeros(200, dtype=torch.long))
+    losses = [training.evaluate(net, data)[0] for _ in range(2)]
+    assert losses[0] == losses[1], "evaluation mode turns dropout off: the loss is deterministic"
+    training.train_epoch(net, data, optimizer=torch.optim.SGD(net.parameters(), lr=0.0), batch_size=200)
+    assert net.training
+    with torch.no_grad():
+        noisy = [nn.functional.cross_entropy(net(data[0]), data[1]).item() for _ in range(2)]
+    assert noisy[0] != noisy[1], "training mode drops units at random"
+
+
+def test_bad_data_and_divergence_are_reported():
+    model = training.mlp(2, [], 3)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="pair \\(inputs, labels\\)"):
+        training.fit(model, torch.zeros(4, 2), epochs=1, optimizer=optimizer)
+    with pytest.raises(ValueError, match="same first dimension"):
+        training.fit(model, (torch.zeros(4, 2), torch.zeros(3, dtype=torch.long)), epochs=1, optimizer=optimizer)
+    with pytest.raises(ValueError, match="epochs must be at least 1"):
+        training.fit(model, blobs(), epochs=0, optimizer=optimizer)
+    X, y = blobs()
+    with pytest.raises(FloatingPointError, match="lower the learning rate"):
+        training.fit(model, (X * 1e30, y), epochs=3, optimizer=torch.optim.SGD(model.parameters(), lr=1e10))
+
+
+def test_activation_statistics_show_why_he_suits_relu(monkeypatch, capsys):
+    relu_he = widgets.activation_statistics("relu", "He normal")
+    relu_xavier = widgets.activation_statistics("relu", "Xavier uniform")
+    tanh_small = widgets.activation_statistics("tanh", "small normal (std 0.01)")
+    assert relu_he.shape == (20,) and 0.5 < relu_he[-1] < 2.0
+    assert relu_xavier[-1] < 1e-2, "Xavier loses a factor sqrt(2) per ReLU layer"
+    assert tanh_small[-1] < 1e-10
+    assert widgets.activation_statistics("relu", "He normal", gain=2.0)[-1] > 1e4
+    with pytest.raises(ValueError, match="unknown activation 'elu'"):
+        widgets.activation_statistics("elu", "He normal")
+    with pytest.raises(ValueError, match="unknown initialisation"):
+        widgets.activation_statistics("relu", "lecun")
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    explorer = widgets.activation_statistics_explorer()
+    assert [c.description for c in explorer.widget.children[:2]] == ["activation", "gain"]
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert widgets.activation_statistics_explorer() is None
+    assert "static figure while grading" in capsys.readouterr().out
+    plt.close("all")
