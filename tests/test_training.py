@@ -58,8 +58,8 @@ def test_fit_is_reproducible_with_a_generator():
 
 def test_train_and_eval_modes_switch_dropout():
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Dropout(0.9), training.mlp(1, [], 2))
-    data = (torch.ones(200, 1), torch.zeros(200, dtype=torch.long))
+    net = nn.Sequential(nn.Dropout(0.5), training.mlp(20, [], 2))
+    data = (torch.randn(200, 20), torch.zeros(200, dtype=torch.long))
     losses = [training.evaluate(net, data)[0] for _ in range(2)]
     assert losses[0] == losses[1], "evaluation mode turns dropout off: the loss is deterministic"
     training.train_epoch(net, data, optimizer=torch.optim.SGD(net.parameters(), lr=0.0), batch_size=200)
