@@ -288,6 +288,7 @@ def cmd_execute(args) -> int:
 
     names = [check_assignment(a) for a in args.assignments] or source_assignments()
     os.environ["DLCOURSE_QUICK"] = "1"  # stored outputs are the quick-mode ones nbval compares
+    os.environ["DLCOURSE_HEADLESS"] = "1"  # no live widgets without a browser (dlcourse.widgets._interact)
     failed = 0
     for name in names:
         for path in sorted((SOLUTIONS / name).glob("*.ipynb")):

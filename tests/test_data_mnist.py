@@ -74,3 +74,4 @@ def test_missing_data_says_what_is_missing(tmp_path, monkeypatch):
         data.load_mnist("train")
     with pytest.raises(ValueError, match="unknown MNIST split 'val'"):
         data.load_mnist("val")
+

@@ -191,3 +191,37 @@ def _load_full_mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
     if len(images) != len(labels):
         raise ValueError(f"{folder}: {len(images)} images but {len(labels)} labels in the {split} files")
     return images, labels.astype(np.int64)
+
+
+# ---------------------------------------------------------------- photographs
+
+PHOTOS = {
+    "china": "sklearn: a temple in China, 427 x 640 (sklearn.datasets.load_sample_image)",
+    "flower": "sklearn: a flower, 427 x 640 (sklearn.datasets.load_sample_image)",
+    "grace_hopper": "matplotlib: a portrait of Grace Hopper, 600 x 512 (matplotlib sample data)",
+}
+
+
+def load_photo(name: str = "china", *, gray: bool = True) -> np.ndarray:
+    """A real photograph that ships with an installed package, as float64 in [0, 1]:
+    (H, W) when ``gray`` (ITU-R 601 luma, 0.299 R + 0.587 G + 0.114 B), else (H, W, 3).
+    ``name`` is one of PHOTOS."""
+    if name not in PHOTOS:
+        raise ValueError(f"unknown photo {name!r}: choose one of {sorted(PHOTOS)}")
+    if name == "grace_hopper":
+        import matplotlib.cbook
+        import matplotlib.image
+
+        with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as handle:
+            image = matplotlib.image.imread(handle, format="jpg")
+    else:
+        try:
+            from sklearn.datasets import load_sample_image
+        except ModuleNotFoundError as error:
+            raise ModuleNotFoundError(
+                f"the photo {name!r} ships with scikit-learn, which is not installed: run `make setup` "
+                "(or `pip install -r requirements.txt`), or use load_photo('grace_hopper') from matplotlib"
+            ) from error
+        image = load_sample_image(f"{name}.jpg")
+    image = np.asarray(image, dtype=np.float64) / 255.0
+    return image @ np.array([0.299, 0.587, 0.114]) if gray else image

@@ -41,6 +41,23 @@ def _init(xavier="np.sqrt(6.0 / (n_in + n_out))", he="np.sqrt(2.0 / n_in)"):
     return _INIT.replace("XAVIER_BOUND", xavier).replace("HE_STD", he)
 
 
+_DROPOUT = '''
+def dropout_forward(x, p, rng, train=True):
+    if not train:
+        return EVALUATION, None
+    scaled_mask = MASK
+    return x * scaled_mask, scaled_mask
+
+
+def dropout_backward(dout, cache):
+    return BACKWARD
+'''
+
+
+def _dropout(evaluation="x", mask="(rng.random(x.shape) >= p) / (1 - p)", backward="dout if cache is None else dout * cache"):
+    return _DROPOUT.replace("EVALUATION", evaluation).replace("MASK", mask).replace("BACKWARD", backward)
+
+
 _BN_FORWARD = '''
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     mean = x.mean(axis=AXIS)
@@ -97,50 +114,10 @@ MISTAKES = {
         "Xavier without the square root": _init(xavier="6.0 / (n_in + n_out)"),
     },
     "ex3_dropout": {
-        "no rescaling (the mask alone)": '''
-def dropout_forward(x, p, rng, train=True):
-    if not train:
-        return x, None
-    mask = rng.random(x.shape) >= p
-    return x * mask, mask
-
-
-def dropout_backward(dout, cache):
-    return dout if cache is None else dout * cache
-''',
-        "p taken as the probability of keeping": '''
-def dropout_forward(x, p, rng, train=True):
-    if not train:
-        return x, None
-    scaled_mask = (rng.random(x.shape) < p) / p if p > 0 else np.ones_like(x)
-    return x * scaled_mask, scaled_mask
-
-
-def dropout_backward(dout, cache):
-    return dout if cache is None else dout * cache
-''',
-        "scaling (1 - p) applied in evaluation too": '''
-def dropout_forward(x, p, rng, train=True):
-    if not train:
-        return x * (1 - p), None
-    scaled_mask = (rng.random(x.shape) >= p) / (1 - p)
-    return x * scaled_mask, scaled_mask
-
-
-def dropout_backward(dout, cache):
-    return dout if cache is None else dout * cache
-''',
-        "backward ignores the mask": '''
-def dropout_forward(x, p, rng, train=True):
-    if not train:
-        return x, None
-    scaled_mask = (rng.random(x.shape) >= p) / (1 - p)
-    return x * scaled_mask, scaled_mask
-
-
-def dropout_backward(dout, cache):
-    return dout
-''',
+        "no rescaling (the mask alone)": _dropout(mask="rng.random(x.shape) >= p"),
+        "p taken as the probability of keeping": _dropout(mask="(rng.random(x.shape) < p) / max(p, 1e-12)"),
+        "scaling (1 - p) applied in evaluation too": _dropout(evaluation="x * (1 - p)"),
+        "backward ignores the mask": _dropout(backward="dout"),
     },
     "ex4_bn_forward": {
         "unbiased variance (ddof=1)": _bn_forward(ddof="1"),
