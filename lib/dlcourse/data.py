@@ -225,3 +225,54 @@ def load_photo(name: str = "china", *, gray: bool = True) -> np.ndarray:
         image = load_sample_image(f"{name}.jpg")
     image = np.asarray(image, dtype=np.float64) / 255.0
     return image @ np.array([0.299, 0.587, 0.114]) if gray else image
+
+
+# ---------------------------------------------------------------- text
+
+def gensim_test_file(name: str):
+    """The path of a file in gensim's test data (gensim/test/test_data/), found without
+    importing gensim (which would pull in scipy and friends)."""
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    spec = find_spec("gensim")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(
+            f"{name} ships with the gensim package, which is not installed: run `make setup` "
+            "(or `pip install -r requirements.txt`)")
+    path = Path(spec.origin).parent / "test" / "test_data" / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: reinstall gensim (pip install --force-reinstall gensim)")
+    return path
+
+
+def load_text_excerpt(max_chars: int | None = None) -> str:
+    """The Wikipedia excerpt of gensim's test data (head500.noblanks.cor): 500 articles,
+    lower-cased, punctuation removed and words *stemmed* ("anarch", "philosophi"), one
+    article per line. About 2.3 million characters and 331k tokens. ``max_chars`` cuts it."""
+    text = gensim_test_file("head500.noblanks.cor").read_text(encoding="utf-8")
+    return text if max_chars is None else text[:max_chars]
+
+
+def adding_problem(n: int, length: int, *, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The adding problem (Hochreiter and Schmidhuber, 1997): each input is a sequence of
+    ``length`` pairs (value uniform in [0, 1], marker); exactly two markers are 1, one in
+    each half of the sequence, and the target is the sum of the two marked values.
+
+    Returns X: (n, length, 2) float32 and y: (n,) float32. Predicting the mean, 1, gives a
+    mean squared error of Var(u1 + u2) = 2/12 = 0.167: the baseline to beat.
+    """
+    if length < 2:
+        raise ValueError(f"length must be at least 2 (one marker in each half), got {length}")
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    values = rng.uniform(0.0, 1.0, size=(n, length))
+    half = length // 2
+    first = rng.integers(0, half, size=n)
+    second = rng.integers(half, length, size=n)
+    markers = np.zeros((n, length))
+    markers[np.arange(n), first] = 1.0
+    markers[np.arange(n), second] = 1.0
+    X = np.stack([values, markers], axis=-1).astype(np.float32)
+    y = (values[np.arange(n), first] + values[np.arange(n), second]).astype(np.float32)
+    return X, y

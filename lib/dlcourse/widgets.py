@@ -224,3 +224,45 @@ def kernel_editor(image):
         "custom": w.Text(value="", placeholder="or 9 numbers: 1 0 -1 2 0 -2 1 0 -1", description="kernel",
                          continuous_update=False),
     })
+
+
+def lstm_gate_trajectory(forget: float, input_: float, output: float, *, steps: int = 40, c0: float = 1.0):
+    """The cell and the output of one LSTM unit whose gates are held constant, fed the
+    candidate values g_t = sin(2 pi t / 20) (t = 1..steps): c_t = f c_{t-1} + i g_t,
+    h_t = o tanh(c_t). Returns (g, c, h), each (steps,)."""
+    for name, value in (("forget", forget), ("input", input_), ("output", output)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"the {name} gate is a sigmoid output in [0, 1], got {value}")
+    g = np.sin(2 * np.pi * np.arange(1, steps + 1) / 20)
+    c, cell = np.empty(steps), c0
+    for t in range(steps):
+        cell = forget * cell + input_ * g[t]
+        c[t] = cell
+    return g, c, output * np.tanh(c)
+
+
+def lstm_gate_figure(forget: float = 1.0, input_: float = 0.0, output: float = 1.0):
+    """lstm_gate_trajectory drawn: the candidate g, the cell c and the output h over time."""
+    g, c, h = lstm_gate_trajectory(forget, input_, output)
+    fig, ax = plt.subplots(figsize=(8, 3.5), constrained_layout=True)
+    t = np.arange(1, len(g) + 1)
+    ax.plot(t, g, color="gray", ls=":", label="candidate g")
+    ax.plot(t, c, color="C0", label="cell c")
+    ax.plot(t, h, color="C3", label="output h")
+    ax.set(xlabel="time step", ylim=(-2.2, 2.2), title=f"f = {forget:g}, i = {input_:g}, o = {output:g} (c_0 = 1)")
+    ax.legend(loc="upper right", fontsize=8)
+    return fig
+
+
+def lstm_gate_explorer():
+    """Sliders for the three gates of lstm_gate_figure."""
+
+    def show(forget, input_, output):
+        lstm_gate_figure(forget, input_, output)
+        plt.show()
+
+    return _interact(show, {"forget": 1.0, "input_": 0.0, "output": 1.0}, lambda w: {
+        "forget": w.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description="forget f", continuous_update=False),
+        "input_": w.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description="input i", continuous_update=False),
+        "output": w.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description="output o", continuous_update=False),
+    })
