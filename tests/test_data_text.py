@@ -1,4 +1,4 @@
-"""dlcourse.data's sequence sources: the shipped text excerpt and the adding problem."""
+"""dlcourse.data's sequence sources (the shipped text excerpt, the adding problem) and the LSTM gate widget."""
 
 import numpy as np
 import pytest
@@ -31,3 +31,23 @@ def test_missing_gensim_is_named(monkeypatch):
     monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
     with pytest.raises(ModuleNotFoundError, match="ships with the gensim package.*make setup"):
         data.load_text_excerpt()
+
+
+def test_lstm_gate_widget_keeps_overwrites_and_hides(monkeypatch, capsys):
+    import matplotlib.pyplot as plt
+    from dlcourse import widgets
+
+    g, c, h = widgets.lstm_gate_trajectory(1.0, 0.0, 1.0)
+    assert np.all(c == 1.0) and np.allclose(h, np.tanh(1.0)), "f = 1, i = 0 keeps the cell"
+    g, c, h = widgets.lstm_gate_trajectory(0.0, 1.0, 1.0)
+    np.testing.assert_allclose(c, g)  # f = 0, i = 1 overwrites it with the candidate
+    assert np.all(widgets.lstm_gate_trajectory(0.5, 0.5, 0.0)[2] == 0), "o = 0 hides it"
+    with pytest.raises(ValueError, match="forget gate is a sigmoid output"):
+        widgets.lstm_gate_trajectory(1.5, 0.0, 1.0)
+    for name in widgets.HEADLESS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    explorer = widgets.lstm_gate_explorer()
+    assert [c.description for c in explorer.widget.children[:3]] == ["forget f", "input i", "output o"]
+    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
+    assert widgets.lstm_gate_explorer() is None and "static figure here" in capsys.readouterr().out
+    plt.close("all")
