@@ -167,3 +167,26 @@ def test_widgets_render_sliders_but_draw_a_static_figure_while_grading(monkeypat
     assert widgets.momentum_explorer() is None
     assert capsys.readouterr().out.count("static figure here") == 2
     matplotlib.pyplot.close("all")
+
+
+def test_assert_written_here_catches_delegation_to_the_library():
+    from dlcourse.np import layers as np_layers
+
+    def own(x, gamma, beta):
+        return (x - x.mean(0)) / x.std(0) * gamma + beta
+
+    def delegating(x, gamma, beta):
+        return np_layers.batchnorm_forward(x, gamma, beta)
+
+    def nested(x):
+        def inner():
+            return np_layers.batchnorm_forward(x, 1, 0)
+        return inner()
+
+    check.assert_written_here(own, "batchnorm_forward", name="own")
+    with pytest.raises(AssertionError, match="calls the library's batchnorm_forward"):
+        check.assert_written_here(delegating, "batchnorm_forward", name="delegating")
+    with pytest.raises(AssertionError, match="calls the library's"):
+        check.assert_written_here(nested, "batchnorm_forward", name="nested")
+    with pytest.raises(AssertionError, match="is the library's dlcourse.np.layers.relu_forward"):
+        check.assert_written_here(np_layers.relu_forward, name="relu")

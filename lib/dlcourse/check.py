@@ -135,3 +135,28 @@ def assert_same_expression(actual, expected, *, name: str, hint: str | None = No
         raise AssertionError(f"{name} could not be compared with the expected expression: {error}.{tail}") from error
     if not equal:
         raise AssertionError(f"{name} is not equal to the expected expression: got {actual}.{tail}")
+
+
+def _names_used(code) -> set[str]:
+    """Every global or attribute name a code object (and the functions nested in it) uses."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if hasattr(constant, "co_names"):
+            names |= _names_used(constant)
+    return names
+
+
+def assert_written_here(answer, *library_names: str, name: str) -> None:
+    """Raise an AssertionError when an exercise's answer hands the work to the library's
+    reference implementation instead of doing it: when ``answer`` *is* a dlcourse function,
+    or its code refers to one of ``library_names`` (e.g. "batchnorm_forward" for
+    ``np_layers.batchnorm_forward``). Helpers the exercise allows are simply not listed."""
+    module = getattr(answer, "__module__", "") or ""
+    if module.startswith("dlcourse"):
+        raise AssertionError(f"{name} is the library's {module}.{answer.__name__}: write your own version")
+    code = getattr(answer, "__code__", None)
+    if code is None:
+        raise AssertionError(f"{name} must be a function defined in the notebook, got {type(answer).__name__}")
+    used = sorted(_names_used(code) & set(library_names))
+    if used:
+        raise AssertionError(f"{name} calls the library's {', '.join(used)}: the exercise is to write it yourself")

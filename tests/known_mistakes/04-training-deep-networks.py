@@ -120,6 +120,10 @@ MISTAKES = {
         "backward ignores the mask": _dropout(backward="dout"),
     },
     "ex4_bn_forward": {
+        'delegates to the library': """
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    return np_layers.batchnorm_forward(x, gamma, beta, eps=eps)
+""",
         "unbiased variance (ddof=1)": _bn_forward(ddof="1"),
         "eps outside the square root": _bn_forward(inv_std="1.0 / (np.sqrt(var) + eps)"),
         "statistics over the features instead of the batch": _bn_forward(axis="1, keepdims=True"),
