@@ -157,19 +157,9 @@ def conv_output_size(h, k, stride=1, pad=0):
         "window flattened kernel-position first": _im2col(window="window.transpose(1, 2, 0).reshape(-1)"),
     },
     "ex6_maxpool_backward": {
-        'gradient to every tied maximum': """
-def maxpool2d_backward(dout, x, size=2, stride=2):
-    N, C, H, W = x.shape
-    _, _, OH, OW = dout.shape
-    dx = np.zeros_like(x)
-    for n in range(N):
-        for c in range(C):
-            for i in range(OH):
-                for j in range(OW):
-                    window = x[n, c, i * stride:i * stride + size, j * stride:j * stride + size]
-                    dx[n, c, i * stride:i * stride + size, j * stride:j * stride + size] += (window == window.max()) * dout[n, c, i, j]
-    return dx
-""",
+        "gradient to every tied maximum": _maxpool(
+            "dx[n, c, i * stride:i * stride + size, j * stride:j * stride + size] += "
+            "(window == window.max()) * dout[n, c, i, j]"),
         'delegates to the library': """
 def maxpool2d_backward(dout, x, size=2, stride=2):
     return np_conv.maxpool2d_backward(dout, np_conv.maxpool2d_forward(x, size=size, stride=stride)[1])
