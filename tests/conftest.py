@@ -41,3 +41,19 @@ def pytest_collection_modifyitems(items):
         assignment = getattr(getattr(item, "module", None), "ASSIGNMENT", None)
         if assignment:
             item.extra_keyword_matches.add(assignment)
+
+
+def assert_torch_twin(np_module, pt_module, name: str) -> None:
+    """dlcourse.pt.<m>.<name> exists, takes np.<m>.<name>'s parameters in the same order (an
+    ``rng`` becomes ``generator``; ``device`` and ``dtype`` may follow), and says it is a twin."""
+    import inspect
+
+    label = np_module.__name__.rsplit(".", 1)[-1]
+    np_fn, pt_fn = getattr(np_module, name), getattr(pt_module, name, None)
+    assert pt_fn is not None, f"{pt_module.__name__} has no {name}"
+    expected = ["generator" if p == "rng" else p for p in inspect.signature(np_fn).parameters]
+    names = list(inspect.signature(pt_fn).parameters)
+    assert names[:len(expected)] == expected, f"{name}: {names} drifted from {expected}"
+    assert set(names[len(expected):]) <= {"device", "dtype"}
+    assert np_fn.__doc__
+    assert pt_fn is np_fn or pt_fn.__doc__.startswith(f"Torch twin of np.{label}.{name}")

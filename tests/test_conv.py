@@ -2,12 +2,12 @@
 and autograd, numerical gradients and each other; its dlcourse.pt twins likewise (CPU, and
 CUDA where present); the layer and VGG16 counts against torch.nn modules."""
 
-import inspect
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import assert_torch_twin
 from dlcourse import check
 from dlcourse.np import conv as np_conv
 from dlcourse.pt import conv as pt_conv
@@ -269,11 +269,7 @@ def test_vgg16_counts_match_torch_nn_modules():
 
 @pytest.mark.parametrize("name", TENSOR_FUNCTIONS)
 def test_every_tensor_function_has_a_torch_twin_with_the_same_parameters(name):
-    np_fn, pt_fn = getattr(np_conv, name), getattr(pt_conv, name, None)
-    assert pt_fn is not None, f"dlcourse.pt.conv has no {name}"
-    assert list(inspect.signature(pt_fn).parameters) == list(inspect.signature(np_fn).parameters)
-    assert pt_fn.__doc__.startswith(f"Torch twin of np.conv.{name}")
-    assert np_fn.__doc__
+    assert_torch_twin(np_conv, pt_conv, name)
     for counting in ("conv_output_size", "conv2d_cost", "vgg16_layers", "vgg16_totals"):
         assert getattr(pt_conv, counting) is getattr(np_conv, counting)
 

@@ -3,12 +3,12 @@ softplus, dropout, batchnorm, residual) and dlcourse.np.init against numerical g
 torch.nn and torch.nn.init; their dlcourse.pt twins against the NumPy reference (CPU, and
 CUDA where present)."""
 
-import inspect
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import assert_torch_twin
 from dlcourse import check
 from dlcourse.np import init as np_init
 from dlcourse.np import layers as np_layers
@@ -231,15 +231,8 @@ def test_init_shapes_bounds_and_variances_match_torch_nn_init():
 
 @pytest.mark.parametrize("module, name", [("layers", n) for n in NEW_LAYERS] + [("init", n) for n in NEW_INITS])
 def test_every_new_function_has_a_torch_twin_with_the_same_parameters(module, name):
-    np_fn = getattr({"layers": np_layers, "init": np_init}[module], name)
-    pt_fn = getattr({"layers": pt_layers, "init": pt_init}[module], name, None)
-    assert pt_fn is not None, f"dlcourse.pt.{module} has no {name}"
-    expected = ["generator" if p == "rng" else p for p in inspect.signature(np_fn).parameters]
-    names = list(inspect.signature(pt_fn).parameters)
-    assert names[:len(expected)] == expected
-    assert set(names[len(expected):]) <= {"device", "dtype"}
-    assert pt_fn.__doc__.startswith(f"Torch twin of np.{module}.{name}")
-    assert np_fn.__doc__
+    modules = {"layers": (np_layers, pt_layers), "init": (np_init, pt_init)}[module]
+    assert_torch_twin(*modules, name)
 
 
 @pytest.mark.parametrize("device", DEVICES)

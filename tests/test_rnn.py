@@ -3,7 +3,6 @@ gradient clipping) against numerical gradients, torch.nn.RNN, LSTM, GRUCell, aut
 torch.nn.utils.clip_grad_norm_; its dlcourse.pt twins against the NumPy reference (CPU, and
 CUDA where present)."""
 
-import inspect
 import itertools
 import subprocess
 import sys
@@ -11,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from conftest import assert_torch_twin
 from dlcourse import check
 from dlcourse.np import rnn as np_rnn
 from dlcourse.pt import rnn as pt_rnn
@@ -263,11 +263,7 @@ def test_clip_gradients_matches_torch_clip_grad_norm():
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_every_function_has_a_torch_twin_with_the_same_parameters(name):
-    np_fn, pt_fn = getattr(np_rnn, name), getattr(pt_rnn, name, None)
-    assert pt_fn is not None, f"dlcourse.pt.rnn has no {name}"
-    assert list(inspect.signature(pt_fn).parameters) == list(inspect.signature(np_fn).parameters)
-    assert pt_fn.__doc__.startswith(f"Torch twin of np.rnn.{name}")
-    assert np_fn.__doc__
+    assert_torch_twin(np_rnn, pt_rnn, name)
 
 
 def test_numpy_rnn_does_not_import_torch():
