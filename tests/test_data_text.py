@@ -8,10 +8,10 @@ ASSIGNMENT = "06-rnn-lstm"
 
 
 def test_text_excerpt_is_the_stemmed_wikipedia_sample():
-    text = data.load_text_excerpt()
+    text = data.load_text_characters()
     assert 2_000_000 < len(text) < 2_600_000 and len(text.split()) == 331_339
     assert text.startswith("anarch greek rule") and text == text.lower()
-    assert data.load_text_excerpt(max_chars=100) == text[:100]
+    assert data.load_text_characters(max_chars=100) == text[:100]
 
 
 def test_adding_problem_has_one_marker_in_each_half():
@@ -30,7 +30,7 @@ def test_adding_problem_has_one_marker_in_each_half():
 def test_missing_gensim_is_named(monkeypatch):
     monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
     with pytest.raises(ModuleNotFoundError, match="ships with the gensim package.*make setup"):
-        data.load_text_excerpt()
+        data.load_text_characters()
 
 
 def test_lstm_gate_widget_keeps_overwrites_and_hides(monkeypatch, capsys):

@@ -246,12 +246,80 @@ def gensim_test_file(name: str):
     return path
 
 
-def load_text_excerpt(max_chars: int | None = None) -> str:
-    """The Wikipedia excerpt of gensim's test data (head500.noblanks.cor): 500 articles,
-    lower-cased, punctuation removed and words *stemmed* ("anarch", "philosophi"), one
-    article per line. About 2.3 million characters and 331k tokens. ``max_chars`` cuts it."""
+def load_text_characters(max_chars: int | None = None) -> str:
+    """The Wikipedia excerpt of gensim's test data (head500.noblanks.cor) as one string:
+    lower-cased, punctuation and stop words removed, words *stemmed* ("anarch",
+    "philosophi"), one article per line. About 2.3 million characters. ``max_chars`` cuts it."""
     text = gensim_test_file("head500.noblanks.cor").read_text(encoding="utf-8")
     return text if max_chars is None else text[:max_chars]
+
+
+def load_text_excerpt(*, articles: bool = False, max_tokens: int | None = None):
+    """The same excerpt as words: 331,339 tokens in 250 articles, a vocabulary of 7,978
+    words seen at least 5 times. A list of tokens, or with ``articles=True`` a list of
+    articles, each a list of tokens (so that windows need not cross from one article into
+    the next). ``max_tokens`` keeps the first tokens only."""
+    articles_tokens = [line.split() for line in load_text_characters().splitlines() if line.strip()]
+    if max_tokens is not None:
+        if max_tokens < 1:
+            raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
+        cut, left = [], max_tokens
+        for article in articles_tokens:
+            if left <= 0:
+                break
+            cut.append(article[:left])
+            left -= len(cut[-1])
+        articles_tokens = cut
+    if articles:
+        return articles_tokens
+    return [token for article in articles_tokens for token in article]
+
+
+def porter_stems(words) -> dict[str, str]:
+    """{word: Porter's stem of the lower-cased word}, with gensim's stemmer: the one the
+    text excerpt was stemmed with ("philosophy" -> "philosophi")."""
+    from gensim.parsing.porter import PorterStemmer
+
+    stemmer = PorterStemmer()
+    return {word: stemmer.stem(word.lower()) for word in set(words)}
+
+
+def load_wordsim353(*, stem: bool = False) -> list[tuple[str, str, float]]:
+    """WordSim-353 (Finkelstein et al., 2002): 353 word pairs with the mean similarity
+    that people gave them, 0 to 10: [("tiger", "cat", 7.35), ...]. Words are lower-cased;
+    ``stem=True`` stems them to match the stemmed text excerpt (274 of the pairs then
+    have both words among the excerpt's 7,978 frequent words, against 96 unstemmed)."""
+    pairs = []
+    for line in gensim_test_file("wordsim353.tsv").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        first, second, score = line.split("\t")
+        pairs.append((first.lower(), second.lower(), float(score)))
+    if stem:
+        stems = porter_stems(word for a, b, _ in pairs for word in (a, b))
+        pairs = [(stems[a], stems[b], score) for a, b, score in pairs]
+    return pairs
+
+
+def load_analogies(*, stem: bool = False) -> dict[str, list[tuple[str, str, str, str]]]:
+    """The Google analogy questions (Mikolov et al., 2013), 19,544 of them in 14 sections
+    ("capital-common-countries", ..., "gram9-plural-verbs"): {section: [(a, b, c, d), ...]}
+    for "a is to b as c is to d" (athens : greece :: baghdad : iraq). Words are
+    lower-cased; ``stem=True`` stems them as the text excerpt is stemmed."""
+    sections: dict[str, list] = {}
+    current = None
+    for line in gensim_test_file("questions-words.txt").read_text(encoding="utf-8").splitlines():
+        if line.startswith(":"):
+            current = sections.setdefault(line[1:].strip(), [])
+        elif line.strip():
+            if current is None:
+                raise ValueError("questions-words.txt does not start with a ': section' line")
+            words = tuple(word.lower() for word in line.split())
+            current.append(words)
+    if stem:
+        stems = porter_stems(word for questions in sections.values() for q in questions for word in q)
+        sections = {name: [tuple(stems[w] for w in q) for q in questions] for name, questions in sections.items()}
+    return sections
 
 
 def adding_problem(n: int, length: int, *, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
