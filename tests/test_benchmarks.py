@@ -1,0 +1,33 @@
+"""The benchmark scripts run and print their ratios (on tiny settings: the timings
+themselves are for people to read, not for tests to assert)."""
+
+import re
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def run_script(*args: str) -> str:
+    result = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"{args[0]} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def test_word2vec_benchmark_compares_with_gensim():
+    out = run_script("benchmarks/bench_word2vec.py", "--epochs", "1", "--max-tokens", "20000")
+    assert "20,000 tokens" in out
+    rows = {name: line for line in out.splitlines() for name in ("gensim Word2Vec", "dlcourse skip-gram")
+            if line.startswith(name)}
+    assert len(rows) == 2, out
+    # both models see the same vocabulary, so they are scored on the same pairs and questions
+    vocab_sizes = {re.split(r"\s{2,}", line.strip())[2] for line in rows.values()}
+    assert len(vocab_sizes) == 1, rows
+    assert re.search(r"time: ours / gensim's\s+= [0-9.]+x", out), out
+    assert re.search(r"Spearman: ours / gensim's\s+= -?[0-9.]+", out), out
+
+
+def test_conv_benchmark_checks_agreement_before_timing():
+    out = run_script("benchmarks/bench_conv.py", "--repeat", "1")
+    assert "outputs agree" in out
+    assert re.search(r"naive / im2col\s+=\s+[0-9.]+x", out), out
