@@ -41,3 +41,32 @@ def test_kernel_figure_shows_the_cross_correlation(monkeypatch, capsys):
     monkeypatch.setenv("DLCOURSE_HEADLESS", "1")
     assert widgets.kernel_editor(image) is None and "static figure here" in capsys.readouterr().out
     plt.close("all")
+
+
+def test_blend_with_photos_cuts_digits_into_photo_patches():
+    rng = np.random.default_rng(0)
+    digits = np.zeros((5, 1, 28, 28), dtype=np.float32)
+    digits[:, :, 10:18, 12:16] = 1.0   # a white bar on black
+    blended = data.blend_with_photos(digits, rng=rng)
+    assert blended.shape == digits.shape and blended.dtype == np.float32
+    assert 0.0 <= blended.min() and blended.max() <= 1.0
+    photo = data.load_photo("china", gray=True)
+    # where the digit is 0 the result is the patch itself, a piece of one of the photos
+    background = blended[0, 0, :10, :]
+    assert background.std() > 0.0, "the background should be photo texture, not flat"
+    bar = blended[:, 0, 10:18, 12:16]
+    outside = blended[:, 0, 10:18, 4:8]
+    assert not np.allclose(bar, outside)
+    # deterministic with the generator, and a different draw differs
+    again = data.blend_with_photos(digits, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(blended, again)
+    assert not np.array_equal(blended, data.blend_with_photos(digits, rng=np.random.default_rng(1)))
+    # every crop is a real crop: the first image's patch occurs in one of the photos
+    patch = blended[0, 0].astype(np.float64)
+    flower = data.load_photo("flower", gray=True)
+    found = any(np.allclose(p[t:t + 28, l:l + 28][:10], patch[:10], atol=1e-6)
+                for p in (photo, flower) for t in range(p.shape[0] - 27) for l in range(p.shape[1] - 27)
+                if abs(p[t, l] - patch[0, 0]) < 1e-6)
+    assert found
+    with pytest.raises(ValueError, match="must be"):
+        data.blend_with_photos(np.zeros((2, 3, 28, 28)), rng=rng)

@@ -227,6 +227,26 @@ def load_photo(name: str = "china", *, gray: bool = True) -> np.ndarray:
     return image @ np.array([0.299, 0.587, 0.114]) if gray else image
 
 
+def blend_with_photos(images, *, rng: np.random.Generator, photos=("china", "flower")) -> np.ndarray:
+    """A shifted domain for digits, after MNIST-M (Ganin and Lempitsky, 2015): each image
+    becomes |patch - image|, the patch a random crop of the same size from one of the
+    grey-scale ``photos``, so dark strokes on white become strokes cut into textures.
+    images: (N, 1, H, W) or (N, H, W) in [0, 1]; returns float32 of the same shape."""
+    images = np.asarray(images)
+    if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[1] != 1):
+        raise ValueError(f"images must be (N, 1, H, W) or (N, H, W), got shape {images.shape}")
+    height, width = images.shape[-2:]
+    sources = [load_photo(name, gray=True) for name in photos]
+    which = rng.integers(len(sources), size=len(images))
+    out = np.empty(images.shape, dtype=np.float32)
+    for i, image in enumerate(images):
+        photo = sources[which[i]]
+        top, left = rng.integers(photo.shape[0] - height + 1), rng.integers(photo.shape[1] - width + 1)
+        patch = photo[top:top + height, left:left + width]
+        out[i] = np.abs(patch - image)  # broadcasts over the channel axis of (1, H, W)
+    return out
+
+
 # ---------------------------------------------------------------- text
 
 def gensim_test_file(name: str):
