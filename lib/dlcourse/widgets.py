@@ -266,3 +266,92 @@ def lstm_gate_explorer():
         "input_": w.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description="input i", continuous_update=False),
         "output": w.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description="output o", continuous_update=False),
     })
+
+
+# ---------------------------------------------------------------- adversarial examples
+
+
+def _adv_class_name(index: int, class_names) -> str:
+    return str(class_names[index]) if class_names is not None else str(index)
+
+
+def _adv_show_image(ax, image):
+    """image: (C, H, W) with C = 1 (grayscale) or 3 (RGB), values in [0, 1]."""
+    if image.shape[0] == 1:
+        ax.imshow(image[0], cmap="gray", vmin=0, vmax=1)
+    else:
+        ax.imshow(np.clip(image.transpose(1, 2, 0), 0, 1))
+
+
+def _adv_check_eps(eps) -> None:
+    if not float(eps) >= 0:
+        raise ValueError(f"eps must be >= 0, got {eps}")
+
+
+def adversarial_figure(model, image, label: int, eps: float, *, class_names=None):
+    """An image, its FGSM perturbation and the adversarial image, with the model's predictions.
+
+    model: a classifier taking (1, C, H, W) and returning logits (1, K); image: (C, H, W)
+    with C = 1 or 3, or (H, W) for one channel, values in [0, 1] (NumPy or torch, any
+    device: it is moved to the model's device and dtype); label: the true class; eps >= 0.
+    The perturbation shown is x_adv - x = eps * sign(grad_x loss) where clipping to [0, 1]
+    leaves it whole (one channel: red +eps, white 0, blue -eps; RGB: gray 0). The clean and the
+    adversarial panels are titled with the prediction and its softmax confidence. The
+    attack and the predictions are computed in eval mode; the model's modes are restored.
+    """
+    import torch
+
+    from dlcourse.pt import adversarial as pt_adversarial
+
+    x = torch.as_tensor(image)
+    if x.ndim == 2:
+        x = x[None]
+    if x.ndim != 3 or x.shape[0] not in (1, 3):
+        raise ValueError(f"image must be (C, H, W) with C = 1 or 3, or (H, W), got shape {tuple(np.shape(image))}")
+    _adv_check_eps(eps)
+    parameter = next(model.parameters(), None)
+    device = parameter.device if parameter is not None else x.device
+    dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() else torch.float32
+    x = x.to(device=device, dtype=dtype)[None]                  # (1, C, H, W)
+    y = torch.tensor([int(label)], device=device)
+    with pt_adversarial.eval_mode(model):
+        x_adv = pt_adversarial.fgsm(model, x, y, eps)
+        with torch.no_grad():
+            probs = torch.softmax(model(torch.cat([x, x_adv])), dim=1)  # (2, K)
+    confidence, predicted = probs.max(dim=1)
+    clean, adv = as_numpy(x[0]).astype(float), as_numpy(x_adv[0]).astype(float)
+    delta = adv - clean                                         # (C, H, W)
+    fig, axes = plt.subplots(1, 3, figsize=(11, 4), constrained_layout=True)
+    _adv_show_image(axes[0], clean)
+    axes[0].set_title(f"clean (label {_adv_class_name(int(label), class_names)})\n"
+                      f"predicted {_adv_class_name(int(predicted[0]), class_names)} ({confidence[0].item():.1%})")
+    limit = max(float(eps), 1e-12)
+    if delta.shape[0] == 1:
+        axes[1].imshow(delta[0], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        scale = "red +eps, blue -eps"
+    else:  # the RGB channels of delta, 0 at mid-gray
+        axes[1].imshow(np.clip(0.5 + delta.transpose(1, 2, 0) / (2 * limit), 0, 1))
+        scale = "gray 0"
+    axes[1].set_title(f"perturbation x_adv - x\neps = {eps:g}: {scale}")
+    _adv_show_image(axes[2], adv)
+    axes[2].set_title(f"adversarial\npredicted {_adv_class_name(int(predicted[1]), class_names)} "
+                      f"({confidence[1].item():.1%})")
+    for ax in axes:
+        ax.set(xticks=[], yticks=[])
+    return fig
+
+
+def adversarial_explorer(model, image, label: int, *, max_eps: float = 0.3, class_names=None):
+    """A slider for the eps of adversarial_figure, from 0 to ``max_eps``."""
+    if not float(max_eps) > 0:
+        raise ValueError(f"max_eps must be > 0, got {max_eps}")
+    start = round(min(0.1, float(max_eps)), 3)
+
+    def show(eps):
+        adversarial_figure(model, image, label, eps, class_names=class_names)
+        plt.show()
+
+    return _interact(show, {"eps": start}, lambda w: {
+        "eps": w.FloatSlider(value=start, min=0.0, max=float(max_eps), step=float(max_eps) / 60, description="eps",
+                             readout_format=".3f", continuous_update=False),
+    })
