@@ -87,14 +87,20 @@ def test_grade_gives_the_solution_every_automatic_point(graded):
     assert f"{total:g} / {sum(s[2] for s in scores.values()):g}" in line
 
 
-def test_quick_mode_grading_stays_under_30_seconds(graded):
-    """The issue's budget: a notebook runs in quick mode in under 30 s on a 2-core machine
-    (this includes nbgrader's own work and the kernel's start)."""
-    _, _, result = graded
+# Each assignment's issue sets its quick-mode budget on a 2-core machine: 30 s for the first
+# six, 60 s for the later, heavier ones (embeddings, representations, GANs, adversarial).
+QUICK_BUDGET_SECONDS = {"07-embeddings": 60, "08-representations": 60, "09-gans": 60, "10-adversarial": 60}
+
+
+def test_quick_mode_grading_stays_within_budget(graded):
+    """A notebook is graded in quick mode within its issue's budget (this includes
+    nbgrader's own work and the kernel's start)."""
+    assignment, _, result = graded
+    budget = QUICK_BUDGET_SECONDS.get(assignment, 30)
     line = grade_rows(result.stdout)["solution"]
     seconds = float(re.search(r"\[([0-9.]+) s\]", line).group(1))
-    print(f"quick-mode grading of the solution: {seconds:.1f} s")
-    assert seconds < 30, f"grading the solution took {seconds:.1f} s in quick mode"
+    print(f"quick-mode grading of the {assignment} solution: {seconds:.1f} s (budget {budget} s)")
+    assert seconds < budget, f"grading the solution took {seconds:.1f} s in quick mode (budget {budget} s)"
 
 
 def test_grade_gives_the_blank_release_zero(graded):
