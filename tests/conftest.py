@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb"))
@@ -57,3 +58,20 @@ def assert_torch_twin(np_module, pt_module, name: str) -> None:
     assert set(names[len(expected):]) <= {"device", "dtype"}
     assert np_fn.__doc__
     assert pt_fn is np_fn or pt_fn.__doc__.startswith(f"Torch twin of np.{label}.{name}")
+
+
+# Torch tests run on the CPU and, where there is one, on a CUDA device: @pytest.mark.parametrize("device", DEVICES)
+DEVICES = [
+    "cpu",
+    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")),
+]
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Small models trained for many tiny steps: on a busy 2-core machine a second thread only
+    waits (OpenMP spin-waits). Use with pytestmark = pytest.mark.usefixtures("one_torch_thread")."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import assert_torch_twin
+from conftest import DEVICES, assert_torch_twin
 from dlcourse import check, data
 from dlcourse.np import adversarial as np_adv
 from dlcourse.pt import adversarial as pt_adv
@@ -18,20 +18,9 @@ from dlcourse.pt.training import evaluate, mlp
 from torch import nn
 
 ASSIGNMENT = "10-adversarial"
-DEVICES = [
-    "cpu",
-    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")),
-]
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 TWINS = ["project_linf", "pgd_step", "logistic_predict_proba", "logistic_loss", "logistic_input_gradient"]
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small models on a busy machine: a second thread only waits."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

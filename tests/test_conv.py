@@ -7,16 +7,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import assert_torch_twin
+from conftest import DEVICES, assert_torch_twin
 from dlcourse import check
 from dlcourse.np import conv as np_conv
 from dlcourse.pt import conv as pt_conv
 
 ASSIGNMENT = "05-convolution"
-DEVICES = [
-    "cpu",
-    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")),
-]
 # (N, C, H, W, F, KH, KW, stride, pad): non-square inputs and kernels, strides 1 to 3,
 # pads 0 to 2, and strides that drop the last rows or columns
 CONV_CASES = [

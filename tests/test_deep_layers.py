@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import assert_torch_twin
+from conftest import DEVICES, assert_torch_twin
 from dlcourse import check
 from dlcourse.np import init as np_init
 from dlcourse.np import layers as np_layers
@@ -16,10 +16,6 @@ from dlcourse.pt import init as pt_init
 from dlcourse.pt import layers as pt_layers
 
 ASSIGNMENT = "04-training-deep-networks"
-DEVICES = [
-    "cpu",
-    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")),
-]
 NEW_LAYERS = [f"{name}_{half}" for name in ("relu", "leaky_relu", "softplus", "dropout", "batchnorm", "residual")
               for half in ("forward", "backward")]
 NEW_INITS = ["xavier_uniform", "he_normal"]

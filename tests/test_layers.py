@@ -7,12 +7,9 @@ import torch
 from dlcourse import check
 from dlcourse.np import layers as np_layers
 from dlcourse.pt import layers as pt_layers
+from conftest import DEVICES
 
 ASSIGNMENT = "03-backprop"
-DEVICES = [
-    "cpu",
-    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")),
-]
 
 
 def test_affine_backward_matches_numerical_gradients():

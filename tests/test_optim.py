@@ -8,12 +8,9 @@ import pytest
 import torch
 from dlcourse.np import optim as np_optim
 from dlcourse.pt import optim as pt_optim
+from conftest import DEVICES
 
 ASSIGNMENT = "02-gradient-descent"
-DEVICES = [
-    "cpu",
-    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")),
-]
 
 # (our function, our settings, torch class, torch settings)
 CASES = {

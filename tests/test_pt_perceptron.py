@@ -9,12 +9,9 @@ import torch
 from dlcourse import data
 from dlcourse.np import perceptron as np_perceptron
 from dlcourse.pt import perceptron as pt_perceptron
+from conftest import DEVICES
 
 ASSIGNMENT = "01-perceptron"
-DEVICES = [
-    "cpu",
-    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")),
-]
 TWINS = ["add_bias_column", "perceptron_predict", "perceptron_update", "perceptron_train", "format_trace",
          "delta_rule_loss", "delta_rule_gradient", "delta_rule_train", "signed_distance", "margin"]
 

@@ -8,26 +8,15 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import assert_torch_twin
+from conftest import DEVICES, assert_torch_twin
 from dlcourse.np import representations as np_representations
 from dlcourse.pt import representations as pt_representations
 from sklearn.decomposition import PCA
 from torch import nn
 
 ASSIGNMENT = "08-representations"
-DEVICES = [
-    "cpu",
-    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")),
-]
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small models trained for hundreds of steps: on a busy machine a second thread only waits."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _low_rank_data(rng, n=500, d=10, scales=(3.0, 2.0, 1.5), noise=0.05):

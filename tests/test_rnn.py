@@ -10,16 +10,12 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import assert_torch_twin
+from conftest import DEVICES, assert_torch_twin
 from dlcourse import check
 from dlcourse.np import rnn as np_rnn
 from dlcourse.pt import rnn as pt_rnn
 
 ASSIGNMENT = "06-rnn-lstm"
-DEVICES = [
-    "cpu",
-    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")),
-]
 FUNCTIONS = ["rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward", "lstm_step_forward",
              "lstm_step_backward", "lstm_forward", "lstm_backward", "lstm_weights_to_torch",
              "lstm_weights_from_torch", "gru_step_forward", "gru_step_backward", "clip_gradients"]

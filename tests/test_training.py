@@ -1,18 +1,14 @@
 """dlcourse.pt.training (the loop later notebooks share) and the initialisation widget."""
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pytest
 import torch
 from dlcourse import widgets
 from dlcourse.pt import training
 from torch import nn
+from conftest import DEVICES
 
 ASSIGNMENT = "04-training-deep-networks"
-DEVICES = [
-    "cpu",
-    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")),
-]
 
 
 def blobs(n=400, seed=0):

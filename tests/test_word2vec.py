@@ -8,25 +8,14 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
-from conftest import assert_torch_twin
+from conftest import DEVICES, assert_torch_twin
 from dlcourse import data
 from dlcourse.np import embeddings as np_embeddings
 from dlcourse.pt import word2vec as pt_word2vec
 
 ASSIGNMENT = "07-embeddings"
-DEVICES = [
-    "cpu",
-    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")),
-]
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Training runs thousands of tiny batches: on a busy machine a second thread only waits."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 # ---------------------------------------------------------------- the loss, a torch twin

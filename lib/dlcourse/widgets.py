@@ -355,3 +355,56 @@ def adversarial_explorer(model, image, label: int, *, max_eps: float = 0.3, clas
         "eps": w.FloatSlider(value=start, min=0.0, max=float(max_eps), step=float(max_eps) / 60, description="eps",
                              readout_format=".3f", continuous_update=False),
     })
+
+
+# ---------------------------------------------------------------- GANs
+
+
+def latent_path(z_start, z_end, steps: int):
+    """``steps`` latent vectors on the straight line from z_start to z_end: (steps, Z)."""
+    import torch
+
+    if z_start.shape != z_end.shape or z_start.ndim != 1:
+        raise ValueError(f"z_start and z_end must be vectors of the same length, got {tuple(z_start.shape)} "
+                         f"and {tuple(z_end.shape)}")
+    if steps < 2:
+        raise ValueError(f"steps must be at least 2, got {steps}")
+    t = torch.linspace(0, 1, steps, dtype=z_start.dtype, device=z_start.device).unsqueeze(1)  # (steps, 1)
+    return (1 - t) * z_start + t * z_end
+
+
+def latent_interpolation_figure(G, z_start, z_end, t: float = 0.5, *, steps: int = 9, image_shape=(28, 28)):
+    """A generator's images along the line from z_start to z_end: a strip of ``steps``
+    images and, large, the image at position t in [0, 1]. G maps (N, Z) to (N, prod(image_shape))
+    or (N, 1, H, W) in [0, 1]; it is run without gradients in its current mode."""
+    import torch
+
+    if not 0.0 <= t <= 1.0:
+        raise ValueError(f"t must be in [0, 1], got {t}")
+    path = torch.cat([latent_path(z_start, z_end, steps), ((1 - t) * z_start + t * z_end).unsqueeze(0)])
+    with torch.no_grad():
+        images = as_numpy(G(path)).reshape(len(path), *image_shape)
+    fig = plt.figure(figsize=(9, 3.2), constrained_layout=True)
+    grid = fig.add_gridspec(2, steps + 3)
+    big = fig.add_subplot(grid[:, :3])
+    big.imshow(images[-1], cmap="gray_r", vmin=0, vmax=1)
+    big.set(title=f"t = {t:.2f}", xticks=[], yticks=[])
+    for i in range(steps):
+        ax = fig.add_subplot(grid[0, 3 + i])
+        ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
+        ax.set(xticks=[], yticks=[])
+        ax.set_title(f"{i / (steps - 1):.2f}", fontsize=7)
+    fig.suptitle("G((1 - t) z_start + t z_end)")
+    return fig
+
+
+def latent_interpolation_explorer(G, z_start, z_end, *, steps: int = 9, image_shape=(28, 28)):
+    """A slider for t in latent_interpolation_figure."""
+
+    def show(t):
+        latent_interpolation_figure(G, z_start, z_end, t, steps=steps, image_shape=image_shape)
+        plt.show()
+
+    return _interact(show, {"t": 0.5}, lambda w: {
+        "t": w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="t", continuous_update=False),
+    })
