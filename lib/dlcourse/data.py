@@ -57,6 +57,34 @@ def two_blobs(
     return X, t
 
 
+def ring_of_gaussians(
+    n: int,
+    *,
+    modes: int = 8,
+    radius: float = 2.0,
+    std: float = 0.02,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """The GAN benchmark of a ring of Gaussians: ``modes`` tight clusters evenly spaced on a
+    circle, each sample from one of them, the mode picked uniformly at random.
+
+    Mode k is centred at radius * (cos 2 pi k / modes, sin 2 pi k / modes); each coordinate
+    gets independent N(0, std**2) noise (std = 0 puts every sample on its centre). The
+    counts per mode are random (multinomial), not exactly n / modes.
+    Returns X: (n, 2) float32.
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    if modes < 1:
+        raise ValueError(f"modes must be at least 1, got {modes}")
+    if not std >= 0.0:
+        raise ValueError(f"std must be non-negative, got {std}")
+    k = rng.integers(modes, size=n)
+    angle = 2 * np.pi * k / modes
+    centres = radius * np.stack([np.cos(angle), np.sin(angle)], axis=1)   # (n, 2)
+    return (centres + rng.normal(scale=std, size=(n, 2))).astype(np.float32)
+
+
 # ---------------------------------------------------------------- MNIST
 
 MNIST_SPLITS = ("train", "test", "all")
