@@ -13,7 +13,7 @@ wrong.
 
 import argparse
 import csv
-import hashlib
+import json
 import os
 import sys
 import tempfile
@@ -27,7 +27,10 @@ COURSE = ROOT / "course"
 SUBMITTED = ROOT / "autograde" / "submitted"
 AUTOGRADED = ROOT / "autograde" / "autograded"
 FEEDBACK = ROOT / "autograde" / "feedback"
+RESULTS = ROOT / "autograde" / "results"
+LOGS = ROOT / "autograde" / "logs"
 DEFAULT_EXPORT = ROOT / "autograde" / "exports" / "grades.csv"
+LMS_IDS = ROOT / "autograde" / "collected" / "lms_ids.json"
 
 
 class UsageError(Exception):
@@ -108,42 +111,10 @@ def submitted_students(assignment: str) -> list[str]:
     return sorted(p.name for p in SUBMITTED.iterdir() if (p / assignment).is_dir())
 
 
-def submission_problems(folder: Path, assignment: str) -> list[str]:
-    """What stops one submission folder from being graded, as sentences (empty: nothing)."""
-    import nbformat
-
-    problems = []
-    notebooks = sorted(folder.glob("*.ipynb"))
-    if not notebooks:
-        problems.append(f"no .ipynb file in {folder.relative_to(ROOT)}")
-    expected = sorted(p.name for p in (SOLUTIONS / assignment).glob("*.ipynb"))
-    found = [p.name for p in notebooks]
-    strangers = [name for name in found if name not in expected]
-    for name in expected:
-        if notebooks and name not in found:
-            hint = f" (found {', '.join(strangers)}: rename it to {name} if it is that notebook)" if strangers else ""
-            problems.append(f"{name} is missing{hint}")
-    for path in notebooks:
-        try:
-            nbformat.validate(nbformat.read(path, as_version=4))
-        except Exception as error:  # JSON errors, schema errors, bad encodings
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            problems.append(f"{path.name} is not a readable notebook ({first_line[:200]})")
-    return problems
-
-
-def fingerprint(folder: Path) -> str:
-    """Changes whenever a notebook of the submission does (a resubmission is graded again)."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.glob("*.ipynb")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def graded_marker(assignment: str, student: str) -> Path:
-    """Written once grading has finished and its scores are in the gradebook, so that a run
-    killed half-way is not mistaken for a finished one. nbgrader ignores dot-files."""
-    return AUTOGRADED / student / f".{assignment}.graded"
+def result_path(assignment: str, student: str) -> Path:
+    """One submission's scores, messages and reasons, written once grading has finished and
+    the gradebook holds its scores (so a run killed half-way is not taken for a finished one)."""
+    return RESULTS / assignment / f"{student}.json"
 
 
 def ensure_in_gradebook(assignment: str, config) -> None:
@@ -167,23 +138,11 @@ def ensure_in_gradebook(assignment: str, config) -> None:
     print(f"{assignment} was not in the gradebook: recorded it from solutions/ (course/ untouched)")
 
 
-def submission_scores(assignment: str, student: str) -> tuple[float, float, int]:
-    """(score, max_score, cells needing a manual grade) from the gradebook."""
+def cmd_grade(args) -> int:
+    import nbformat
     from nbgrader.api import Gradebook
 
-    with Gradebook(load_config().CourseDirectory.db_url) as gradebook:
-        submission = gradebook.find_submission(assignment, student)
-        manual = sum(
-            1
-            for notebook in submission.notebooks
-            for grade in notebook.grades
-            if grade.needs_manual_grade
-        )
-        return submission.score, submission.max_score, manual
-
-
-def cmd_grade(args) -> int:
-    from nbgrader.converters import Autograde
+    from . import sandbox, station
 
     assignment = check_assignment(args.assignment)
     students = submitted_students(assignment)
@@ -192,39 +151,172 @@ def cmd_grade(args) -> int:
             f"no submissions to grade: expected autograde/submitted/<student>/{assignment}/*.ipynb "
             f"({'the folder autograde/submitted/ does not exist' if not SUBMITTED.is_dir() else 'none found'})"
         )
+    if args.workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    use_sandbox = not args.no_sandbox
+    if use_sandbox:
+        reason = sandbox.unavailable_reason()
+        if reason:
+            raise UsageError(f"the sandbox cannot be made on this machine: {reason}. Students' code would run "
+                             "with your rights; pass --no-sandbox only for submissions you trust")
     config = load_config()
     ensure_in_gradebook(assignment, config)
-    failed, rows = [], []
+    limits = sandbox.Limits(cell_seconds=int(config.Execute.timeout))
+    expected = sorted(p.name for p in (SOLUTIONS / assignment).glob("*.ipynb"))
+    # a notebook the gradebook records from the source must also be in the release
+    for name in expected:
+        if not (COURSE / assignment / name).is_file():
+            raise UsageError(f"course/{assignment}/{name} is missing: run `python -m autograde release {assignment}`")
+    rows, tasks = {}, []
     for student in students:
         folder = SUBMITTED / student / assignment
-        marker = graded_marker(assignment, student)
-        if not args.force and marker.is_file() and marker.read_text() == fingerprint(folder):
-            rows.append((student, "already graded (--force to grade again)"))
-            continue
-        problems = submission_problems(folder, assignment)
-        if problems:
-            failed.append(student)
-            rows.append((student, "NOT GRADED: " + "; ".join(problems)))
-            continue
-        started = time.perf_counter()
-        result = run_nbgrader(Autograde, config, assignment_id=assignment, student_id=student)
-        seconds = time.perf_counter() - started
-        if not result["success"]:
-            failed.append(student)
-            report_failure(f"grading of {student}", result)
-            rows.append((student, "NOT GRADED: nbgrader failed (log above)"))
-            continue
-        score, max_score, manual = submission_scores(assignment, student)
-        marker.write_text(fingerprint(folder))
-        note = f", {manual} answer(s) to grade by hand" if manual else ""
-        rows.append((student, f"{score:g} / {max_score:g}{note}  [{seconds:.1f} s]"))
-    width = max(len(s) for s, _ in rows)
-    print(f"\n{assignment}: {len(students)} submission(s)")
-    for student, outcome in rows:
-        print(f"  {student:<{width}}  {outcome}")
+        done = result_path(assignment, student)
+        current = station.fingerprint(folder)
+        if not args.force and done.is_file():
+            previous = json.loads(done.read_text())
+            if previous.get("fingerprint") == current:
+                rows[student] = "already graded (--force to grade again)"
+                continue
+        mapping, notes = station.match_notebooks(folder, expected)
+        tasks.append({"student": student, "assignment": assignment, "submission": str(folder),
+                      "source": str(SOLUTIONS / assignment), "released": str(COURSE / assignment),
+                      "mapping": mapping, "notes": notes, "fingerprint": current,
+                      "sandbox": use_sandbox, "limits": station.limits_dict(limits)})
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log_path = LOGS / f"grade-{assignment}.log"
+    failed = []
+    progress = _progress(len(tasks), assignment)
+
+    with Gradebook(config.CourseDirectory.db_url) as gradebook, open(log_path, "a") as log:
+        log.write(f"{_now()} grading {len(tasks)} of {len(students)} submission(s) of {assignment}, "
+                  f"{args.workers} worker(s), {'sandbox' if use_sandbox else 'NO SANDBOX'}"
+                  f"{', scheduler ' + args.scheduler if args.scheduler else ''}\n")
+
+        def on_result(result):
+            student = result["student"]
+            progress.update(1)
+            if result.get("failed"):
+                failed.append(student)
+                rows[student] = "NOT GRADED: " + "; ".join(result["reasons"])
+                log.write(f"{_now()} {student} NOT GRADED {'; '.join(result['reasons'])}\n")
+                log.flush()
+                return
+            score, max_score, manual = station.record_in_gradebook(gradebook, result)
+            for name, notebook in result["notebooks"].items():
+                if notebook.get("notebook"):
+                    target = AUTOGRADED / student / assignment / name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_text(notebook["notebook"])
+            stored = {k: v for k, v in result.items()}
+            stored["notebooks"] = {n: {k: v for k, v in nb.items() if k != "notebook"}
+                                   for n, nb in result["notebooks"].items()}
+            stored.update(score=score, max_score=max_score, manual=manual)
+            path = result_path(assignment, student)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(stored, indent=1))
+            note = f", {manual} answer(s) to grade by hand" if manual else ""
+            reasons = f"  ({'; '.join(result['reasons'])})" if result["reasons"] else ""
+            rows[student] = f"{score:g} / {max_score:g}{note}  [{result['seconds']:.1f} s]{reasons}"
+            log.write(f"{_now()} {student} {score:g}/{max_score:g} {result['seconds']:.1f}s"
+                      f"{' ' + '; '.join(result['reasons']) if result['reasons'] else ''}\n")
+            log.flush()
+
+        if tasks and args.scheduler:
+            station.run_dask(tasks, args.scheduler, on_result)
+        elif tasks:
+            station.run_local(tasks, args.workers, on_result)
+    progress.close()
+    width = max(len(s) for s in rows)
+    print(f"\n{assignment}: {len(students)} submission(s)  (log: {log_path.relative_to(ROOT)})")
+    for student in students:
+        print(f"  {student:<{width}}  {rows[student]}")
     if failed:
-        print(f"{len(failed)} submission(s) not graded: {', '.join(failed)}", file=sys.stderr)
+        print(f"{len(failed)} submission(s) not graded: {', '.join(sorted(failed))}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _progress(total: int, assignment: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=f"grading {assignment}", unit="submission", file=sys.stderr,
+                disable=total == 0, dynamic_ncols=True)
+
+
+# ---------------------------------------------------------------- collect
+
+def cmd_collect(args) -> int:
+    from . import collect
+
+    assignment = check_assignment(args.assignment)
+    source = Path(args.source)
+    if not source.exists():
+        raise UsageError(f"{source} does not exist: give a folder of notebooks or an LMS export zip")
+    try:
+        roster = collect.read_roster(Path(args.roster) if args.roster else None)
+        expected = sorted(p.name for p in (SOLUTIONS / assignment).glob("*.ipynb"))
+        out = collect.collect(source, assignment, SUBMITTED, expected=expected, roster=roster, force=args.force,
+                              ids_file=LMS_IDS)
+    except (ValueError, OSError) as error:
+        raise UsageError(str(error)) from None
+    print(f"collected {assignment} from {source}:")
+    for student, files in out.copied.items():
+        print(f"  {student}: {', '.join(files)}")
+    for student in out.unchanged:
+        print(f"  {student}: unchanged (already collected)")
+    for student, backup in out.replaced:
+        print(f"  {student}: replaced; the previous submission is kept in {backup.relative_to(ROOT)}")
+    problems = [f"{student}: {why}" for student, why in out.conflicts] + [f"{path}: {why}" for path, why in out.unmapped]
+    if problems:
+        print(f"{len(problems)} item(s) not collected:", file=sys.stderr)
+        for line in problems:
+            print(f"  {line}", file=sys.stderr)
+    print(f"{len(out.copied)} collected, {len(out.unchanged)} unchanged, {len(problems)} not collected")
+    return 1 if problems else 0
+
+
+# ---------------------------------------------------------------- report
+
+def cmd_report(args) -> int:
+    from collections import Counter, defaultdict
+
+    assignment = check_assignment(args.assignment)
+    results = [json.loads(p.read_text()) for p in sorted((RESULTS / assignment).glob("*.json"))]
+    if not results:
+        raise UsageError(f"nothing graded yet for {assignment}: run `python -m autograde grade {assignment}` first")
+    passed, total, messages = Counter(), Counter(), defaultdict(Counter)
+    for result in results:
+        for notebook in result["notebooks"].values():
+            for grade_id, cell in notebook["cells"].items():
+                total[grade_id] += 1
+                if cell["score"] >= cell["max"] > 0 or (cell["max"] == 0 and cell["message"] == "passed"):
+                    passed[grade_id] += 1
+                else:
+                    messages[grade_id][_first_line(cell["message"])] += 1
+    scores = [r["score"] for r in results]
+    print(f"{assignment}: {len(results)} graded submission(s); mean score {sum(scores) / len(scores):.2f} "
+          f"of {results[0]['max_score']:g}")
+    print("\nper test (pass rate, then the commonest failures):")
+    width = max(len(g) for g in total)
+    for grade_id in total:
+        print(f"  {grade_id:<{width}}  {passed[grade_id]:>3} / {total[grade_id]:<3} "
+              f"({100 * passed[grade_id] / total[grade_id]:.0f} %)")
+        for message, count in messages[grade_id].most_common(args.top):
+            print(f"  {'':<{width}}    {count} x {message[:160]}")
+    flagged = [(r["student"], r["reasons"]) for r in results if r["reasons"]]
+    print(f"\nsubmissions with reasons ({len(flagged)}):")
+    for student, reasons in flagged:
+        print(f"  {student}: {'; '.join(reasons)}")
+    if not flagged:
+        print("  none")
+    return 0
+
+
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0]
 
 
 # ---------------------------------------------------------------- feedback
@@ -317,10 +409,27 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--force", action="store_true", help="overwrite existing course/<assignment>/")
     release.set_defaults(run=cmd_release)
 
-    grade = verbs.add_parser("grade", help="autograde autograde/submitted/*/ASSIGNMENT")
+    grade = verbs.add_parser("grade", help="autograde autograde/submitted/*/ASSIGNMENT, each in a sandbox")
     grade.add_argument("assignment")
+    grade.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1),
+                       help="submissions graded at once on this machine (default: one per core)")
+    grade.add_argument("--scheduler", metavar="ADDRESS", help="grade on a Dask cluster (tcp://host:8786)")
     grade.add_argument("--force", action="store_true", help="grade again submissions already graded")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="run students' code without the sandbox (only for submissions you trust)")
     grade.set_defaults(run=cmd_grade)
+
+    collect = verbs.add_parser("collect", help="copy a folder of notebooks or an LMS export zip into autograde/submitted/")
+    collect.add_argument("source", help="a folder (<student>/<notebook>) or a Moodle / Canvas export zip")
+    collect.add_argument("assignment")
+    collect.add_argument("--roster", help="CSV with student_id and lms_id columns: maps LMS ids to student ids")
+    collect.add_argument("--force", action="store_true", help="replace submissions that differ (the old ones are kept)")
+    collect.set_defaults(run=cmd_collect)
+
+    report = verbs.add_parser("report", help="pass rates, common failures and flagged submissions of an assignment")
+    report.add_argument("assignment")
+    report.add_argument("--top", type=int, default=3, help="failure messages shown per test (default 3)")
+    report.set_defaults(run=cmd_report)
 
     feedback = verbs.add_parser("feedback", help="HTML feedback for every graded submission")
     feedback.add_argument("assignment")

@@ -12,7 +12,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb"))
 # The grading station's working folders: never copied into a scratch course.
-WORKING = {"submitted", "autograded", "feedback", "exports", "gradebook.db"}
+WORKING = {"submitted", "autograded", "feedback", "exports", "gradebook.db", "results", "logs", "collected"}
 
 
 def copy_course(target: Path) -> Path:

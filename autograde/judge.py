@@ -1,0 +1,691 @@
+"""Grading one submission: the student's notebook runs in a sandboxed kernel, the tests run here.
+
+Stock nbgrader runs the test cells inside the student's kernel and believes what that kernel
+says. Here the kernel only ever runs the student's own cells. The instructor's test cells,
+taken from solutions/ (so edited, deleted or renamed test cells change nothing), run in this
+process, the judge, where no student code has run: each call of a student's function is
+forwarded to the kernel (autograde/kernel_side) and comes back as plain values, which the
+test compares here with the reference. Input transformers, a patched np.testing, an
+always-equal object or a planted numpy.py act only inside the kernel, on the kernel.
+
+A test cell earns its points when it runs here without an exception: a warning on stderr
+costs nothing. When the kernel dies, runs out of time or floods its output at cell k, the
+points of the tests before k are kept and the reason is recorded.
+"""
+
+import builtins
+import io
+import json
+import os
+import pickle
+import queue
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from . import sandbox
+from .kernel_side import dlcourse_grader_kernel as codec
+
+KERNEL_START_SECONDS = 90
+
+
+class KernelLost(Exception):
+    """The kernel died, ran out of time or was stopped: nothing more can run in it."""
+
+
+class SubmissionError(Exception):
+    """An exception raised by the student's code, re-raised in the judge as a test failure."""
+
+
+# ------------------------------------------------------------------ the sandboxed kernel
+
+class Kernel:
+    def __init__(self, submission: Path, *, limits: sandbox.Limits, use_sandbox: bool = True, slot: int = 0):
+        self.limits, self.use_sandbox, self.slot = limits, use_sandbox, slot
+        self.scratch = Path(tempfile.mkdtemp(prefix="dlcourse-grade-"))
+        os.chmod(self.scratch, 0o755)
+        self.runtime = self.scratch / "run"
+        self.runtime.mkdir()
+        self.submission = submission
+        self.output_bytes = 0
+        self.process = self.client = None
+        self.log = self.scratch / "kernel.log"
+
+    @property
+    def run_uid(self):
+        return sandbox.HOST_UID_BASE + self.slot if self.use_sandbox and os.geteuid() == 0 else os.geteuid()
+
+    def start(self):
+        from jupyter_client import BlockingKernelClient
+        from jupyter_client.connect import write_connection_file
+
+        connection = self.runtime / "kernel.json"
+        write_connection_file(str(connection), transport="ipc", ip=str(self.runtime / "kernel"),
+                              key=secrets.token_hex(16).encode())
+        for path in (self.runtime, connection):
+            os.chown(path, self.run_uid, self.run_uid) if os.geteuid() == 0 else None
+        command = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection)]
+        env = sandbox.sandbox_environment({"DLCOURSE_GRADER_RUNTIME": str(self.runtime)})
+        if self.use_sandbox:
+            (self.scratch / "root").mkdir()
+            argv = sandbox.sandbox_argv(command, submission=self.submission, runtime=self.runtime,
+                                        newroot=self.scratch / "root", limits=self.limits, slot=self.slot)
+            cwd = "/"
+        else:
+            workdir = self.scratch / "work"
+            shutil.copytree(self.submission, workdir)
+            argv, cwd = command, workdir
+            env["HOME"] = str(workdir)
+            for key in ("IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR"):
+                env[key] = str(self.scratch / key.lower())
+            env["TMPDIR"] = str(self.scratch)
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, start_new_session=True)
+        self.client = BlockingKernelClient(connection_file=str(connection))
+        self.client.load_connection_file()
+        self.client.start_channels()
+        deadline = time.monotonic() + KERNEL_START_SECONDS
+        while True:
+            self.check_alive("while starting")
+            self.client.kernel_info()
+            try:
+                self.client.get_shell_msg(timeout=1)
+                break
+            except queue.Empty:
+                if time.monotonic() > deadline:
+                    raise KernelLost(f"the kernel did not start within {KERNEL_START_SECONDS} s")
+        while True:  # drain the start-up status messages
+            try:
+                self.client.get_iopub_msg(timeout=0.2)
+            except queue.Empty:
+                break
+
+    def check_alive(self, doing: str):
+        code = self.process.poll()
+        if code is not None:
+            tail = self.log.read_bytes()[-600:].decode(errors="replace").strip() if self.log.exists() else ""
+            how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
+            raise KernelLost(f"the kernel {how} {doing}" + (f" ({tail.splitlines()[-1][:200]})" if tail else ""))
+
+    def interrupt(self):
+        message = self.client.session.msg("interrupt_request", content={})
+        self.client.control_channel.send(message)
+
+    def execute(self, code: str, *, seconds: float, silent: bool = False, what: str = "a cell"):
+        """Run code; returns (outputs, error) with error None or 'Name: message'. Raises
+        KernelLost when the kernel dies or must be killed (time or output limit)."""
+        deadline = time.monotonic() + seconds
+        msg_id = self.client.execute(code, silent=silent, store_history=not silent, allow_stdin=False)
+        outputs, error, idle, reply, stopped = [], None, False, None, None
+        while not (idle and reply is not None):
+            now = time.monotonic()
+            if now > deadline and stopped is None:
+                stopped = ("time", now + 10)
+                self.interrupt()
+            if stopped is not None and now > stopped[1]:
+                self.kill()
+                limit = (f"its time limit ({seconds:.0f} s)" if stopped[0] == "time" else
+                         f"the output limit ({self.limits.output_kb} KB)")
+                raise KernelLost(f"{what} went past {limit} and did not stop when interrupted")
+            try:
+                message = self.client.get_iopub_msg(timeout=0.1)
+            except queue.Empty:
+                self.check_alive(f"while running {what}")
+                if idle:
+                    try:
+                        reply = self.client.get_shell_msg(timeout=0.1)
+                        if reply["parent_header"].get("msg_id") != msg_id:
+                            reply = None
+                    except queue.Empty:
+                        pass
+                continue
+            if message["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = message["msg_type"], message["content"]
+            if kind == "status" and content.get("execution_state") == "idle":
+                idle = True
+                try:
+                    reply = self.client.get_shell_msg(timeout=max(0.1, min(5, deadline - time.monotonic())))
+                    if reply["parent_header"].get("msg_id") != msg_id:
+                        reply = None
+                except queue.Empty:
+                    pass
+            elif kind in ("stream", "display_data", "execute_result", "error"):
+                if kind == "error":
+                    error = f"{content.get('ename', 'Error')}: {content.get('evalue', '')}"
+                size = len(json.dumps(content))
+                self.output_bytes += size
+                if self.output_bytes > self.limits.output_kb * 1024:
+                    if stopped is None:
+                        outputs.append(nbformat.v4.new_output(
+                            "stream", name="stderr", text=f"[grader: output stopped at {self.limits.output_kb} KB]\n"))
+                        stopped = ("output", time.monotonic() + 10)
+                        self.interrupt()
+                    continue
+                if not silent:
+                    output = nbformat.v4.output_from_msg(message)
+                    outputs.append(output)
+        if stopped is not None and stopped[0] == "output":
+            self.kill()
+            raise KernelLost(f"{what} printed more than the output limit ({self.limits.output_kb} KB)")
+        if stopped is not None:
+            error = error or f"TimeoutError: {what} ran past its time limit ({seconds:.0f} s) and was interrupted"
+        if reply and reply["content"].get("status") == "error" and error is None:
+            content = reply["content"]
+            error = f"{content.get('ename', 'Error')}: {content.get('evalue', '')}"
+        return outputs, error
+
+    def kill(self):
+        if self.process is not None and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait(timeout=30)
+
+    def close(self):
+        try:
+            if self.client is not None:
+                self.client.stop_channels()
+        finally:
+            self.kill()
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ the link: calls into the kernel
+
+class Remote:
+    """The judge's stand-in for an object that lives in the kernel (a student's function,
+    a module the student built): calling it or reading an attribute asks the kernel."""
+
+    def __init__(self, link, record):
+        self.__dict__.update(_link=link, _handle=record["handle"], _record=record)
+
+    def __call__(self, *args, **kwargs):
+        return self._link.call(("handle", self._handle), args, kwargs)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._link.request("getattr", (("handle", self._handle), name))
+
+    def code_facts(self):
+        """(module, name, names used or None) for dlcourse.check.assert_written_here."""
+        return tuple(self._link.request("code_facts", ("handle", self._handle)))
+
+    def __repr__(self):
+        return f"<{self._record['label']} from the notebook>"
+
+
+class Link:
+    """Requests to the kernel's server and plain replies back (see kernel_side)."""
+
+    def __init__(self, kernel: Kernel, deadline: float):
+        self.kernel, self.deadline = kernel, deadline
+        self.number = 0
+        self.values, self.value_keys = {}, {}   # key -> judge-side graph node, id -> key
+        self.what = "a test"
+        self.last_graph = None
+
+    # graph nodes (dlcourse.autograd.Value) shared with the kernel
+    def key_of(self, node):
+        key = self.value_keys.get(id(node))
+        if key is None:
+            key = f"j{len(self.values) + 1}"
+            self.values[key], self.value_keys[id(node)] = node, key
+            for child in node._children:
+                self.key_of(child)
+        return key
+
+    def value_states(self):
+        return {key: (float(n.data), float(n.grad), str(n._op), [self.key_of(c) for c in n._children])
+                for key, n in list(self.values.items())}
+
+    def apply_values(self, states):
+        from dlcourse.autograd import Value
+
+        for key, (data, grad, op, children) in states.items():
+            node = self.values.get(key)
+            if node is None:
+                node = Value(data, (), op)
+                node._backward = (lambda k=key: self.request("backward", k))
+                self.values[key], self.value_keys[id(node)] = node, key
+            node.data, node.grad = float(data), float(grad)
+        for key, (_, _, _, children) in states.items():
+            if key.startswith("k"):
+                self.values[key]._children = tuple(self.values[c] for c in children)
+
+    def pickle_payload(self, payload) -> bytes:
+        import cloudpickle
+        import torch
+        from dlcourse.autograd import Value
+
+        link = self
+
+        class Pickler(cloudpickle.Pickler):
+            def persistent_id(self, obj):
+                if isinstance(obj, Value):
+                    return ("value", link.key_of(obj))
+                if isinstance(obj, Remote):
+                    return ("handle", obj._handle)
+                return None
+
+            def reducer_override(self, obj):
+                if isinstance(obj, torch.Tensor) and obj.grad_fn is not None:  # not picklable: send its value
+                    return torch.Tensor.requires_grad_, (obj.detach().cpu().clone(), obj.requires_grad)
+                return super().reducer_override(obj)
+
+        buffer = io.BytesIO()
+        Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(payload)
+        return buffer.getvalue()
+
+    def call(self, target, args, kwargs):
+        """Call a function of the notebook. When tensors that require grad go in, the result's
+        tensors are tied into the judge's autograd graph: a .backward() here asks the kernel
+        for the gradients of the student's computation."""
+        import torch
+
+        payload = (target, args, kwargs)
+        inputs = [o for o in codec.argument_objects(payload) if isinstance(o, torch.Tensor) and o.requires_grad]
+        if not inputs or not torch.is_grad_enabled():
+            return self.request("call", payload)
+        result = self.request("call", payload, keep_graph=True)
+        outputs = codec.tensors_in(result)
+        positions = [i for i, t in enumerate(outputs) if t.requires_grad and t.is_floating_point()]
+        if not positions or self.last_graph is None:
+            return result
+        link, graph = self, self.last_graph
+
+        class Attach(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, *_inputs):
+                return tuple(outputs[i].detach().clone() for i in positions)
+
+            @staticmethod
+            def backward(ctx, *grads):
+                return tuple(link.request("graph_backward", (graph, list(grads), positions)))
+
+        attached = Attach.apply(*inputs)
+        attached = attached if isinstance(attached, tuple) else (attached,)
+        replacements = dict(zip(positions, attached))
+        counter = iter(range(len(outputs)))
+        return replace_tensors(result, lambda t: replacements.get(next(counter), t))
+
+    def argument_grads(self, payload):
+        """Gradients held by the arguments' tensors and modules (a pickle leaves them out)."""
+        import torch
+
+        grads = {}
+        for index, obj in enumerate(codec.argument_objects(payload)):
+            if isinstance(obj, torch.nn.Module):
+                found = [None if p.grad is None else p.grad.detach().cpu().numpy() for p in obj.parameters()]
+                if any(g is not None for g in found):
+                    grads[index] = found
+            elif isinstance(obj, torch.Tensor) and obj.is_leaf and obj.grad is not None:
+                grads[index] = obj.grad.detach().cpu().numpy()
+        return grads
+
+    def request(self, op, payload, keep_graph=False):
+        self.number += 1
+        number = self.number
+        body = self.pickle_payload(payload)
+        path = self.kernel.runtime / f"request-{number}.pkl"
+        header = {"op": op, "values": self.value_states(), "keep_graph": keep_graph,
+                  "grads": self.argument_grads(payload) if op == "call" else {}}
+        with open(path, "wb") as handle:
+            pickle.dump(header, handle)
+            handle.write(body)
+        os.chmod(path, 0o644)
+        seconds = self.deadline - time.monotonic()
+        if seconds <= 0:
+            self.kernel.kill()
+            raise KernelLost(f"the notebook went past its time limit ({self.kernel.limits.wall_seconds} s) in {self.what}")
+        _, error = self.kernel.execute(f"__import__('dlcourse_grader_kernel').serve({number})", seconds=seconds,
+                                       silent=True, what=self.what)
+        reply_path = self.kernel.runtime / f"reply-{number}.json"
+        if os.environ.get("DLCOURSE_GRADER_DEBUG") and (error is not None or not reply_path.is_file()):
+            again = self.kernel.execute(f"import os; print(os.listdir(os.environ['DLCOURSE_GRADER_RUNTIME']))", seconds=20)
+            open("/tmp/grader-debug.log", "a").write(f"DEBUG {op} {number} {error} {again}\n")
+        if error is not None or not reply_path.is_file():
+            raise SubmissionError(f"the grader could not call into the notebook's kernel ({error or 'no reply'}); "
+                                  "was the kernel's state changed (e.g. %reset, an input transformer)?")
+        if reply_path.stat().st_size > codec.REPLY_LIMIT_BYTES:
+            raise SubmissionError("a result larger than 64 MB cannot be graded")
+        try:
+            reply = json.loads(reply_path.read_text())
+            reply_path.unlink()
+            self.apply_values(reply.get("values", {}))
+        except (ValueError, TypeError, KeyError) as error:
+            raise SubmissionError(f"the kernel's reply could not be read ({error})") from None
+        if "error" in reply:
+            raise student_exception(reply["error"])
+        self.last_graph = reply.get("graph")
+        objects = codec.argument_objects(payload) if op != "describe" else []
+        decode = codec.Decoder(references=objects, handle=self.stand_in, value=self.values.__getitem__)
+        for obj, state in zip(objects, reply.get("arguments", [])):
+            apply_state(obj, state, decode)
+        return decode(reply.get("result"))
+
+    def stand_in(self, record):
+        return self.function_class(record) if record.get("function_class") else Remote(self, record)
+
+    def function_class(self, record):
+        """A torch.autograd.Function whose forward and backward are the student's, run in
+        the kernel on tensors sent as data; autograd itself runs here."""
+        import torch
+
+        link, handle = self, record["handle"]
+
+        class Bridged(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, *args):
+                result = link.request("function_forward", (handle, args, tuple(ctx.needs_input_grad)))
+                ctx.bridged = (result["attributes"], result["saved"])
+                return result["output"]
+
+            @staticmethod
+            def backward(ctx, *grads):
+                attributes, saved = ctx.bridged
+                return link.request("function_backward", (handle, attributes, saved, tuple(ctx.needs_input_grad), grads))
+
+        Bridged.__name__ = Bridged.__qualname__ = str(record["label"]).rsplit(".", 1)[-1]
+        for method in ("forward", "backward"):
+            function = getattr(Bridged, method)
+            function.code_facts = (lambda m=method: tuple(link.request(
+                "code_facts", ("handle", link.request("getattr", (("handle", handle), m))._handle))))
+        return Bridged
+
+
+def replace_tensors(obj, swap, depth=0):
+    """obj with each tensor t (in codec.tensors_in's order) replaced by swap(t)."""
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        return swap(obj)
+    if depth < 20 and isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        return type(obj)(*[replace_tensors(v, swap, depth + 1) for v in obj])
+    if depth < 20 and isinstance(obj, (list, tuple)):
+        return type(obj)(replace_tensors(v, swap, depth + 1) for v in obj)
+    if depth < 20 and isinstance(obj, dict):
+        return {k: replace_tensors(v, swap, depth + 1) for k, v in obj.items()}
+    return obj
+
+
+def apply_state(obj, state, decode):
+    """Copy what the student's function did to an argument into the judge's object, so that a
+    test sees in-place changes (and can reject them)."""
+    import numpy as np
+    import torch
+
+    if state is None:
+        return
+    if isinstance(obj, np.ndarray):
+        new = decode(state)
+        if obj.shape == new.shape and obj.flags.writeable and not np.array_equal(obj, new, equal_nan=True):
+            obj[...] = new
+    elif isinstance(obj, np.random.Generator):
+        obj.bit_generator.state = decode(state)
+    elif isinstance(obj, torch.Tensor):
+        new = decode.tensor(state)
+        with torch.no_grad():
+            if obj.shape == new.shape and not torch.equal(obj.detach().cpu(), new.detach().to(obj.dtype)):
+                obj.copy_(new.detach())
+        if obj.is_leaf and obj.requires_grad and new.grad is not None:
+            obj.grad = new.grad.to(obj.device)
+    elif isinstance(obj, torch.nn.Module):
+        states = {k: decode.tensor(v).detach() for k, v in state["state"].items()}
+        obj.load_state_dict(states, strict=False)
+        for name, parameter in obj.named_parameters():
+            grad = state["grads"].get(name)
+            parameter.grad = None if grad is None else decode.tensor(grad).detach().to(parameter.device)
+        for module, training in zip(obj.modules(), state["training"]):
+            module.training = bool(training)
+    elif isinstance(obj, torch.optim.Optimizer):
+        obj.load_state_dict(decode(state))
+    elif isinstance(obj, torch.Generator):
+        obj.set_state(decode.tensor(state).to(torch.uint8))
+
+
+def student_exception(error: dict) -> Exception:
+    kind = getattr(builtins, str(error.get("type")), None) if error.get("builtin") else None
+    if not (isinstance(kind, type) and issubclass(kind, Exception)) or issubclass(kind, (SystemExit, KeyboardInterrupt)):
+        kind = SubmissionError
+    message = str(error.get("message", ""))
+    if kind is SubmissionError:
+        message = f"{error.get('type')}: {message}"
+    exception = kind(message)
+    exception.add_note("raised in the notebook's code:\n" + str(error.get("traceback", ""))[-3000:])
+    return exception
+
+
+# ------------------------------------------------------------------ the judge's own interpreter
+
+_shell = None
+
+
+def judge_shell():
+    """One IPython shell per worker process, reset for every notebook (imports stay cached)."""
+    global _shell
+    if _shell is None:
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        os.environ["DLCOURSE_QUICK"] = "1"
+        os.environ["DLCOURSE_HEADLESS"] = "1"
+        import torch
+        from IPython.core.interactiveshell import InteractiveShell
+
+        torch.set_num_threads(1)
+        _shell = InteractiveShell.instance()
+    return _shell
+
+
+def run_in_judge(shell, source: str):
+    """Run instructor code in the judge; returns None or 'Name: message' (no traceback: a
+    traceback would show the hidden test's lines)."""
+    from IPython.utils.capture import capture_output
+
+    with capture_output():
+        result = shell.run_cell(source, store_history=False, silent=True)
+    error = result.error_before_exec or result.error_in_exec
+    if error is None:
+        return None
+    if isinstance(error, KernelLost):
+        raise error
+    message = str(error).strip()
+    return f"{type(error).__name__}: {message}" if message else f"{type(error).__name__} (a hidden check failed)"
+
+
+# ------------------------------------------------------------------ one notebook
+
+def cell_kind(cell) -> str:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if cell.get("cell_type") != "code":
+        return "manual" if meta.get("solution") and meta.get("grade") else "text"
+    if meta.get("grade") and not meta.get("solution"):
+        return "test"
+    if meta.get("solution"):
+        return "answer"
+    return "code"
+
+
+def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path, notebook_name: str, *,
+                   limits: sandbox.Limits, use_sandbox: bool, slot: int = 0) -> dict:
+    """Grade one notebook of a submission. Returns plain data: scores per test cell, the
+    answers waiting for a manual grade, the graded notebook (for feedback) and reasons."""
+    source = nbformat.read(source_path, as_version=4)
+    released = nbformat.read(released_path, as_version=4)
+    tests = {c.metadata["nbgrader"]["grade_id"]: c for c in source.cells if cell_kind(c) == "test"}
+    released_cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in released.cells}
+    result = {"cells": {gid: {"score": 0.0, "max": float(c.metadata["nbgrader"].get("points", 0)),
+                              "message": "not run"} for gid, c in tests.items()},
+              "manual": {}, "reasons": [], "notebook": None}
+    try:
+        submitted = nbformat.read(submission_dir / notebook_name, as_version=4)
+        nbformat.validate(submitted)
+    except Exception as error:  # noqa: BLE001 (JSON, schema, encoding: all mean unreadable)
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        reason = f"{notebook_name} is not a readable notebook ({first})"
+        for cell in result["cells"].values():
+            cell["message"] = reason
+        result["reasons"].append(reason)
+        return result
+
+    # manual answers: a grade is needed only where the student wrote something
+    stubs = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in released.cells if cell_kind(c) == "manual"}
+    for cell in submitted.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in stubs and gid not in result["manual"]:
+            result["manual"][gid] = cell.source.strip() != stubs[gid].strip()
+    for gid in stubs:
+        result["manual"].setdefault(gid, False)
+
+    plan = execution_plan(source, submitted, tests)
+    answer_names = answer_names_of(source)
+    # the source's set-up cells (imports, data) minus magics: the judge displays nothing
+    setup = ["\n".join(line for line in c.source.splitlines() if not line.lstrip().startswith("%"))
+             for c in source.cells[:first_answer_index(source)] if c.cell_type == "code"]
+    shell = judge_shell()
+    shell.reset(new_session=False)
+    graded = nbformat.v4.new_notebook(metadata=submitted.metadata)
+    kernel = Kernel(submission_dir, limits=limits, use_sandbox=use_sandbox, slot=slot)
+    deadline = time.monotonic() + limits.wall_seconds
+    lost = None
+    try:
+        for code in setup:
+            error = run_in_judge(shell, code)
+            if error:
+                raise RuntimeError(f"the instructor's set-up cell failed in the judge: {error}")
+        kernel.start()
+        link = Link(kernel, deadline)
+        kernel.execute("import dlcourse_grader_kernel", seconds=60, silent=True, what="the grader's set-up")
+        execution_count = 0
+        for position, (kind, cell) in enumerate(plan):
+            if kind == "test":
+                gid = cell.metadata["nbgrader"]["grade_id"]
+                shown = nbformat.v4.new_code_cell(released_cells.get(gid, cell).source, metadata=cell.metadata)
+                if lost is not None:
+                    result["cells"][gid]["message"] = f"not run: {lost}"
+                    shown.outputs = [_note(f"Not graded: {lost}")]
+                    graded.cells.append(shown)
+                    continue
+                link.what = f"test {gid}"
+                bind_answers(shell, link, answer_names)
+                try:
+                    error = run_in_judge(shell, cell.source)
+                except KernelLost as error_lost:
+                    lost = f"{error_lost} (in test {gid})"
+                    error = f"KernelLost: {error_lost}"
+                    result["reasons"].append(lost)
+                points = result["cells"][gid]["max"]
+                result["cells"][gid].update(score=0.0 if error else points, message=error or "passed")
+                shown.outputs = [_note(f"Passed: {points:g} / {points:g} point(s)") if not error else
+                                 nbformat.v4.new_output("error", ename="Failed", evalue=error[:3000], traceback=[
+                                     f"Failed ({0:g} / {points:g} point(s)): {error[:3000]}"])]
+                graded.cells.append(shown)
+            elif kind == "code":
+                executed = nbformat.v4.new_code_cell(cell.source, metadata=cell.metadata)
+                if lost is None:
+                    execution_count += 1
+                    seconds = min(limits.cell_seconds, deadline - time.monotonic())
+                    try:
+                        if seconds <= 0:
+                            kernel.kill()
+                            raise KernelLost(f"the notebook went past its time limit ({limits.wall_seconds} s)")
+                        executed.outputs, _ = kernel.execute(cell.source, seconds=seconds,
+                                                             what=f"cell {position + 1}")
+                        executed.execution_count = execution_count
+                    except KernelLost as error_lost:
+                        lost = f"{error_lost}"
+                        result["reasons"].append(f"{lost} (cell {position + 1})")
+                        executed.outputs = [_note(f"Stopped here: {lost}")]
+                graded.cells.append(executed)
+            else:
+                graded.cells.append(cell)
+    except KernelLost as error_lost:
+        lost = str(error_lost)
+        result["reasons"].append(lost)
+        for cell in result["cells"].values():
+            if cell["message"] == "not run":
+                cell["message"] = f"not run: {lost}"
+    finally:
+        kernel.close()
+        shell.reset(new_session=False)
+    result["notebook"] = nbformat.writes(graded)
+    return result
+
+
+def _note(text: str):
+    return nbformat.v4.new_output("stream", name="stdout", text=text + "\n")
+
+
+def first_answer_index(source) -> int:
+    for index, cell in enumerate(source.cells):
+        if cell_kind(cell) == "answer":
+            return index
+    return len(source.cells)
+
+
+def answer_names_of(source) -> list[str]:
+    """Names the answer cells define: what the tests may ask of the student's kernel."""
+    import ast
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    names = []
+    for cell in source.cells:
+        if cell_kind(cell) != "answer":
+            continue
+        tree = ast.parse(TransformerManager().transform_cell(cell.source))
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names.append(node.name)
+            elif isinstance(node, ast.Assign):
+                names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return list(dict.fromkeys(names))
+
+
+def bind_answers(shell, link: Link, names: list[str]):
+    """Point the judge's names for the student's answers at the kernel's current ones."""
+    found = link.request("describe", names)
+    for name in names:
+        if name in found:
+            shell.user_ns[name] = found[name]
+        else:
+            shell.user_ns.pop(name, None)
+
+
+def execution_plan(source, submitted, tests) -> list[tuple[str, object]]:
+    """The submitted cells in their order, each test cell replaced by the source's; test
+    cells missing from the submission are put back after the cell that precedes them in the
+    source (or at the end)."""
+    plan, seen = [], set()
+    for cell in submitted.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in tests:
+            if gid not in seen:
+                plan.append(("test", tests[gid]))
+                seen.add(gid)
+            continue
+        plan.append(("code" if cell.cell_type == "code" else "text", cell))
+    missing = [gid for gid in tests if gid not in seen]
+    source_ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in source.cells]
+    for gid in missing:
+        index = source_ids.index(gid)
+        anchor = next((source_ids[i] for i in range(index - 1, -1, -1) if source_ids[i] is not None
+                       and any(_gid(c) == source_ids[i] for _, c in plan)), None)
+        at = len(plan)
+        if anchor is not None:
+            at = max(i for i, (_, c) in enumerate(plan) if _gid(c) == anchor) + 1
+        plan.insert(at, ("test", tests[gid]))
+    return plan
+
+
+def _gid(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")

@@ -1,0 +1,539 @@
+"""The grader's side door into a submission's kernel, and the plain-value codec both sides use.
+
+The grading judge (autograde/judge.py) runs the instructor's test cells in its own process.
+When a test calls a student's function, the judge writes a request (a pickle: the judge is
+trusted, the kernel may read it) into the sandbox's runtime folder and asks the kernel to
+run `serve(n)`. The kernel calls the function and writes back its result as *plain values*:
+JSON holding numbers, strings, containers, and arrays as .npy bytes. The judge reads replies
+with `decode`, which builds nothing but those values (no pickle, no eval), so whatever the
+submission did to its kernel, the judge only ever sees data, and judges it itself.
+
+Objects that are not data (a student's class, a module built in the kernel, a graph node
+with a backward closure) stay in the kernel and travel as handles the judge can call.
+"""
+
+import base64
+import io
+import json
+import math
+import pickle
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+REPLY_LIMIT_BYTES = 64 * 2**20
+
+# ------------------------------------------------------------------ plain-value codec
+
+
+def _npy(array) -> str:
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=False)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _from_npy(text: str) -> np.ndarray:
+    return np.load(io.BytesIO(base64.b64decode(text)), allow_pickle=False)
+
+
+def _torch():
+    return sys.modules.get("torch")
+
+
+def _sympy():
+    return sys.modules.get("sympy")
+
+
+def _value_class():
+    module = sys.modules.get("dlcourse.autograd.value")
+    return getattr(module, "Value", None)
+
+
+class Encoder:
+    """Plain encoding of kernel objects; what is not data becomes a handle (see Server)."""
+
+    def __init__(self, server=None):
+        self.server = server
+
+    def __call__(self, obj, depth=0):
+        if depth > 60:
+            raise ValueError("a result nested more than 60 levels deep cannot be graded")
+        torch = _torch()
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, int):
+            return obj if abs(obj) < 2**53 else {"$": "bigint", "v": str(obj)}
+        if isinstance(obj, float):
+            return obj if math.isfinite(obj) else {"$": "float", "v": repr(obj)}
+        if isinstance(obj, complex):
+            return {"$": "complex", "v": [self(obj.real), self(obj.imag)]}
+        if isinstance(obj, bytes):
+            return {"$": "bytes", "v": base64.b64encode(obj).decode("ascii")}
+        if isinstance(obj, np.generic) and obj.dtype.kind != "O":
+            return {"$": "npscalar", "npy": _npy(np.asarray(obj))}
+        if isinstance(obj, np.ndarray) and obj.dtype.kind not in "OV":
+            return self.ref_or(obj, lambda: {"$": "ndarray", "npy": _npy(obj)})
+        if torch is not None and isinstance(obj, torch.Tensor) and not isinstance(obj, torch.nn.Parameter):
+            return self.ref_or(obj, lambda: self.tensor(obj))
+        if torch is not None and isinstance(obj, torch.Size):
+            return {"$": "size", "v": list(obj)}
+        if torch is not None and isinstance(obj, torch.dtype):
+            return {"$": "torch_dtype", "v": str(obj).removeprefix("torch.")}
+        if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+            return {"$": "namedtuple", "type": type(obj).__name__, "fields": list(obj._fields),
+                    "v": [self(v, depth + 1) for v in obj]}
+        if isinstance(obj, tuple):
+            return {"$": "tuple", "v": [self(v, depth + 1) for v in obj]}
+        if isinstance(obj, list):
+            return [self(v, depth + 1) for v in obj]
+        if isinstance(obj, dict):
+            return {"$": "dict", "v": [[self(k, depth + 1), self(v, depth + 1)] for k, v in obj.items()]}
+        if isinstance(obj, (set, frozenset)):
+            return {"$": "set", "v": [self(v, depth + 1) for v in obj]}
+        if isinstance(obj, range):
+            return {"$": "range", "v": [obj.start, obj.stop, obj.step]}
+        sympy = _sympy()
+        if sympy is not None and isinstance(obj, sympy.Basic):
+            return {"$": "sympy", "v": sympy.srepr(obj)}
+        if self.server is not None:
+            return self.server.handle_for(obj)
+        raise TypeError(f"a {type(obj).__name__} is not a plain value")
+
+    def ref_or(self, obj, make):
+        index = self.server.argument_index(obj) if self.server is not None else None
+        return {"$": "ref", "v": index} if index is not None else make()
+
+    def tensor(self, t):
+        torch = _torch()
+        data = t.detach().cpu()
+        if data.is_sparse:
+            data = data.to_dense()
+        kind = str(data.dtype).removeprefix("torch.")
+        if data.dtype == torch.bfloat16:  # NumPy has no bfloat16: sent as float32, cast back
+            data = data.float()
+        grad = t.grad if t.is_leaf else None
+        return {"$": "tensor", "npy": _npy(data.numpy()), "dtype": kind, "requires_grad": bool(t.requires_grad),
+                "grad": None if grad is None else self.tensor(grad)}
+
+
+class Decoder:
+    """Builds values from `Encoder`'s output and nothing else (the judge's side)."""
+
+    def __init__(self, *, references=(), handle=None, value=None):
+        self.references = list(references)
+        self.handle = handle    # callable(record) -> the judge's stand-in for a kernel object
+        self.value = value      # callable(key) -> the judge's Value for a graph node
+
+    def __call__(self, obj):
+        if obj is None or isinstance(obj, (bool, int, float, str)):
+            return obj
+        if isinstance(obj, list):
+            return [self(v) for v in obj]
+        if not isinstance(obj, dict) or "$" not in obj:
+            raise ValueError("malformed reply from the kernel")
+        kind = obj["$"]
+        if kind == "bigint":
+            return int(obj["v"])
+        if kind == "float":
+            return float(obj["v"])
+        if kind == "complex":
+            return complex(self(obj["v"][0]), self(obj["v"][1]))
+        if kind == "bytes":
+            return base64.b64decode(obj["v"])
+        if kind == "npscalar":
+            return _from_npy(obj["npy"])[()]
+        if kind == "ndarray":
+            return _from_npy(obj["npy"])
+        if kind == "tensor":
+            return self.tensor(obj)
+        if kind == "size":
+            return _torch().Size([int(v) for v in obj["v"]])
+        if kind == "torch_dtype":
+            dtype = getattr(_torch(), str(obj["v"]), None)
+            if not isinstance(dtype, _torch().dtype):
+                raise ValueError(f"unknown torch dtype {obj['v']!r}")
+            return dtype
+        if kind == "namedtuple":
+            import collections
+
+            fields = [str(f) for f in obj["fields"]]
+            if not all(f.isidentifier() for f in fields) or not str(obj["type"]).isidentifier():
+                raise ValueError("malformed named tuple")
+            return collections.namedtuple(obj["type"], fields)(*[self(v) for v in obj["v"]])
+        if kind == "tuple":
+            return tuple(self(v) for v in obj["v"])
+        if kind == "dict":
+            return {_hashable(self(k)): self(v) for k, v in obj["v"]}
+        if kind == "set":
+            return {_hashable(self(v)) for v in obj["v"]}
+        if kind == "range":
+            return range(*[int(v) for v in obj["v"]])
+        if kind == "sympy":
+            return parse_srepr(obj["v"])
+        if kind == "ref":
+            return self.references[int(obj["v"])]
+        if kind in ("remote", "value") and (self.handle if kind == "remote" else self.value) is not None:
+            return self.handle(obj) if kind == "remote" else self.value(obj["key"])
+        raise ValueError(f"unknown kind {kind!r} in a reply from the kernel")
+
+    def tensor(self, obj):
+        torch = _torch()
+        array = _from_npy(obj["npy"])
+        t = torch.from_numpy(array.copy())
+        dtype = getattr(torch, str(obj["dtype"]), None)
+        if isinstance(dtype, torch.dtype) and t.dtype != dtype:
+            t = t.to(dtype)
+        if obj.get("requires_grad") and (t.is_floating_point() or t.is_complex()):
+            t.requires_grad_(True)
+        if obj.get("grad") is not None and t.requires_grad:
+            t.grad = self.tensor(obj["grad"])
+        return t
+
+
+def _hashable(value):
+    if isinstance(value, (list, np.ndarray)):
+        raise ValueError("an unhashable key in a reply")
+    return value
+
+
+_SYMPY_NAMES = frozenset("""Add Mul Pow Integer Rational Float Symbol Dummy Function Lambda Tuple
+    Derivative Subs Abs sin cos tan exp log sqrt tanh sinh cosh asin acos atan atan2 Max Min
+    Heaviside Piecewise ExprCondPair BooleanTrue BooleanFalse true false StrictGreaterThan
+    StrictLessThan GreaterThan LessThan Equality Unequality sign pi E I zoo oo nan NegativeOne
+    One Zero Half Infinity NegativeInfinity ImaginaryUnit Exp1 Pi NaN ComplexInfinity
+    AppliedUndef UndefinedFunction floor ceiling re im conjugate erf gamma sigmoid""".split())
+
+
+def parse_srepr(text: str):
+    """A SymPy expression from its srepr, without eval: every call must name an allow-listed
+    SymPy class or function, and every argument must be a literal or such a call."""
+    import ast
+
+    sympy = __import__("sympy")
+    if len(text) > 200_000:
+        raise ValueError("a symbolic answer longer than 200,000 characters")
+    tree = ast.parse(text, mode="eval")
+
+    def build(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool)) or (
+                isinstance(node, ast.Constant) and node.value is None):
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -build(node.operand)
+        if isinstance(node, ast.Tuple):
+            return tuple(build(e) for e in node.elts)
+        if isinstance(node, ast.Name) and node.id in _SYMPY_NAMES:
+            return getattr(sympy, node.id)
+        if isinstance(node, ast.Call):
+            function = build(node.func)
+            if not (isinstance(node.func, (ast.Name, ast.Call))):
+                raise ValueError("unexpected call in a symbolic answer")
+            args = [build(a) for a in node.args]
+            kwargs = {k.arg: build(k.value) for k in node.keywords}
+            if not all(isinstance(k, str) and k.isidentifier() for k in kwargs):
+                raise ValueError("unexpected keyword in a symbolic answer")
+            if isinstance(node.func, ast.Name) or isinstance(function, sympy.FunctionClass):
+                return function(*args, **kwargs)
+        raise ValueError(f"unexpected {type(node).__name__} in a symbolic answer")
+
+    return build(tree.body)
+
+
+# ------------------------------------------------------------------ the kernel's server
+
+
+def _mutable_kinds():
+    torch = _torch()
+    kinds = [np.ndarray, np.random.Generator]
+    if torch is not None:
+        kinds += [torch.Tensor, torch.nn.Module, torch.optim.Optimizer, torch.Generator]
+    return tuple(kinds)
+
+
+def argument_objects(args) -> list:
+    """Arrays, tensors, modules, optimizers and generators reachable from a call's arguments,
+    in a fixed order: the judge and the kernel list the same objects at the same indices."""
+    kinds, found, seen = _mutable_kinds(), [], set()
+
+    def walk(obj, depth=0):
+        if depth > 20 or id(obj) in seen:
+            return
+        if isinstance(obj, kinds):
+            seen.add(id(obj))
+            found.append(obj)
+        elif isinstance(obj, (list, tuple)):
+            seen.add(id(obj))
+            for item in obj:
+                walk(item, depth + 1)
+        elif isinstance(obj, dict):
+            seen.add(id(obj))
+            for item in obj.values():
+                walk(item, depth + 1)
+
+    walk(args)
+    return found
+
+
+def tensors_in(obj, depth=0) -> list:
+    """Tensors of a result, in the order both sides walk it (tuples, lists, dict values)."""
+    torch = _torch()
+    if torch is not None and isinstance(obj, torch.Tensor):
+        return [obj]
+    if depth < 20 and isinstance(obj, (list, tuple)):
+        return [t for item in obj for t in tensors_in(item, depth + 1)]
+    if depth < 20 and isinstance(obj, dict):
+        return [t for item in obj.values() for t in tensors_in(item, depth + 1)]
+    return []
+
+
+def object_state(obj, encode):
+    """What a call may have changed in an argument, as plain values."""
+    torch = _torch()
+    if isinstance(obj, np.ndarray):
+        return encode(obj)
+    if isinstance(obj, np.random.Generator):
+        return encode(obj.bit_generator.state)
+    if isinstance(obj, torch.Tensor):
+        return encode.tensor(obj)
+    if isinstance(obj, torch.nn.Module):
+        return {"state": {k: encode.tensor(v) for k, v in obj.state_dict().items()},
+                "grads": {k: None if p.grad is None else encode.tensor(p.grad) for k, p in obj.named_parameters()},
+                "training": [m.training for m in obj.modules()]}
+    if isinstance(obj, torch.optim.Optimizer):
+        return encode(obj.state_dict())
+    if isinstance(obj, torch.Generator):
+        return encode.tensor(obj.get_state())
+    return None
+
+
+class FakeContext:
+    """What a torch.autograd.Function's forward and backward see as `ctx` when the judge's
+    autograd graph calls a student's Function: attributes and saved tensors travel as data."""
+
+    def __init__(self, attributes=None, saved=(), needs_input_grad=()):
+        self.__dict__.update(attributes or {})
+        self._saved = tuple(saved)
+        self.needs_input_grad = tuple(needs_input_grad)
+
+    def save_for_backward(self, *tensors):
+        self._saved = tuple(tensors)
+
+    @property
+    def saved_tensors(self):
+        return self._saved
+
+    def mark_dirty(self, *args):
+        pass
+
+    def mark_non_differentiable(self, *args):
+        pass
+
+    def set_materialize_grads(self, value):
+        pass
+
+
+class Server:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.handles = {}           # handle -> kernel object
+        self.values = {}            # key -> graph node (dlcourse.autograd.Value)
+        self.value_keys = {}        # id(node) -> key
+        self.arguments = {}         # id(object) -> index in this request's argument objects
+        self.graphs = {}            # id -> (inputs, outputs) kept for a backward the judge may ask for
+
+    # ---- handles and graph nodes
+    def handle_for(self, obj):
+        Value = _value_class()
+        if Value is not None and isinstance(obj, Value):
+            return {"$": "value", "key": self.key_of(obj)}
+        handle = len(self.handles) + 1
+        self.handles[handle] = obj
+        torch = _torch()
+        function_class = bool(torch is not None and isinstance(obj, type)
+                              and issubclass(obj, torch.autograd.Function))
+        return {"$": "remote", "handle": handle, "type": f"{type(obj).__module__}.{type(obj).__qualname__}",
+                "callable": callable(obj), "function_class": function_class,
+                "label": getattr(obj, "__qualname__", type(obj).__name__)}
+
+    def key_of(self, node):
+        key = self.value_keys.get(id(node))
+        if key is None:
+            key = f"k{len(self.values) + 1}"
+            self.values[key], self.value_keys[id(node)] = node, key
+        return key
+
+    def argument_index(self, obj):
+        return self.arguments.get(id(obj))
+
+    def sync_values_in(self, states):
+        """Create or update the kernel's copies of the judge's graph nodes."""
+        Value = _value_class()
+        for key, (data, grad, op, children) in states.items():
+            node = self.values.get(key)
+            if node is None:
+                node = Value(data)
+                node._op = op
+                self.values[key], self.value_keys[id(node)] = node, key
+            node.data, node.grad = data, grad
+        for key, (_, _, _, children) in states.items():
+            if key.startswith("j"):
+                self.values[key]._children = tuple(self.values[c] for c in children)
+
+    def values_out(self):
+        """State of every graph node the judge and the kernel share (new ones included)."""
+        out, pending = {}, list(self.values)
+        while pending:
+            key = pending.pop()
+            if key in out:
+                continue
+            node = self.values[key]
+            children = [self.key_of(c) for c in getattr(node, "_children", ())]
+            pending.extend(children)
+            out[key] = [float(node.data), float(node.grad), str(getattr(node, "_op", "")), children]
+        return out
+
+    # ---- requests
+    def load(self, number: int):
+        path = self.folder / f"request-{number}.pkl"
+        server = self
+
+        class Unpickler(pickle.Unpickler):
+            def persistent_load(self, pid):
+                kind, value = pid
+                if kind == "value":
+                    return server.values[value]
+                if kind == "handle":
+                    return server.handles[value]
+                raise pickle.UnpicklingError(f"unknown reference {kind}")
+
+        with open(path, "rb") as handle:
+            request = pickle.load(handle)
+            self.sync_values_in(request.get("values", {}))
+            request["payload"] = Unpickler(handle).load()
+        path.unlink()
+        return request
+
+    def resolve(self, target):
+        kind, value = target
+        if kind == "global":
+            namespace = get_ipython().user_ns  # noqa: F821 (the kernel's IPython)
+            if value not in namespace:
+                raise NameError(f"name {value!r} is not defined in the notebook")
+            return namespace[value]
+        return self.handles[value]
+
+    def serve(self, number: int):
+        encode = Encoder(self)
+        reply = {}
+        try:
+            request = self.load(number)
+            op, payload = request["op"], request["payload"]
+            objects = argument_objects(payload)
+            self.arguments = {id(obj): index for index, obj in enumerate(objects)}
+            self.restore_grads(objects, request.get("grads", {}))
+            if op == "describe":
+                reply["result"] = self.describe(payload, encode)
+            elif op == "call":
+                target, args, kwargs = payload
+                result = self.resolve(target)(*args, **kwargs)
+                reply["result"] = encode(result)
+                if request.get("keep_graph"):
+                    torch = _torch()
+                    inputs = [o for o in objects if isinstance(o, torch.Tensor) and o.requires_grad]
+                    graph = len(self.graphs) + 1
+                    self.graphs[graph] = (inputs, tensors_in(result))
+                    reply["graph"] = graph
+            elif op == "graph_backward":
+                reply["result"] = encode(self.graph_backward(*payload))
+            elif op == "getattr":
+                target, name = payload
+                reply["result"] = encode(getattr(self.resolve(target), name))
+            elif op == "backward":
+                self.values[payload]._backward()
+                reply["result"] = None
+            elif op == "function_forward":
+                reply["result"] = self.function_forward(*payload, encode=encode)
+            elif op == "function_backward":
+                reply["result"] = self.function_backward(*payload, encode=encode)
+            elif op == "code_facts":
+                reply["result"] = self.code_facts(self.resolve(payload))
+            else:
+                raise ValueError(f"unknown request {op!r}")
+            reply["arguments"] = [object_state(obj, encode) for obj in objects]
+        except BaseException as error:  # the student's exception, reported to the judge as data
+            frames = traceback.format_exception(type(error), error, error.__traceback__)
+            reply = {"error": {"type": type(error).__name__, "message": str(error)[:4000],
+                               "builtin": type(error).__module__ == "builtins",
+                               "traceback": "".join(frames[-6:])[-6000:]}}
+        reply["values"] = self.values_out()
+        self.arguments = {}
+        text = json.dumps(reply, allow_nan=False)
+        (self.folder / f"reply-{number}.json").write_text(text)
+
+    def restore_grads(self, objects, grads):
+        """Gradients the judge's arguments carried (pickling a tensor drops its .grad)."""
+        torch = _torch()
+        for index, grad in grads.items():
+            obj = objects[int(index)]
+            if isinstance(obj, torch.nn.Module):
+                for parameter, g in zip(obj.parameters(), grad):
+                    parameter.grad = None if g is None else torch.as_tensor(g).to(parameter.dtype)
+            elif isinstance(obj, torch.Tensor) and obj.is_leaf and grad is not None:
+                obj.grad = torch.as_tensor(grad).to(obj.dtype)
+
+    def graph_backward(self, number, grads, positions):
+        """Gradients of a kept call's outputs w.r.t. its tensor inputs: autograd across the
+        process boundary (the judge's .backward() reaches the student's computation)."""
+        torch = _torch()
+        inputs, outputs = self.graphs[number]
+        pairs = [(outputs[i], g) for i, g in zip(positions, grads) if g is not None and outputs[i].requires_grad]
+        if not pairs or not inputs:
+            return [None] * len(inputs)
+        found = torch.autograd.grad([o for o, _ in pairs], inputs, [g for _, g in pairs],
+                                    allow_unused=True, retain_graph=True)
+        return list(found)
+
+    def describe(self, names, encode):
+        """The notebook's current answers: values travel as data, the rest as handles."""
+        namespace = get_ipython().user_ns  # noqa: F821
+        return encode({name: namespace[name] for name in names if name in namespace})
+
+    def code_facts(self, obj):
+        """(module, name, names its code uses) for check.assert_written_here in the judge."""
+        code = getattr(obj, "__code__", None)
+        names = None
+        if code is not None:
+            stack, names = [code], set()
+            while stack:
+                current = stack.pop()
+                names |= set(current.co_names)
+                stack.extend(c for c in current.co_consts if hasattr(c, "co_names"))
+        return [str(getattr(obj, "__module__", "") or ""), str(getattr(obj, "__name__", type(obj).__name__)),
+                None if names is None else sorted(names)]
+
+    def function_forward(self, handle, args, needs_input_grad, *, encode):
+        torch = _torch()
+        cls = self.handles[handle]
+        ctx = FakeContext(needs_input_grad=needs_input_grad)
+        with torch.no_grad():
+            output = cls.forward(ctx, *args)
+        attributes = {k: v for k, v in vars(ctx).items() if k not in ("_saved", "needs_input_grad")}
+        return encode({"output": output, "attributes": attributes, "saved": ctx._saved})
+
+    def function_backward(self, handle, attributes, saved, needs_input_grad, grads, *, encode):
+        cls = self.handles[handle]
+        ctx = FakeContext(attributes, saved, needs_input_grad)
+        return encode(cls.backward(ctx, *grads))
+
+
+_server = None
+
+
+def serve(number: int) -> None:
+    """Entry point the judge calls through the kernel: answers request `number`."""
+    global _server
+    if _server is None:
+        _server = Server(Path(__import__("os").environ["DLCOURSE_GRADER_RUNTIME"]))
+    _server.serve(number)
