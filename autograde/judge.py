@@ -14,6 +14,7 @@ points of the tests before k are kept and the reason is recorded.
 """
 
 import builtins
+import copy
 import io
 import json
 import os
@@ -46,6 +47,17 @@ class SubmissionError(Exception):
 
 # ------------------------------------------------------------------ the sandboxed kernel
 
+def die_with_parent():
+    """Linux: SIGKILL this process when its parent dies (a killed worker leaves no kernel)."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
 class Kernel:
     def __init__(self, submission: Path, *, limits: sandbox.Limits, use_sandbox: bool = True, slot: int = 0):
         self.limits, self.use_sandbox, self.slot = limits, use_sandbox, slot
@@ -71,7 +83,9 @@ class Kernel:
                               key=secrets.token_hex(16).encode())
         for path in (self.runtime, connection):
             os.chown(path, self.run_uid, self.run_uid) if os.geteuid() == 0 else None
-        command = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection)]
+        # -P: the submission's folder is not on sys.path until the grader's module (and NumPy
+        # with it) is loaded, so a planted numpy.py cannot stand in for NumPy; then it is added
+        command = [sys.executable, "-P", "-m", "ipykernel_launcher", "-f", str(connection)]
         env = sandbox.sandbox_environment({"DLCOURSE_GRADER_RUNTIME": str(self.runtime)})
         if self.use_sandbox:
             (self.scratch / "root").mkdir()
@@ -88,7 +102,8 @@ class Kernel:
             env["TMPDIR"] = str(self.scratch)
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+                                            stdin=subprocess.DEVNULL, start_new_session=True,
+                                            preexec_fn=die_with_parent)
         self.client = BlockingKernelClient(connection_file=str(connection))
         self.client.load_connection_file()
         self.client.start_channels()
@@ -124,7 +139,7 @@ class Kernel:
         KernelLost when the kernel dies or must be killed (time or output limit)."""
         deadline = time.monotonic() + seconds
         msg_id = self.client.execute(code, silent=silent, store_history=not silent, allow_stdin=False)
-        outputs, error, idle, reply, stopped = [], None, False, None, None
+        outputs, error, idle, reply, stopped, cell_bytes = [], None, False, None, None, 0
         while not (idle and reply is not None):
             now = time.monotonic()
             if now > deadline and stopped is None:
@@ -162,22 +177,21 @@ class Kernel:
                 if kind == "error":
                     error = f"{content.get('ename', 'Error')}: {content.get('evalue', '')}"
                 size = len(json.dumps(content))
+                cell_bytes += size
                 self.output_bytes += size
-                if self.output_bytes > self.limits.output_kb * 1024:
-                    if stopped is None:
+                if cell_bytes > self.limits.output_kb * 1024:
+                    if stopped is None:  # a flood: stop the cell, keep what came before
                         outputs.append(nbformat.v4.new_output(
                             "stream", name="stderr", text=f"[grader: output stopped at {self.limits.output_kb} KB]\n"))
                         stopped = ("output", time.monotonic() + 10)
                         self.interrupt()
                     continue
-                if not silent:
-                    output = nbformat.v4.output_from_msg(message)
-                    outputs.append(output)
-        if stopped is not None and stopped[0] == "output":
-            self.kill()
-            raise KernelLost(f"{what} printed more than the output limit ({self.limits.output_kb} KB)")
+                if not silent and self.output_bytes <= 4 * self.limits.output_kb * 1024:
+                    outputs.append(nbformat.v4.output_from_msg(message))
         if stopped is not None:
-            error = error or f"TimeoutError: {what} ran past its time limit ({seconds:.0f} s) and was interrupted"
+            reason = (f"ran past its time limit ({seconds:.0f} s)" if stopped[0] == "time" else
+                      f"printed more than the output limit ({self.limits.output_kb} KB)")
+            error = f"{'TimeoutError' if stopped[0] == 'time' else 'OutputLimit'}: {what} {reason} and was interrupted"
         if reply and reply["content"].get("status") == "error" and error is None:
             content = reply["content"]
             error = f"{content.get('ename', 'Error')}: {content.get('evalue', '')}"
@@ -234,6 +248,7 @@ class Link:
         self.values, self.value_keys = {}, {}   # key -> judge-side graph node, id -> key
         self.what = "a test"
         self.last_graph = None
+        self.reasons = []
 
     # graph nodes (dlcourse.autograd.Value) shared with the kernel
     def key_of(self, node):
@@ -344,7 +359,7 @@ class Link:
             pickle.dump(header, handle)
             handle.write(body)
         os.chmod(path, 0o644)
-        seconds = self.deadline - time.monotonic()
+        seconds = min(self.kernel.limits.cell_seconds, self.deadline - time.monotonic())
         if seconds <= 0:
             self.kernel.kill()
             raise KernelLost(f"the notebook went past its time limit ({self.kernel.limits.wall_seconds} s) in {self.what}")
@@ -354,6 +369,9 @@ class Link:
         if os.environ.get("DLCOURSE_GRADER_DEBUG") and (error is not None or not reply_path.is_file()):
             again = self.kernel.execute(f"import os; print(os.listdir(os.environ['DLCOURSE_GRADER_RUNTIME']))", seconds=20)
             open("/tmp/grader-debug.log", "a").write(f"DEBUG {op} {number} {error} {again}\n")
+        if error is not None and error.startswith(("TimeoutError:", "OutputLimit:")):
+            self.reasons.append(error.split(": ", 1)[1])
+            raise SubmissionError(error)
         if error is not None or not reply_path.is_file():
             raise SubmissionError(f"the grader could not call into the notebook's kernel ({error or 'no reply'}); "
                                   "was the kernel's state changed (e.g. %reset, an input transformer)?")
@@ -564,7 +582,10 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
                 raise RuntimeError(f"the instructor's set-up cell failed in the judge: {error}")
         kernel.start()
         link = Link(kernel, deadline)
-        kernel.execute("import dlcourse_grader_kernel", seconds=60, silent=True, what="the grader's set-up")
+        _, error = kernel.execute("import dlcourse_grader_kernel, sys\nsys.path.insert(0, '')", seconds=60,
+                                  silent=True, what="the grader's set-up")
+        if error:  # before any student code: the grader's own installation is at fault
+            raise RuntimeError(f"the grader's module could not be loaded in the sandboxed kernel: {error}")
         execution_count = 0
         for position, (kind, cell) in enumerate(plan):
             if kind == "test":
@@ -576,13 +597,15 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
                     graded.cells.append(shown)
                     continue
                 link.what = f"test {gid}"
-                bind_answers(shell, link, answer_names)
                 try:
+                    bind_answers(shell, link, answer_names)
                     error = run_in_judge(shell, cell.source)
                 except KernelLost as error_lost:
                     lost = f"{error_lost} (in test {gid})"
                     error = f"KernelLost: {error_lost}"
                     result["reasons"].append(lost)
+                except SubmissionError as error_link:
+                    error = f"SubmissionError: {error_link}"
                 points = result["cells"][gid]["max"]
                 result["cells"][gid].update(score=0.0 if error else points, message=error or "passed")
                 shown.outputs = [_note(f"Passed: {points:g} / {points:g} point(s)") if not error else
@@ -598,8 +621,10 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
                         if seconds <= 0:
                             kernel.kill()
                             raise KernelLost(f"the notebook went past its time limit ({limits.wall_seconds} s)")
-                        executed.outputs, _ = kernel.execute(cell.source, seconds=seconds,
-                                                             what=f"cell {position + 1}")
+                        executed.outputs, error = kernel.execute(cell.source, seconds=seconds,
+                                                                 what=f"cell {position + 1}")
+                        if error and error.startswith(("TimeoutError:", "OutputLimit:")):
+                            result["reasons"].append(error.split(": ", 1)[1])
                         executed.execution_count = execution_count
                     except KernelLost as error_lost:
                         lost = f"{error_lost}"
@@ -617,6 +642,8 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
     finally:
         kernel.close()
         shell.reset(new_session=False)
+        if "link" in locals():
+            result["reasons"] += link.reasons
     result["notebook"] = nbformat.writes(graded)
     return result
 
@@ -666,6 +693,7 @@ def execution_plan(source, submitted, tests) -> list[tuple[str, object]]:
     cells missing from the submission are put back after the cell that precedes them in the
     source (or at the end)."""
     plan, seen = [], set()
+    source_meta = {_gid(c): c.metadata["nbgrader"] for c in source.cells if _gid(c) is not None}
     for cell in submitted.cells:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if gid in tests:
@@ -673,6 +701,14 @@ def execution_plan(source, submitted, tests) -> list[tuple[str, object]]:
                 plan.append(("test", tests[gid]))
                 seen.add(gid)
             continue
+        cell = copy.deepcopy(cell)
+        # nbgrader metadata comes from the source: a student's edits to it (renamed ids, a
+        # cell turned into a graded one, a duplicate) change nothing
+        if gid in source_meta and gid not in seen:
+            cell.metadata["nbgrader"] = copy.deepcopy(source_meta[gid])
+            seen.add(gid)
+        else:
+            cell.metadata.pop("nbgrader", None)
         plan.append(("code" if cell.cell_type == "code" else "text", cell))
     missing = [gid for gid in tests if gid not in seen]
     source_ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in source.cells]

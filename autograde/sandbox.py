@@ -57,15 +57,6 @@ set -eu
 NEWROOT=$1; SUBMISSION=$2; RUNTIME=$3; DISK_MB=$4; TMP_MB=$5; RUN_UID=$6; READONLY=$7; shift 7
 mount --make-rprivate /
 mount -t tmpfs -o size=8m,mode=755 sandbox-root "$NEWROOT"
-for path in $READONLY; do
-    [ -e "$path" ] || continue
-    if [ -L "$path" ]; then
-        mkdir -p "$NEWROOT$(dirname "$path")"; ln -s "$(readlink "$path")" "$NEWROOT$path"; continue
-    fi
-    mkdir -p "$NEWROOT$path"
-    mount --rbind "$path" "$NEWROOT$path"
-    mount -o remount,bind,ro "$NEWROOT$path"
-done
 mkdir -p "$NEWROOT/proc" "$NEWROOT/dev" "$NEWROOT/tmp" "$NEWROOT/home/student"
 mount -t proc proc "$NEWROOT/proc"
 mount -t tmpfs -o size=1m,mode=755 sandbox-dev "$NEWROOT/dev"
@@ -77,6 +68,16 @@ mkdir "$NEWROOT/dev/shm"
 mount -t tmpfs -o "size=${TMP_MB}m,mode=1777" sandbox-shm "$NEWROOT/dev/shm"
 mount -t tmpfs -o "size=${TMP_MB}m,mode=1777" sandbox-tmp "$NEWROOT/tmp"
 mount -t tmpfs -o "size=${DISK_MB}m,mode=755" sandbox-home "$NEWROOT/home/student"
+# after the tmpfs mounts, so that a course kept under /tmp or /home stays visible
+for path in $READONLY; do
+    [ -e "$path" ] || continue
+    if [ -L "$path" ]; then
+        mkdir -p "$NEWROOT$(dirname "$path")"; ln -s "$(readlink "$path")" "$NEWROOT$path"; continue
+    fi
+    mkdir -p "$NEWROOT$path"
+    mount --rbind "$path" "$NEWROOT$path"
+    mount -o remount,bind,ro "$NEWROOT$path"
+done
 cp -R "$SUBMISSION/." "$NEWROOT/home/student/"
 chown -R "$RUN_UID:$RUN_UID" "$NEWROOT/home/student"
 mkdir -p "$NEWROOT$RUNTIME"

@@ -111,7 +111,8 @@ def run_local(tasks: list[dict], workers: int, on_result) -> None:
     pending = list(tasks)
     context = multiprocessing.get_context("spawn")  # no forked torch or sqlite state in workers
     while pending:
-        with ProcessPoolExecutor(max_workers=max(1, min(workers, len(pending))), mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=max(1, min(workers, len(pending))), mp_context=context,
+                                 initializer=_worker_start) as pool:
             futures = {pool.submit(grade_submission, task): task for task in pending}
             pending = []
             broken = False
@@ -142,6 +143,12 @@ def run_local(tasks: list[dict], workers: int, on_result) -> None:
                     task["retried"] = True
 
 
+def _worker_start():
+    from .judge import die_with_parent
+
+    die_with_parent()  # a killed coordinator takes its workers (and their kernels) with it
+
+
 def run_dask(tasks: list[dict], address: str, on_result) -> None:
     """Grade on a Dask distributed cluster (its workers must run from the course's root)."""
     from distributed import Client, as_completed
@@ -163,7 +170,10 @@ def record_in_gradebook(gradebook, result: dict) -> tuple[float, float, int]:
     """Write one submission's scores; returns (score, max_score, answers to grade by hand)."""
     from nbgrader.api import MissingEntry
 
+    import warnings
+
     assignment, student = result["assignment"], result["student"]
+    warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's add_submission, harmless
     gradebook.update_or_create_student(student)
     try:
         gradebook.find_submission(assignment, student)

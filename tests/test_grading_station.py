@@ -1,0 +1,252 @@
+"""The grading station against a corpus of bad submissions (tests/station_corpus.py), graded in
+one batch with the sandbox on and two workers: each scored as intended with its reason, the
+good ones in the same batch graded correctly, the gradebook and the other submissions intact,
+nothing leaked to the network, no process left behind. Then resuming, an interrupted run,
+feedback without hidden tests, the report, and a Dask LocalCluster."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import copy_course, run_autograde
+from nbgrader.api import Gradebook
+
+import station_corpus as corpus
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from autograde import sandbox  # noqa: E402
+
+SANDBOX_PROBLEM = sandbox.unavailable_reason()
+pytestmark = pytest.mark.skipif(SANDBOX_PROBLEM is not None, reason=f"no sandbox here: {SANDBOX_PROBLEM}")
+CELL_SECONDS = 8
+
+
+class Listener:
+    """A TCP server on the grader's loopback that records whatever reaches it."""
+
+    def __init__(self):
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen()
+        self.port = self.server.getsockname()[1]
+        self.received = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            connection.settimeout(2)
+            try:
+                self.received.append(connection.recv(1000))
+            except OSError:
+                self.received.append(b"<connected>")
+
+
+def make_course(root: Path) -> Path:
+    course = copy_course(root)
+    corpus.install_assignment(course)
+    with open(course / "autograde" / "nbgrader_config.py", "a") as config:
+        config.write(f"\nc.Execute.timeout = {CELL_SECONDS}  # the corpus's endless loops stop sooner\n")
+    released = run_autograde(course, "release", corpus.ASSIGNMENT, "--force")
+    assert released.returncode == 0, released.stdout + released.stderr
+    return course
+
+
+def sandbox_processes() -> list[str]:
+    """Processes still running as a sandbox uid (grading as root gives each worker its own)."""
+    left = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        uid = int(fields.get("Uid", "0").split()[0])
+        if sandbox.HOST_UID_BASE <= uid < sandbox.HOST_UID_BASE + 4096:
+            left.append(f"{status.parent.name}: {fields.get('Name', '?').strip()}")
+    return left
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    course = make_course(tmp_path_factory.mktemp("station"))
+    listener = Listener()
+    submitted = course / "autograde" / "submitted"
+    context = {"gradebook": course / "autograde" / "gradebook.db", "port": listener.port,
+               "good_notebook": submitted / "good" / corpus.ASSIGNMENT / corpus.NOTEBOOK,
+               "solution": course / "solutions" / corpus.ASSIGNMENT / corpus.NOTEBOOK}
+    corpus.write_submissions(course, context)
+    good_before = context["good_notebook"].read_bytes()
+    started = time.perf_counter()
+    result = run_autograde(course, "grade", corpus.ASSIGNMENT, "--workers", "2")
+    seconds = time.perf_counter() - started
+    time.sleep(1)
+    print(f"graded {len(corpus.CASES)} corpus submissions with 2 workers in {seconds:.1f} s")
+    return {"course": course, "result": result, "listener": listener, "good_before": good_before,
+            "context": context, "left": sandbox_processes()}
+
+
+def stored(course: Path, student: str) -> dict:
+    return json.loads((course / "autograde" / "results" / corpus.ASSIGNMENT / f"{student}.json").read_text())
+
+
+def test_batch_completes(batch):
+    result = batch["result"]
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "NOT GRADED" not in result.stdout
+
+
+@pytest.mark.parametrize("case", corpus.CASES, ids=[c.student for c in corpus.CASES])
+def test_each_submission_scored_as_intended(batch, case):
+    record = stored(batch["course"], case.student)
+    cells = {gid: cell for nb in record["notebooks"].values() for gid, cell in nb["cells"].items()}
+    automatic = sum(cell["score"] for cell in cells.values())
+    details = {gid: cell["message"][:200] for gid, cell in cells.items()}
+    assert automatic == case.score, f"{case.student} ({case.what}): {automatic} instead of {case.score}: {details}"
+    reasons = " ".join(record["reasons"])
+    if case.reason is None:
+        assert not record["reasons"], f"{case.student} should be graded without a reason, got {reasons}"
+    else:
+        assert case.reason in reasons, f"{case.student}: expected a reason with {case.reason!r}, got {reasons!r}"
+
+
+def test_gradebook_holds_exactly_the_graded_scores(batch):
+    course = batch["course"]
+    with Gradebook(f"sqlite:///{course / 'autograde' / 'gradebook.db'}") as gradebook:
+        assignment = gradebook.find_assignment(corpus.ASSIGNMENT)
+        assert assignment.max_score == corpus.FULL_SCORE + 1  # the written answer is worth 1
+        for case in corpus.CASES:
+            submission = gradebook.find_submission(corpus.ASSIGNMENT, case.student)
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    assert (grade.auto_score or 0) <= grade.max_score, (case.student, grade.name, grade.auto_score)
+            assert submission.score == stored(course, case.student)["score"] == case.score, case.student
+
+
+def test_other_submissions_untouched_and_nothing_leaked(batch):
+    assert batch["context"]["good_notebook"].read_bytes() == batch["good_before"]
+    assert batch["listener"].received == [], f"a sandboxed kernel reached the loopback: {batch['listener'].received}"
+    folder = batch["course"] / "autograde" / "submitted" / "huge-file" / corpus.ASSIGNMENT
+    assert sorted(p.name for p in folder.iterdir()) == [corpus.NOTEBOOK], "the sandbox wrote into the submission"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="sandbox uids are per worker only when grading as root")
+def test_no_process_outlives_its_sandbox(batch):
+    assert batch["left"] == [], f"processes left after grading: {batch['left']}"
+
+
+def test_feedback_shows_no_hidden_test(batch):
+    course = batch["course"]
+    result = run_autograde(course, "feedback", corpus.ASSIGNMENT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    pages = list((course / "autograde" / "feedback").glob(f"*/{corpus.ASSIGNMENT}/*.html"))
+    assert len(pages) >= len(corpus.CASES) - 1  # the unreadable one has no graded notebook
+    hidden = [line.strip() for _, source in corpus.TESTS.values()
+              for line in source.split("### BEGIN HIDDEN TESTS")[-1].splitlines()
+              if len(line.strip()) > 25 and "HIDDEN" not in line]
+    assert hidden
+    for page in pages:
+        text = page.read_text()
+        assert "BEGIN HIDDEN TESTS" not in text
+        leaked = [line for line in hidden if line in text]
+        assert not leaked, f"{page}: hidden test lines in the feedback: {leaked}"
+    good = (course / "autograde" / "feedback" / "good" / corpus.ASSIGNMENT / corpus.NOTEBOOK.replace(".ipynb", ".html"))
+    assert "Score: 6.0 / 7.0" in good.read_text()
+
+
+def test_report_lists_pass_rates_failures_and_reasons(batch):
+    result = run_autograde(batch["course"], "report", corpus.ASSIGNMENT)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"{len(corpus.CASES)} graded submission(s)" in out
+    assert "ex1_softmax-test-hidden" in out and "%)" in out
+    assert "exits: " in out and "exited with status 3" in out
+    assert "ignores-sigint: " in out and "unreadable: " in out
+
+
+def test_second_run_grades_only_what_changed(batch):
+    course = batch["course"]
+    rows = grade_rows(run_autograde(course, "grade", corpus.ASSIGNMENT).stdout)
+    assert all(outcome.startswith("already graded") for outcome in rows.values()), rows
+    notebook = course / "autograde" / "submitted" / "wrong" / corpus.ASSIGNMENT / corpus.NOTEBOOK
+    import shutil
+
+    shutil.copy(batch["context"]["solution"], notebook)  # the student resubmits, now correct
+    rows = grade_rows(run_autograde(course, "grade", corpus.ASSIGNMENT).stdout)
+    assert rows["wrong"].startswith("6 / 7"), rows["wrong"]
+    assert sum(not o.startswith("already graded") for o in rows.values()) == 1, rows
+
+
+def grade_rows(stdout: str) -> dict[str, str]:
+    rows = [line.split(maxsplit=1) for line in stdout.splitlines() if line.startswith("  ")]
+    return {student: outcome for student, outcome in rows}
+
+
+@pytest.fixture(scope="module")
+def small_course(tmp_path_factory):
+    course = make_course(tmp_path_factory.mktemp("station-small"))
+    submitted = course / "autograde" / "submitted"
+    for index in range(6):
+        folder = submitted / f"s{index}" / corpus.ASSIGNMENT
+        folder.mkdir(parents=True)
+        notebook = corpus.solved(course) if index % 2 == 0 else corpus.wrong(course)
+        import nbformat
+
+        nbformat.write(notebook, folder / corpus.NOTEBOOK)
+    return course
+
+
+def test_a_killed_run_loses_nothing_already_graded(small_course):
+    course = small_course
+    results = course / "autograde" / "results" / corpus.ASSIGNMENT
+    process = subprocess.Popen([sys.executable, "-m", "autograde", "grade", corpus.ASSIGNMENT, "--workers", "1"],
+                               cwd=course, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and len(list(results.glob("*.json"))) < 2 and process.poll() is None:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    done = sorted(p.stem for p in results.glob("*.json"))
+    assert 2 <= len(done) < 6, f"expected the run to be killed half-way, {len(done)} graded"
+    for student in done:
+        assert json.loads((results / f"{student}.json").read_text())["score"] in (0.0, 6.0)
+    time.sleep(2)  # the killed workers' kernels die with them
+    if os.geteuid() == 0:
+        assert sandbox_processes() == [], "a killed run left sandboxed processes behind"
+    rows = grade_rows(run_autograde(course, "grade", corpus.ASSIGNMENT, "--workers", "2").stdout)
+    for student in done:
+        assert rows[student].startswith("already graded"), rows
+    for index in range(6):
+        expected = "6 / 7" if index % 2 == 0 else "0 / 7"
+        assert rows[f"s{index}"].startswith(("already graded", expected)), rows
+        assert stored(course, f"s{index}")["score"] == (6.0 if index % 2 == 0 else 0.0)
+
+
+def test_grading_on_a_dask_cluster(small_course):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        result = run_autograde(small_course, "grade", corpus.ASSIGNMENT, "--force", "--scheduler", cluster.scheduler_address)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    rows = grade_rows(result.stdout)
+    for index in range(6):
+        assert rows[f"s{index}"].startswith("6 / 7" if index % 2 == 0 else "0 / 7"), rows
+    log = (small_course / "autograde" / "logs" / f"grade-{corpus.ASSIGNMENT}.log").read_text()
+    assert "scheduler tcp://" in log
+
+
+def test_grade_refuses_to_run_unsandboxed_without_being_told(small_course, monkeypatch):
+    """Where the sandbox cannot be made, grading stops with a clear message."""
+    env = dict(os.environ, PATH="/nonexistent")  # no unshare, no prlimit on this PATH
+    result = subprocess.run([sys.executable, "-m", "autograde", "grade", corpus.ASSIGNMENT, "--force"], cwd=small_course,
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 2
+    assert "the sandbox cannot be made" in result.stderr and "--no-sandbox" in result.stderr
