@@ -1,9 +1,13 @@
 """``python -m autograde``: the instructor's commands, one per step.
 
     python -m autograde release [ASSIGNMENT ...] [--force]   solutions/ -> course/
-    python -m autograde grade ASSIGNMENT [--force]            autograde/submitted/ -> gradebook
+    python -m autograde collect SOURCE ASSIGNMENT [--roster CSV] [--force]
+                                                              a folder or an LMS zip -> autograde/submitted/
+    python -m autograde grade ASSIGNMENT [--workers N] [--scheduler ADDRESS] [--force] [--no-sandbox]
+                                                              autograde/submitted/ -> gradebook, in sandboxes
+    python -m autograde report ASSIGNMENT                     pass rates, common failures, flagged submissions
     python -m autograde feedback ASSIGNMENT                   HTML feedback per student
-    python -m autograde export [--to FILE]                    grades as CSV
+    python -m autograde export [--to FILE] [--lms moodle|canvas]  grades as CSV, and an LMS import file
     python -m autograde execute [ASSIGNMENT ...]              refresh the outputs stored in solutions/
 
 Exit status: 0 when everything asked for was done, 1 when some of it failed (each failure
@@ -368,7 +372,52 @@ def cmd_export(args) -> int:
         writer.writerow(["student_id", "assignment", "score", "max_score", "needs_manual_grade", "status"])
         writer.writerows(rows)
     print(f"wrote {len(rows)} row(s) to {target}")
+    identities = json.loads(LMS_IDS.read_text()) if LMS_IDS.is_file() else {}
+    written, unknown = write_lms_csv(args.lms, target, rows, identities)
+    for path in written:
+        print(f"wrote {path} ({args.lms} grade import)")
+    if unknown:
+        print(f"{len(unknown)} student(s) have no {args.lms} id (they were not collected from a {args.lms} export): "
+              f"{', '.join(sorted(unknown))}; their rows carry the course's student id", file=sys.stderr)
     return 0
+
+
+def write_lms_csv(lms: str, target: Path, rows: list, identities: dict) -> tuple[list[Path], set[str]]:
+    """Grade-import files beside the plain CSV. Moodle: one offline grading worksheet per
+    assignment (matched on "Participant <id>", the id in the submission files' names).
+    Canvas: one gradebook file (matched on the user id in the submission files' names), a
+    column per assignment and the "Points Possible" row Canvas expects."""
+    unknown = {r[0] for r in rows if identities.get(r[0], {}).get("lms") != lms}
+    lms_id = {r[0]: identities.get(r[0], {}).get("lms_id", r[0]) for r in rows}
+    names = {r[0]: identities.get(r[0], {}).get("name") or r[0] for r in rows}
+    written = []
+    if lms == "moodle":
+        for assignment in sorted({r[1] for r in rows}):
+            path = target.with_name(f"{target.stem}-moodle-{assignment}.csv")
+            with open(path, "w", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["Identifier", "Full name", "Grade", "Maximum Grade", "Feedback comments"])
+                for student, name, score, max_score, _, status in rows:
+                    if name == assignment:
+                        writer.writerow([f"Participant {lms_id[student]}", names[student], f"{score:g}",
+                                         f"{max_score:g}", "" if status == "complete" else status])
+            written.append(path)
+    else:
+        assignments = sorted({r[1] for r in rows})
+        maxima = {r[1]: r[3] for r in rows}
+        path = target.with_name(f"{target.stem}-canvas.csv")
+        with open(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *assignments])
+            writer.writerow(["Points Possible", "", "", "", "", *[f"{maxima[a]:g}" for a in assignments]])
+            by_student = {}
+            for student, name, score, *_ in rows:
+                by_student.setdefault(student, {})[name] = score
+            for student in sorted(by_student):
+                writer.writerow([names[student], lms_id[student], "", "", "",
+                                 *[f"{by_student[student].get(a, 0.0):g}" for a in assignments]])
+        written.append(path)
+    return written, unknown
 
 
 # ---------------------------------------------------------------- execute (contributors)
@@ -437,6 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = verbs.add_parser("export", help="write every grade to a CSV file")
     export.add_argument("--to", help=f"CSV path (default {DEFAULT_EXPORT.relative_to(ROOT)})")
+    export.add_argument("--lms", choices=("moodle", "canvas"), default="moodle",
+                        help="format of the grade-import file written beside it (default moodle)")
     export.set_defaults(run=cmd_export)
 
     execute = verbs.add_parser("execute", help="re-run solution notebooks in quick mode and store their outputs")

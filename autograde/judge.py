@@ -87,23 +87,29 @@ class Kernel:
         # with it) is loaded, so a planted numpy.py cannot stand in for NumPy; then it is added
         command = [sys.executable, "-P", "-m", "ipykernel_launcher", "-f", str(connection)]
         env = sandbox.sandbox_environment({"DLCOURSE_GRADER_RUNTIME": str(self.runtime)})
-        if self.use_sandbox:
+        factory = kernel_factory() if self.use_sandbox else None
+        if factory is not None:
+            (self.scratch / "root").mkdir()
+            self.process = factory.start(self, connection, env)
+        elif self.use_sandbox:
             (self.scratch / "root").mkdir()
             argv = sandbox.sandbox_argv(command, submission=self.submission, runtime=self.runtime,
                                         newroot=self.scratch / "root", limits=self.limits, slot=self.slot)
-            cwd = "/"
+            with open(self.log, "wb") as log:
+                self.process = subprocess.Popen(argv, cwd="/", env=env, stdout=log, stderr=subprocess.STDOUT,
+                                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                                preexec_fn=die_with_parent)
         else:
             workdir = self.scratch / "work"
             shutil.copytree(self.submission, workdir)
-            argv, cwd = command, workdir
             env["HOME"] = str(workdir)
             for key in ("IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR"):
                 env[key] = str(self.scratch / key.lower())
             env["TMPDIR"] = str(self.scratch)
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True,
-                                            preexec_fn=die_with_parent)
+            with open(self.log, "wb") as log:
+                self.process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                                preexec_fn=die_with_parent)
         self.client = BlockingKernelClient(connection_file=str(connection))
         self.client.load_connection_file()
         self.client.start_channels()
@@ -198,12 +204,16 @@ class Kernel:
         return outputs, error
 
     def kill(self):
-        if self.process is not None and self.process.poll() is None:
+        """SIGKILL the sandbox's first process: Linux then kills every process of its PID
+        namespace, whatever the student did to signals or parent-death settings."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        for pid in sandbox_init_pids(self.process.pid) + [self.process.pid]:
             try:
-                os.killpg(self.process.pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            self.process.wait(timeout=30)
+        self.process.wait(timeout=30)
 
     def close(self):
         try:
@@ -212,6 +222,89 @@ class Kernel:
         finally:
             self.kill()
             shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def sandbox_init_pids(pid: int) -> list[int]:
+    """Children of the process that made the sandbox (one: the namespace's first process)."""
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+class FactoryProcess:
+    """A kernel made by the warm factory: the worker's handle on it (not its child)."""
+
+    def __init__(self, holder: int, runtime: Path):
+        self.pid, self.runtime = holder, runtime
+
+    def poll(self):
+        exit_file = self.runtime / "kernel.exit"
+        if exit_file.is_file():
+            try:
+                return int(exit_file.read_text() or -9)
+            except ValueError:
+                return -9
+        try:
+            os.kill(self.pid, 0)
+            return None
+        except ProcessLookupError:
+            return -9
+
+    def wait(self, timeout=None):
+        deadline = time.monotonic() + (timeout or 3600)
+        while self.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+class KernelFactory:
+    """The worker's zygote (autograde/zygote.py): warm, sandboxed kernels on request."""
+
+    MODULES = ["numpy", "torch", "matplotlib", "matplotlib.pyplot", "ipykernel.kernelapp", "ipywidgets",
+               "dlcourse", "dlcourse.check", "dlcourse.data", "dlcourse.plot", "dlcourse.widgets",
+               "dlcourse.autograd", "dlcourse_grader_kernel", "sympy"]
+
+    def __init__(self):
+        import atexit
+
+        self.home = Path(tempfile.mkdtemp(prefix="dlcourse-factory-"))
+        atexit.register(shutil.rmtree, self.home, True)
+        env = sandbox.sandbox_environment({"MPLCONFIGDIR": str(self.home / "mpl"), "IPYTHONDIR": str(self.home / "ipy"),
+                                           "HOME": str(self.home), "TMPDIR": str(self.home)})
+        self.process = subprocess.Popen([sys.executable, "-P", str(Path(__file__).with_name("zygote.py")), *self.MODULES],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
+                                        cwd=str(self.home), preexec_fn=die_with_parent)
+        if self.process.stdout.readline().strip() != "ready":
+            raise RuntimeError("the warm kernel factory did not start")
+
+    def start(self, kernel: "Kernel", connection: Path, env: dict) -> FactoryProcess:
+        limits = kernel.limits
+        request = {
+            "runtime": str(kernel.runtime), "newroot": str(kernel.scratch / "root"), "home": sandbox.SANDBOX_HOME,
+            "script": sandbox.SETUP_SCRIPT, "uid": kernel.run_uid, "env": env, "connection_file": str(connection),
+            "script_args": [str(kernel.scratch / "root"), str(kernel.submission), str(kernel.runtime),
+                            str(limits.disk_mb), str(limits.tmp_mb), str(kernel.run_uid), " ".join(sandbox.readonly_paths())],
+            "limits": {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds, "processes": limits.processes,
+                       "file_mb": limits.file_mb, "open_files": limits.open_files},
+        }
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        holder = json.loads(self.process.stdout.readline())["pid"]
+        return FactoryProcess(holder, kernel.runtime)
+
+
+_factory = None
+
+
+def kernel_factory():
+    """The worker's warm kernel factory, or None where it cannot serve (not root, or
+    DLCOURSE_GRADER_FACTORY=0): kernels then start cold through `unshare`."""
+    global _factory
+    if os.geteuid() != 0 or os.environ.get("DLCOURSE_GRADER_FACTORY", "1") == "0":
+        return None
+    if _factory is None or _factory.process.poll() is not None:
+        _factory = KernelFactory()
+    return _factory
 
 
 # ------------------------------------------------------------------ the link: calls into the kernel
