@@ -2,7 +2,9 @@
 #   make lab        set up and open the course in JupyterLab
 #   make test       set up and run the whole test suite (what CI runs)
 #   make release    regenerate course/ from solutions/ (FORCE=1 to overwrite)
-#   make grade      grade autograde/submitted/ (ASSIGNMENT=01-perceptron)
+#   make collect    copy a folder or an LMS zip into autograde/submitted/ (SOURCE=... ASSIGNMENT=...)
+#   make grade      grade autograde/submitted/ in sandboxes (ASSIGNMENT=01-perceptron, WORKERS=N)
+#   make report     pass rates, common failures and flagged submissions (ASSIGNMENT=...)
 #   make feedback   HTML feedback for graded submissions
 #   make export     grades to autograde/exports/grades.csv
 
@@ -14,7 +16,7 @@ ASSIGNMENT ?= 01-perceptron
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup lab test release grade feedback export clean-venv
+.PHONY: setup lab test release collect grade report feedback export clean-venv
 
 setup: $(STAMP)
 
@@ -41,8 +43,14 @@ test: setup
 release: setup
 	$(PY) -m autograde release $(ASSIGNMENT) $(if $(FORCE),--force,)
 
+collect: setup
+	$(PY) -m autograde collect $(SOURCE) $(ASSIGNMENT)
+
 grade: setup
-	$(PY) -m autograde grade $(ASSIGNMENT)
+	$(PY) -m autograde grade $(ASSIGNMENT) $(if $(WORKERS),--workers $(WORKERS),)
+
+report: setup
+	$(PY) -m autograde report $(ASSIGNMENT)
 
 feedback: setup
 	$(PY) -m autograde feedback $(ASSIGNMENT)

@@ -87,7 +87,14 @@ class Kernel:
         # with it) is loaded, so a planted numpy.py cannot stand in for NumPy; then it is added
         command = [sys.executable, "-P", "-m", "ipykernel_launcher", "-f", str(connection)]
         env = sandbox.sandbox_environment({"DLCOURSE_GRADER_RUNTIME": str(self.runtime)})
-        factory = kernel_factory() if self.use_sandbox else None
+        factory = kernel_factory(self.use_sandbox)
+        if not self.use_sandbox:
+            workdir = self.scratch / "work"
+            shutil.copytree(self.submission, workdir)
+            env["HOME"] = str(workdir)
+            for key in ("IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR"):
+                env[key] = str(self.scratch / key.lower())
+            env["TMPDIR"] = str(self.scratch)
         if factory is not None:
             (self.scratch / "root").mkdir()
             self.process = factory.start(self, connection, env)
@@ -100,14 +107,8 @@ class Kernel:
                                                 stdin=subprocess.DEVNULL, start_new_session=True,
                                                 preexec_fn=die_with_parent)
         else:
-            workdir = self.scratch / "work"
-            shutil.copytree(self.submission, workdir)
-            env["HOME"] = str(workdir)
-            for key in ("IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR"):
-                env[key] = str(self.scratch / key.lower())
-            env["TMPDIR"] = str(self.scratch)
             with open(self.log, "wb") as log:
-                self.process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                self.process = subprocess.Popen(command, cwd=env["HOME"], env=env, stdout=log, stderr=subprocess.STDOUT,
                                                 stdin=subprocess.DEVNULL, start_new_session=True,
                                                 preexec_fn=die_with_parent)
         self.client = BlockingKernelClient(connection_file=str(connection))
@@ -280,7 +281,8 @@ class KernelFactory:
     def start(self, kernel: "Kernel", connection: Path, env: dict) -> FactoryProcess:
         limits = kernel.limits
         request = {
-            "runtime": str(kernel.runtime), "newroot": str(kernel.scratch / "root"), "home": sandbox.SANDBOX_HOME,
+            "sandbox": kernel.use_sandbox, "runtime": str(kernel.runtime), "newroot": str(kernel.scratch / "root"),
+            "home": sandbox.SANDBOX_HOME if kernel.use_sandbox else env["HOME"],
             "script": sandbox.SETUP_SCRIPT, "uid": kernel.run_uid, "env": env, "connection_file": str(connection),
             "script_args": [str(kernel.scratch / "root"), str(kernel.submission), str(kernel.runtime),
                             str(limits.disk_mb), str(limits.tmp_mb), str(kernel.run_uid), " ".join(sandbox.readonly_paths())],
@@ -296,11 +298,11 @@ class KernelFactory:
 _factory = None
 
 
-def kernel_factory():
-    """The worker's warm kernel factory, or None where it cannot serve (not root, or
-    DLCOURSE_GRADER_FACTORY=0): kernels then start cold through `unshare`."""
+def kernel_factory(use_sandbox: bool):
+    """The worker's warm kernel factory, or None where it cannot serve (a sandbox asked for by
+    someone not root, or DLCOURSE_GRADER_FACTORY=0): kernels then start cold (`unshare`)."""
     global _factory
-    if os.geteuid() != 0 or os.environ.get("DLCOURSE_GRADER_FACTORY", "1") == "0":
+    if (use_sandbox and os.geteuid() != 0) or os.environ.get("DLCOURSE_GRADER_FACTORY", "1") == "0":
         return None
     if _factory is None or _factory.process.poll() is not None:
         _factory = KernelFactory()
@@ -679,7 +681,7 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
                                   silent=True, what="the grader's set-up")
         if error:  # before any student code: the grader's own installation is at fault
             raise RuntimeError(f"the grader's module could not be loaded in the sandboxed kernel: {error}")
-        execution_count = 0
+        execution_count, stale = 0, True
         for position, (kind, cell) in enumerate(plan):
             if kind == "test":
                 gid = cell.metadata["nbgrader"]["grade_id"]
@@ -691,7 +693,9 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
                     continue
                 link.what = f"test {gid}"
                 try:
-                    bind_answers(shell, link, answer_names)
+                    if stale:  # a student cell ran since the names were bound: they may have changed
+                        bind_answers(shell, link, answer_names)
+                        stale = False
                     error = run_in_judge(shell, cell.source)
                 except KernelLost as error_lost:
                     lost = f"{error_lost} (in test {gid})"
@@ -706,6 +710,7 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
                                      f"Failed ({0:g} / {points:g} point(s)): {error[:3000]}"])]
                 graded.cells.append(shown)
             elif kind == "code":
+                stale = True
                 executed = nbformat.v4.new_code_cell(cell.source, metadata=cell.metadata)
                 if lost is None:
                     execution_count += 1
@@ -734,7 +739,6 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
                 cell["message"] = f"not run: {lost}"
     finally:
         kernel.close()
-        shell.reset(new_session=False)
         if "link" in locals():
             result["reasons"] += link.reasons
     result["notebook"] = nbformat.writes(graded)

@@ -1,7 +1,7 @@
 """A warm kernel factory: one per grading worker, so that each submission's kernel starts with
 Python, ipykernel, NumPy, PyTorch, Matplotlib and the course library already imported.
 
-Run as root by a worker (`python -P autograde/zygote.py MODULE ...`), it imports the modules,
+Run by a worker (as root, for the sandbox) (`python -P autograde/zygote.py MODULE ...`), it imports the modules,
 prints "ready", then for each request line (JSON) forks a child that makes the sandbox
 itself: new mount, PID, network, IPC and UTS namespaces (unshare(2)), the same mounts as
 autograde/sandbox.py's script, then chroot, resource limits, an unprivileged uid, and the
@@ -37,7 +37,8 @@ def child(request):
     namespace and becomes the kernel. The child waits for it and leaves its exit status in
     the runtime folder, where the worker reads why a kernel ended."""
     check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
-    check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+    if request["sandbox"]:
+        check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
     runtime = request["runtime"]
     pid = os.fork()
     if pid == 0:
@@ -62,6 +63,9 @@ def kernel(request):
     os.dup2(null, 0)
     os.dup2(log, 1)
     os.dup2(log, 2)
+    if not request["sandbox"]:  # --no-sandbox: a warm kernel in a copy of the submission, nothing more
+        os.chdir(request["home"])
+        start_kernel(request)
     # the mounts (the same script as the unshare path, minus its final exec)
     subprocess.run(["/bin/sh", "-c", request["script"], "sandbox-setup", *request["script_args"], "/bin/true"],
                    check=True, stdout=log, stderr=log, env={"PATH": "/usr/bin:/bin:/usr/sbin:/sbin"})
@@ -79,6 +83,10 @@ def kernel(request):
         os.setuid(uid)
     check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
     check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")  # setuid cleared it
+    start_kernel(request)
+
+
+def start_kernel(request):
     os.environ.clear()
     os.environ.update(request["env"])
     sys.argv = ["ipykernel_launcher", "-f", request["connection_file"]]

@@ -9,7 +9,7 @@ from conftest import ROOT
 
 
 def run_script(*args: str) -> str:
-    result = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"{args[0]} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 
@@ -31,3 +31,10 @@ def test_conv_benchmark_checks_agreement_before_timing():
     out = run_script("benchmarks/bench_conv.py", "--repeat", "1")
     assert "outputs agree" in out
     assert re.search(r"naive / im2col\s+=\s+[0-9.]+x", out), out
+
+
+def test_grading_benchmark_checks_scores_before_timing():
+    out = run_script("benchmarks/bench_grading.py", "--submissions", "2")
+    assert "scores: all four agree on every submission" in out, out
+    assert re.search(r"throughput: station w2 / stock\s+= [0-9.]+x", out), out
+    assert re.search(r"sandbox overhead per submission\s+= [+-][0-9.]+ s", out), out
