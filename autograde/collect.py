@@ -13,6 +13,7 @@ course's student ids; without one the LMS id is the student id.
 import csv
 import hashlib
 import json
+import os
 import re
 import shutil
 import time
@@ -61,8 +62,9 @@ def read_roster(path: Path | None) -> dict[str, dict]:
     return {row["lms_id"].strip(): row for row in rows if row.get("lms_id", "").strip()}
 
 
-def classify(relative: str, assignment: str, single_notebook: str | None) -> Entry:
+def classify(relative: str, assignment: str, expected: list[str]) -> Entry:
     """Who a file of the source belongs to, from its path alone."""
+    single_notebook = expected[0] if len(expected) == 1 else None
     parts = PurePosixPath(relative).parts
     top = parts[0]
     moodle = MOODLE.match(relative)
@@ -71,7 +73,9 @@ def classify(relative: str, assignment: str, single_notebook: str | None) -> Ent
         return Entry(relative, file, lms="moodle", lms_id=moodle.group("id"), name=moodle.group("name"))
     canvas = CANVAS.match(top) if len(parts) == 1 else None
     if canvas:
-        file = re.sub(r"-\d+(\.ipynb)$", r"\1", canvas.group("file"))  # Canvas numbers resubmissions
+        file = canvas.group("file")
+        unnumbered = re.sub(r"-\d+(\.ipynb)$", r"\1", file)  # Canvas numbers resubmissions: "-1", "-2"
+        file = unnumbered if unnumbered in expected and file not in expected else file
         return Entry(relative, file, lms="canvas", lms_id=canvas.group("id"), name=canvas.group("name"))
     if len(parts) == 1:
         if single_notebook and top.endswith(".ipynb"):
@@ -87,9 +91,16 @@ def classify(relative: str, assignment: str, single_notebook: str | None) -> Ent
 def source_files(source: Path):
     """(relative path, reader) for every file of a folder or a zip, refusing unsafe entries."""
     if source.is_dir():
-        for path in sorted(source.rglob("*")):
-            if path.is_file() and not any(p.startswith(".") for p in path.relative_to(source).parts):
-                yield path.relative_to(source).as_posix(), path.stat().st_size, path.read_bytes
+        for folder, subfolders, files in os.walk(source):  # links are not followed
+            for name in sorted(files):
+                path = Path(folder) / name
+                relative = path.relative_to(source)
+                if any(p.startswith(".") for p in relative.parts):
+                    continue
+                if path.is_symlink() or not path.is_file():
+                    yield relative.as_posix(), -1, None  # reported: a link could point anywhere
+                    continue
+                yield relative.as_posix(), path.stat().st_size, path.read_bytes
         return
     if not zipfile.is_zipfile(source):
         raise ValueError(f"{source} is neither a folder nor a zip file")
@@ -103,13 +114,12 @@ def source_files(source: Path):
 
 def collect(source: Path, assignment: str, submitted: Path, *, expected: list[str], roster: dict,
             force: bool = False, ids_file: Path | None = None) -> Collected:
-    single = expected[0] if len(expected) == 1 else None
     by_student: dict[str, dict[str, bytes]] = {}
     identities = {}
     out = Collected()
     for relative, size, read in source_files(source):
         unsafe = relative.startswith("/") or ".." in PurePosixPath(relative).parts
-        entry = classify(relative, assignment, single) if not unsafe else Entry(relative, "", problem="unsafe path")
+        entry = classify(relative, assignment, expected) if not unsafe else Entry(relative, "", problem="unsafe path")
         if entry.problem is None and entry.lms_id is not None:
             if roster:
                 row = roster.get(entry.lms_id)
@@ -121,9 +131,11 @@ def collect(source: Path, assignment: str, submitted: Path, *, expected: list[st
                 entry.student = entry.lms_id
         if entry.problem is None and not STUDENT_ID.match(entry.student or ""):
             entry.problem = f"{entry.student!r} cannot be a student id (letters, digits, _ . @ - only)"
+        if entry.problem is None and read is None:
+            entry.problem = "a symbolic link or special file, not a file"
         if entry.problem is None and size > MAX_FILE_BYTES:
             entry.problem = f"larger than {MAX_FILE_BYTES // 2**20} MB"
-        if entry.problem is None and not re.match(r"^[^/\\\0]{1,200}$", entry.file):
+        if entry.problem is None and (entry.file in (".", "..") or not re.match(r"^[^/\\\0]{1,200}$", entry.file)):
             entry.problem = "unusable file name"
         if entry.problem:
             out.unmapped.append((relative, entry.problem))
@@ -147,7 +159,7 @@ def collect(source: Path, assignment: str, submitted: Path, *, expected: list[st
                 out.conflicts.append((student, f"autograde/submitted/{student}/{assignment}/ already holds a "
                                                "different submission; pass --force to replace it (the old one is kept)"))
                 continue
-            backup = submitted / ".replaced" / f"{student}-{assignment}-{time.strftime('%Y%m%d-%H%M%S')}"
+            backup = submitted / ".replaced" / f"{student}-{assignment}-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9}"
             backup.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(target), str(backup))
             out.replaced.append((student, backup))

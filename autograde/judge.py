@@ -37,8 +37,9 @@ from .kernel_side import dlcourse_grader_kernel as codec
 KERNEL_START_SECONDS = 90
 
 
-class KernelLost(Exception):
-    """The kernel died, ran out of time or was stopped: nothing more can run in it."""
+class KernelLost(BaseException):
+    """The kernel died, ran out of time or was stopped: nothing more can run in it (a
+    BaseException, so that a test's `except Exception` cannot swallow it)."""
 
 
 class SubmissionError(Exception):
@@ -61,10 +62,16 @@ def die_with_parent():
 class Kernel:
     def __init__(self, submission: Path, *, limits: sandbox.Limits, use_sandbox: bool = True, slot: int = 0):
         self.limits, self.use_sandbox, self.slot = limits, use_sandbox, slot
-        self.scratch = Path(tempfile.mkdtemp(prefix="dlcourse-grade-"))
+        remove_stale_scratch()
+        self.scratch = Path(tempfile.mkdtemp(prefix=f"dlcourse-grade-{os.getpid()}-"))
         os.chmod(self.scratch, 0o755)
+        # run/ belongs to the grader (requests, connection file, exit status); only run/io/,
+        # for the kernel's sockets and replies, belongs to the sandbox's uid. Nothing the
+        # kernel can write is ever opened by root except through read_reply (no symlinks).
         self.runtime = self.scratch / "run"
-        self.runtime.mkdir()
+        self.runtime.mkdir(mode=0o755)
+        self.io = self.runtime / "io"
+        self.io.mkdir(mode=0o700)
         self.submission = submission
         self.output_bytes = 0
         self.process = self.client = None
@@ -79,10 +86,11 @@ class Kernel:
         from jupyter_client.connect import write_connection_file
 
         connection = self.runtime / "kernel.json"
-        write_connection_file(str(connection), transport="ipc", ip=str(self.runtime / "kernel"),
+        write_connection_file(str(connection), transport="ipc", ip=str(self.io / "kernel"),
                               key=secrets.token_hex(16).encode())
-        for path in (self.runtime, connection):
-            os.chown(path, self.run_uid, self.run_uid) if os.geteuid() == 0 else None
+        os.chmod(connection, 0o644)
+        if os.geteuid() == 0:
+            os.chown(self.io, self.run_uid, self.run_uid)
         # -P: the submission's folder is not on sys.path until the grader's module (and NumPy
         # with it) is loaded, so a planted numpy.py cannot stand in for NumPy; then it is added
         command = [sys.executable, "-P", "-m", "ipykernel_launcher", "-f", str(connection)]
@@ -97,6 +105,7 @@ class Kernel:
             env["TMPDIR"] = str(self.scratch)
         if factory is not None:
             (self.scratch / "root").mkdir()
+            self.log = self.runtime / "kernel.log"
             self.process = factory.start(self, connection, env)
         elif self.use_sandbox:
             (self.scratch / "root").mkdir()
@@ -111,7 +120,13 @@ class Kernel:
                 self.process = subprocess.Popen(command, cwd=env["HOME"], env=env, stdout=log, stderr=subprocess.STDOUT,
                                                 stdin=subprocess.DEVNULL, start_new_session=True,
                                                 preexec_fn=die_with_parent)
-        self.client = BlockingKernelClient(connection_file=str(connection))
+        import zmq
+
+        self.context = zmq.Context()
+        # ipykernel batches a flood of prints into messages of up to a few hundred MB; one
+        # above 1 GB drops the link (the cell then times out and the kernel is killed)
+        self.context.setsockopt(zmq.MAXMSGSIZE, 2**30)
+        self.client = BlockingKernelClient(connection_file=str(connection), context=self.context)
         self.client.load_connection_file()
         self.client.start_channels()
         deadline = time.monotonic() + KERNEL_START_SECONDS
@@ -207,22 +222,45 @@ class Kernel:
     def kill(self):
         """SIGKILL the sandbox's first process: Linux then kills every process of its PID
         namespace, whatever the student did to signals or parent-death settings."""
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
-        for pid in sandbox_init_pids(self.process.pid) + [self.process.pid]:
+        pids = sandbox_init_pids(self.process.pid) + [self.process.pid]
+        pid_file = self.runtime / "kernel.pid"  # written by the factory (root-owned folder)
+        if pid_file.is_file():
+            try:
+                pids.insert(0, int(pid_file.read_text()))
+            except ValueError:
+                pass
+        for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
 
     def close(self):
         try:
             if self.client is not None:
                 self.client.stop_channels()
+                self.context.destroy(linger=0)
         finally:
             self.kill()
             shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def remove_stale_scratch():
+    """Scratch folders of grading processes that were killed (their pid is in the name)."""
+    for folder in Path(tempfile.gettempdir()).glob("dlcourse-[gf]*-*-*"):
+        try:
+            owner = int(folder.name.split("-")[2])
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, IndexError, PermissionError):
+            continue
 
 
 def sandbox_init_pids(pid: int) -> list[int]:
@@ -268,7 +306,7 @@ class KernelFactory:
     def __init__(self):
         import atexit
 
-        self.home = Path(tempfile.mkdtemp(prefix="dlcourse-factory-"))
+        self.home = Path(tempfile.mkdtemp(prefix=f"dlcourse-factory-{os.getpid()}-"))
         atexit.register(shutil.rmtree, self.home, True)
         env = sandbox.sandbox_environment({"MPLCONFIGDIR": str(self.home / "mpl"), "IPYTHONDIR": str(self.home / "ipy"),
                                            "HOME": str(self.home), "TMPDIR": str(self.home)})
@@ -289,9 +327,12 @@ class KernelFactory:
             "limits": {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds, "processes": limits.processes,
                        "file_mb": limits.file_mb, "open_files": limits.open_files},
         }
-        self.process.stdin.write(json.dumps(request) + "\n")
-        self.process.stdin.flush()
-        holder = json.loads(self.process.stdout.readline())["pid"]
+        try:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            holder = json.loads(self.process.stdout.readline())["pid"]
+        except (OSError, ValueError, KeyError) as error:
+            raise KernelLost(f"the warm kernel factory stopped ({error}); the next submission starts a new one") from None
         return FactoryProcess(holder, kernel.runtime)
 
 
@@ -450,42 +491,43 @@ class Link:
         path = self.kernel.runtime / f"request-{number}.pkl"
         header = {"op": op, "values": self.value_states(), "keep_graph": keep_graph,
                   "grads": self.argument_grads(payload) if op == "call" else {}}
-        with open(path, "wb") as handle:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(descriptor, "wb") as handle:
             pickle.dump(header, handle)
             handle.write(body)
-        os.chmod(path, 0o644)
         seconds = min(self.kernel.limits.cell_seconds, self.deadline - time.monotonic())
         if seconds <= 0:
             self.kernel.kill()
             raise KernelLost(f"the notebook went past its time limit ({self.kernel.limits.wall_seconds} s) in {self.what}")
         _, error = self.kernel.execute(f"__import__('dlcourse_grader_kernel').serve({number})", seconds=seconds,
                                        silent=True, what=self.what)
-        reply_path = self.kernel.runtime / f"reply-{number}.json"
-        if os.environ.get("DLCOURSE_GRADER_DEBUG") and (error is not None or not reply_path.is_file()):
-            again = self.kernel.execute(f"import os; print(os.listdir(os.environ['DLCOURSE_GRADER_RUNTIME']))", seconds=20)
-            open("/tmp/grader-debug.log", "a").write(f"DEBUG {op} {number} {error} {again}\n")
+        path.unlink(missing_ok=True)
         if error is not None and error.startswith(("TimeoutError:", "OutputLimit:")):
             self.reasons.append(error.split(": ", 1)[1])
             raise SubmissionError(error)
-        if error is not None or not reply_path.is_file():
+        text = read_reply(self.kernel.io / f"reply-{number}.json")
+        if error is not None or text is None:
             raise SubmissionError(f"the grader could not call into the notebook's kernel ({error or 'no reply'}); "
                                   "was the kernel's state changed (e.g. %reset, an input transformer)?")
-        if reply_path.stat().st_size > codec.REPLY_LIMIT_BYTES:
-            raise SubmissionError("a result larger than 64 MB cannot be graded")
         try:
-            reply = json.loads(reply_path.read_text())
-            reply_path.unlink()
+            reply = json.loads(text)
+            if not isinstance(reply, dict):
+                raise ValueError("not an object")
             self.apply_values(reply.get("values", {}))
-        except (ValueError, TypeError, KeyError) as error:
-            raise SubmissionError(f"the kernel's reply could not be read ({error})") from None
-        if "error" in reply:
-            raise student_exception(reply["error"])
-        self.last_graph = reply.get("graph")
-        objects = codec.argument_objects(payload) if op != "describe" else []
-        decode = codec.Decoder(references=objects, handle=self.stand_in, value=self.values.__getitem__)
-        for obj, state in zip(objects, reply.get("arguments", [])):
-            apply_state(obj, state, decode)
-        return decode(reply.get("result"))
+            if "error" in reply:
+                failure = student_exception(reply["error"])
+            else:
+                self.last_graph = reply.get("graph")
+                objects = codec.argument_objects(payload) if op != "describe" else []
+                decode = codec.Decoder(references=objects, handle=self.stand_in, value=self.values.__getitem__)
+                for obj, state in zip(objects, reply.get("arguments", [])):
+                    apply_state(obj, state, decode)
+                return decode(reply.get("result"))
+        except (KernelLost, SubmissionError):
+            raise
+        except Exception as error:  # noqa: BLE001 (whatever the kernel wrote: the test fails, grading goes on)
+            raise SubmissionError(f"the kernel's reply could not be read ({type(error).__name__}: {error})"[:500]) from None
+        raise failure
 
     def stand_in(self, record):
         return self.function_class(record) if record.get("function_class") else Remote(self, record)
@@ -515,6 +557,27 @@ class Link:
             function.code_facts = (lambda m=method: tuple(link.request(
                 "code_facts", ("handle", link.request("getattr", (("handle", handle), m))._handle))))
         return Bridged
+
+
+def read_reply(path: Path) -> str | None:
+    """A reply the kernel wrote, read without following links and only if it is a regular
+    file of at most the reply limit (the kernel owns the folder); None when there is none."""
+    import stat
+
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > codec.REPLY_LIMIT_BYTES:
+            return None
+        data = handle.read(codec.REPLY_LIMIT_BYTES + 1)
+    try:
+        path.unlink()
+    except OSError:
+        pass
+    return data.decode("utf-8", errors="replace") if len(data) <= codec.REPLY_LIMIT_BYTES else None
 
 
 def replace_tensors(obj, swap, depth=0):
@@ -569,12 +632,16 @@ def apply_state(obj, state, decode):
 
 def student_exception(error: dict) -> Exception:
     kind = getattr(builtins, str(error.get("type")), None) if error.get("builtin") else None
-    if not (isinstance(kind, type) and issubclass(kind, Exception)) or issubclass(kind, (SystemExit, KeyboardInterrupt)):
-        kind = SubmissionError
+    if (not (isinstance(kind, type) and issubclass(kind, Exception))
+            or issubclass(kind, (StopIteration, StopAsyncIteration, UnicodeError, OSError))):
+        kind = SubmissionError  # these change control flow or need other arguments
     message = str(error.get("message", ""))
     if kind is SubmissionError:
         message = f"{error.get('type')}: {message}"
-    exception = kind(message)
+    try:
+        exception = kind(message)
+    except Exception:  # noqa: BLE001
+        exception = SubmissionError(f"{error.get('type')}: {message}")
     exception.add_note("raised in the notebook's code:\n" + str(error.get("traceback", ""))[-3000:])
     return exception
 
@@ -599,13 +666,32 @@ def judge_shell():
     return _shell
 
 
-def run_in_judge(shell, source: str):
+class JudgeTimeout(Exception):
+    """A test ran too long in the judge itself (e.g. on an absurd symbolic answer)."""
+
+
+def run_in_judge(shell, source: str, seconds: float | None = None):
     """Run instructor code in the judge; returns None or 'Name: message' (no traceback: a
-    traceback would show the hidden test's lines)."""
+    traceback would show the hidden test's lines). With `seconds`, a timer stops a test that
+    runs too long here (main thread only: Python delivers signals there)."""
+    import threading
+
     from IPython.utils.capture import capture_output
 
-    with capture_output():
-        result = shell.run_cell(source, store_history=False, silent=True)
+    timed = seconds is not None and threading.current_thread() is threading.main_thread()
+    if timed:
+        def expire(*_):
+            raise JudgeTimeout(f"the test ran past {seconds:.0f} s in the grader")
+
+        previous = signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        with capture_output():
+            result = shell.run_cell(source, store_history=False, silent=True)
+    finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
     error = result.error_before_exec or result.error_in_exec
     if error is None:
         return None
@@ -640,6 +726,8 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
                               "message": "not run"} for gid, c in tests.items()},
               "manual": {}, "reasons": [], "notebook": None}
     try:
+        if (submission_dir / notebook_name).is_symlink():  # it could point at solutions/
+            raise ValueError("it is a symbolic link, not a file")
         submitted = nbformat.read(submission_dir / notebook_name, as_version=4)
         nbformat.validate(submitted)
     except Exception as error:  # noqa: BLE001 (JSON, schema, encoding: all mean unreadable)
@@ -685,7 +773,10 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
         for position, (kind, cell) in enumerate(plan):
             if kind == "test":
                 gid = cell.metadata["nbgrader"]["grade_id"]
-                shown = nbformat.v4.new_code_cell(released_cells.get(gid, cell).source, metadata=cell.metadata)
+                visible = released_cells.get(gid)  # never the source's cell: it holds the hidden tests
+                shown = nbformat.v4.new_code_cell(visible.source if visible is not None else
+                                                  "# a test cell of the instructor's (not in your release)",
+                                                  metadata=cell.metadata)
                 if lost is not None:
                     result["cells"][gid]["message"] = f"not run: {lost}"
                     shown.outputs = [_note(f"Not graded: {lost}")]
@@ -696,13 +787,13 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
                     if stale:  # a student cell ran since the names were bound: they may have changed
                         bind_answers(shell, link, answer_names)
                         stale = False
-                    error = run_in_judge(shell, cell.source)
+                    error = run_in_judge(shell, cell.source, seconds=2 * limits.cell_seconds + 30)
                 except KernelLost as error_lost:
                     lost = f"{error_lost} (in test {gid})"
                     error = f"KernelLost: {error_lost}"
                     result["reasons"].append(lost)
-                except SubmissionError as error_link:
-                    error = f"SubmissionError: {error_link}"
+                except Exception as error_link:  # noqa: BLE001 (the link failed on this test: it fails)
+                    error = f"{type(error_link).__name__}: {error_link}"
                 points = result["cells"][gid]["max"]
                 result["cells"][gid].update(score=0.0 if error else points, message=error or "passed")
                 shown.outputs = [_note(f"Passed: {points:g} / {points:g} point(s)") if not error else

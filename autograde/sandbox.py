@@ -65,9 +65,9 @@ for node in null zero full random urandom; do
 done
 ln -s /proc/self/fd "$NEWROOT/dev/fd"
 mkdir "$NEWROOT/dev/shm"
-mount -t tmpfs -o "size=${TMP_MB}m,mode=1777" sandbox-shm "$NEWROOT/dev/shm"
-mount -t tmpfs -o "size=${TMP_MB}m,mode=1777" sandbox-tmp "$NEWROOT/tmp"
-mount -t tmpfs -o "size=${DISK_MB}m,mode=755" sandbox-home "$NEWROOT/home/student"
+mount -t tmpfs -o "size=${TMP_MB}m,mode=1777,nosuid,nodev" sandbox-shm "$NEWROOT/dev/shm"
+mount -t tmpfs -o "size=${TMP_MB}m,mode=1777,nosuid,nodev" sandbox-tmp "$NEWROOT/tmp"
+mount -t tmpfs -o "size=${DISK_MB}m,mode=755,nosuid,nodev" sandbox-home "$NEWROOT/home/student"
 # after the tmpfs mounts, so that a course kept under /tmp or /home stays visible
 for path in $READONLY; do
     [ -e "$path" ] || continue
@@ -75,15 +75,17 @@ for path in $READONLY; do
         mkdir -p "$NEWROOT$(dirname "$path")"; ln -s "$(readlink "$path")" "$NEWROOT$path"; continue
     fi
     mkdir -p "$NEWROOT$path"
-    mount --rbind "$path" "$NEWROOT$path"
-    mount -o remount,bind,ro "$NEWROOT$path"
+    mount --bind "$path" "$NEWROOT$path"
+    mount -o remount,bind,ro,nosuid,nodev "$NEWROOT$path"
 done
-cp -R "$SUBMISSION/." "$NEWROOT/home/student/"
+cp -R --no-dereference "$SUBMISSION/." "$NEWROOT/home/student/"
 chown -R "$RUN_UID:$RUN_UID" "$NEWROOT/home/student"
 mkdir -p "$NEWROOT$RUNTIME"
 mount --bind "$RUNTIME" "$NEWROOT$RUNTIME"
 cd "$NEWROOT"
-exec chroot "$NEWROOT" "$@"
+# this shell stays PID 1 of the namespace, as root: the student cannot signal it or clear its
+# parent-death signal, and when it dies (unshare --kill-child) Linux kills every process in it
+chroot "$NEWROOT" "$@"
 """
 
 
@@ -97,9 +99,13 @@ def readonly_paths() -> list[str]:
                   str(Path(__file__).resolve().parent / "kernel_side")):
         if not any(extra == p or extra.startswith(p + "/") for p in paths):
             paths.append(extra)
+    course = Path(__file__).resolve().parent.parent
     for path in paths:
         if " " in path:
             raise SandboxUnavailable(f"cannot bind {path!r} into the sandbox: the path contains a space")
+        if Path(path) in (course, *course.parents) and path not in ("/",):
+            raise SandboxUnavailable(f"{path} holds the course (solutions/, the gradebook): it cannot be shown to "
+                                     "students' code; install the course library outside it")
     return paths
 
 

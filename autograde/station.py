@@ -51,8 +51,18 @@ def match_notebooks(folder: Path, expected: list[str]) -> tuple[dict[str, str | 
     return mapping, notes
 
 
+_one_at_a_time = __import__("threading").Lock()
+
+
 def grade_submission(task: dict) -> dict:
-    """Worker: grade every notebook of one submission. Plain data in, plain data out."""
+    """Worker: grade every notebook of one submission. Plain data in, plain data out. One
+    submission at a time per process (a Dask worker may run tasks on several threads; the
+    judge's shell and the kernel factory are per process)."""
+    with _one_at_a_time:
+        return _grade_submission(task)
+
+
+def _grade_submission(task: dict) -> dict:
     from . import judge
 
     started = time.perf_counter()
@@ -77,9 +87,10 @@ def grade_submission(task: dict) -> dict:
                 staging = Path(tempfile.mkdtemp(prefix="dlcourse-stage-"))
                 os.chmod(staging, 0o755)
                 for path in submission.iterdir():
-                    if path.is_file() and path.suffix != ".ipynb":
+                    if path.is_file() and not path.is_symlink() and path.suffix != ".ipynb":
                         shutil.copy(path, staging / path.name)
-                shutil.copy(submission / file_name, staging / name)
+                if not (submission / file_name).is_symlink():  # a link is graded as unreadable
+                    shutil.copy(submission / file_name, staging / name)
                 try:
                     result = judge.grade_notebook(source, released, staging, name, limits=limits,
                                                   use_sandbox=task["sandbox"], slot=slot)

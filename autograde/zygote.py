@@ -66,9 +66,30 @@ def kernel(request):
     if not request["sandbox"]:  # --no-sandbox: a warm kernel in a copy of the submission, nothing more
         os.chdir(request["home"])
         start_kernel(request)
-    # the mounts (the same script as the unshare path, minus its final exec)
+    # this process is PID 1 of the new namespace and stays root: the student cannot signal it
+    # or clear its parent-death signal, and when it dies Linux kills the whole namespace
+    check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    # the mounts (the same script as the unshare path, minus its final command)
     subprocess.run(["/bin/sh", "-c", request["script"], "sandbox-setup", *request["script_args"], "/bin/true"],
                    check=True, stdout=log, stderr=log, env={"PATH": "/usr/bin:/bin:/usr/sbin:/sbin"})
+    pid = os.fork()
+    if pid == 0:
+        try:
+            sandboxed_kernel(request)
+        finally:
+            os._exit(70)
+    while True:  # an init: reap everything, leave with the kernel's status
+        try:
+            finished, status = os.wait()
+        except ChildProcessError:
+            os._exit(0)
+        if finished == pid:
+            os._exit(min(255, abs(os.waitstatus_to_exitcode(status))) if os.waitstatus_to_exitcode(status) >= 0
+                     else 128 - os.waitstatus_to_exitcode(status))
+
+
+def sandboxed_kernel(request):
+    os.closerange(3, 65536)  # nothing of the factory's (its pipes, a directory) crosses the chroot
     os.chroot(request["newroot"])
     os.chdir(request["home"])
     limits = request["limits"]

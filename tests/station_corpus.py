@@ -181,10 +181,12 @@ for path in [{str(ctx["gradebook"])!r}, "../../gradebook.db", "../../../autograd
 
 def _kill_parent(course, ctx):
     attack = ("import os, signal\n"
-              "for pid in (os.getppid(), 1, 0):\n"
+              "for pid in (os.getppid(), 1):\n"
               "    try:\n        os.kill(pid, signal.SIGKILL)\n    except Exception as error:\n        print(error)\n"
-              "for pid in range(2, 40000):\n"
-              "    try:\n        os.kill(pid, signal.SIGKILL)\n    except Exception:\n        pass\n")
+              "mine = {int(t) for t in os.listdir('/proc/self/task')}  # its own threads: that would be suicide\n"
+              "for pid in range(1, 40000):\n"
+              "    if pid not in mine:\n"
+              "        try:\n            os.kill(pid, signal.SIGKILL)\n        except Exception:\n            pass\n")
     return _after(solved(course), "ex1_softmax-test-hidden", attack)
 
 
@@ -321,6 +323,24 @@ def _unreadable(course, ctx):
     return None, {NOTEBOOK: text[: len(text) // 2].encode()}
 
 
+def _symlink(course, ctx):
+    return None, {NOTEBOOK: ctx["solution"]}  # a link to the instructor's solution
+
+
+def _plants_files(course, ctx):
+    attack = ("import os\n"
+              "runtime = os.environ.get('DLCOURSE_GRADER_RUNTIME', '.')\n"
+              "for name, target in (('kernel.exit', None), ('request-1000.pkl', '/etc/passwd'),\n"
+              "                     ('io/reply-1000.json', '/etc/passwd')):\n"
+              "    path = os.path.join(runtime, name)\n"
+              "    try:\n"
+              "        os.symlink(target, path) if target else open(path, 'w').write('0')\n"
+              "        print('planted', path)\n"
+              "    except OSError as error:\n"
+              "        print('refused', path, error)\n")
+    return _after(solved(course), "ex1_softmax", attack)
+
+
 def _reset(course, ctx):
     return _after(solved(course), "ex2_relu", "%reset -f\n")
 
@@ -355,6 +375,8 @@ CASES = [
     Case("retyped-tests", "wrong answers, test cells re-typed without their metadata", _test_cells(None, "retyped"), 0.0),
     Case("reset", "%reset -f before exercise 2's tests: they find no answer", _reset, EXERCISE_1),
     Case("unreadable", "half a notebook file", _unreadable, 0.0, "not a readable notebook"),
+    Case("symlink", "the notebook is a symbolic link to the instructor's solution", _symlink, 0.0, "symbolic link"),
+    Case("plants-files", "plants a fake exit status and links in the kernel's runtime folder", _plants_files, FULL_SCORE),
 ]
 
 
@@ -368,4 +390,7 @@ def write_submissions(course: Path, context: dict) -> None:
         if notebook is not None:
             nbformat.write(notebook, folder / NOTEBOOK)
         for name, data in extra.items():
-            (folder / name).write_bytes(data)
+            if isinstance(data, Path):
+                (folder / name).symlink_to(data)
+            else:
+                (folder / name).write_bytes(data)
