@@ -8,7 +8,6 @@ written one by one as they arrive, so a run killed half-way loses nothing alread
 """
 
 import hashlib
-import json
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait

@@ -243,7 +243,7 @@ def test_grading_on_a_dask_cluster(small_course):
     assert "scheduler tcp://" in log
 
 
-def test_grade_refuses_to_run_unsandboxed_without_being_told(small_course, monkeypatch):
+def test_grade_refuses_to_run_unsandboxed_without_being_told(small_course):
     """Where the sandbox cannot be made, grading stops with a clear message."""
     env = dict(os.environ, PATH="/nonexistent")  # no unshare, no prlimit on this PATH
     result = subprocess.run([sys.executable, "-m", "autograde", "grade", corpus.ASSIGNMENT, "--force"], cwd=small_course,
