@@ -1,6 +1,6 @@
 # Thin verbs over the course's commands. Every verb sets the course up first if needed.
 #   make lab        set up and open the course in JupyterLab
-#   make test       set up and run the whole test suite (what CI runs)
+#   make test       set up and run the whole test suite (what CI runs; installs chromium as root)
 #   make release    regenerate course/ from solutions/ (FORCE=1 to overwrite)
 #   make collect    copy a folder or an LMS zip into autograde/submitted/ (SOURCE=... ASSIGNMENT=...)
 #   make grade      grade autograde/submitted/ in sandboxes (ASSIGNMENT=01-perceptron, WORKERS=N)
@@ -12,11 +12,14 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.dlcourse-installed
+# The environment's own commands first, as if it were activated: nbgrader's gradebook runs
+# `alembic` from PATH (formgrader failed without it).
+export PATH := $(abspath $(VENV))/bin:$(PATH)
 ASSIGNMENT ?= 01-perceptron
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup lab test release collect grade report feedback export clean-venv
+.PHONY: setup browser lab test release collect grade report feedback export clean-venv
 
 setup: $(STAMP)
 
@@ -37,8 +40,20 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: setup
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=course $(ROOT_FLAG) $(LAB_ARGS)
 
-test: setup
+test: setup browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The browser tests (tests/test_browser.py) drive Debian's chromium, never a downloaded browser.
+# Run as root with apt-get at hand, this installs it; otherwise it says how, and those tests skip.
+browser:
+	@if [ -x /usr/lib/chromium/chromium ] || command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser tests (apt-get)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "could not install chromium with apt-get: the browser tests will be skipped"; \
+	else \
+		echo "chromium is not installed: the browser tests will be skipped (sudo apt-get install chromium)"; \
+	fi
 
 release: setup
 	$(PY) -m autograde release $(ASSIGNMENT) $(if $(FORCE),--force,)

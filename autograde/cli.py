@@ -104,7 +104,18 @@ def cmd_release(args) -> int:
         else:
             failed += 1
             report_failure(f"release of {name}", result)
-    return 1 if failed else 0
+    if failed:
+        print("lib/dlcourse/assignments.json left as it was: release again once every assignment releases",
+              file=sys.stderr)
+        return 1
+    from .manifest import MANIFEST, write_manifest
+
+    try:
+        write_manifest(COURSE, MANIFEST)
+    except ValueError as error:
+        raise UsageError(f"released, but {MANIFEST.relative_to(ROOT)} was not written: {error}") from None
+    print(f"recorded the released cells in {MANIFEST.relative_to(ROOT)} (for `python -m dlcourse doctor`): commit it")
+    return 0
 
 
 # ---------------------------------------------------------------- grade

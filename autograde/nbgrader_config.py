@@ -9,6 +9,8 @@
 import os
 from pathlib import Path
 
+from dlcourse.runtime import CELL_TIMEOUT_S
+
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 root = Path(__file__).resolve().parent.parent
@@ -29,6 +31,7 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Grading runs notebooks in quick mode (dlcourse.runtime.quick() reads NBGRADER_EXECUTION);
-# a cell that runs longer than this is stopped and the notebook graded up to there.
-c.Execute.timeout = 300
+# a cell that runs longer than this is stopped and the notebook graded up to there. The limit
+# lives in dlcourse.runtime, which `python -m dlcourse doctor` also reads.
+c.Execute.timeout = CELL_TIMEOUT_S
 c.Execute.interrupt_on_timeout = True

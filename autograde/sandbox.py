@@ -25,6 +25,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from dlcourse.runtime import CELL_TIMEOUT_S, NOTEBOOK_TIMEOUT_S
+
 SANDBOX_HOME = "/home/student"
 # host uids given to sandboxed processes when grading as root: one per concurrent sandbox
 HOST_UID_BASE = 620000
@@ -40,8 +42,8 @@ class Limits:
 
     memory_mb: int = 4096          # address space of each process (RLIMIT_AS)
     cpu_seconds: int = 600         # CPU time of each process (RLIMIT_CPU)
-    wall_seconds: int = 600        # the whole notebook, start to end
-    cell_seconds: int = 300        # one cell (nbgrader's Execute.timeout)
+    wall_seconds: int = NOTEBOOK_TIMEOUT_S  # the whole notebook, start to end
+    cell_seconds: int = CELL_TIMEOUT_S      # one cell (also nbgrader's Execute.timeout)
     processes: int = 64            # processes and threads of the sandbox user (RLIMIT_NPROC)
     file_mb: int = 64              # largest file a process may write (RLIMIT_FSIZE)
     disk_mb: int = 256             # the writable home folder (tmpfs size)

@@ -75,3 +75,13 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep the report of a failed set-up or test on the item, so that a fixture's teardown
+    can save evidence (the browser tests' screenshots)."""
+    report = yield
+    if report.when in ("setup", "call") and report.failed:
+        item.outcome_of_call = report
+    return report

@@ -1,5 +1,7 @@
 """dlcourse.runtime, dlcourse.check, dlcourse.data, dlcourse.plot and dlcourse.widgets."""
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -167,6 +169,55 @@ def test_widgets_render_sliders_but_draw_a_static_figure_while_grading(monkeypat
     assert widgets.momentum_explorer() is None
     assert capsys.readouterr().out.count("static figure here") == 2
     matplotlib.pyplot.close("all")
+
+
+def test_progress_is_repeatable_text_headless_and_tqdm_auto_elsewhere(monkeypatch, capsys):
+    """Under tests and grading a bar prints its first and last states without timings or
+    losses (so a stored output compares equal run after run); in JupyterLab tqdm.auto draws
+    a widget (tests/test_browser.py sees it there)."""
+    from tqdm.auto import tqdm as auto_tqdm
+
+    monkeypatch.setenv("DLCOURSE_HEADLESS", "1")
+    for _ in range(2):
+        bar = runtime.progress(range(30), desc="demo")
+        for step in bar:
+            bar.set_postfix(loss=f"{1 / (step + 1):.4f}")
+        out = capsys.readouterr().out  # the bar's glyphs depend on the stream's encoding
+        assert re.fullmatch(r"\rdemo:   0%\| {20}\| 0/30\rdemo: 100%\|(.)\1{19}\| 30/30\n", out), repr(out)
+    for name in runtime.HEADLESS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    assert not runtime.headless()
+    live = runtime.progress(range(3), desc="live")
+    assert type(live) is auto_tqdm
+    live.close()
+    capsys.readouterr()
+    quiet = runtime.progress(range(3), desc="quiet", enabled=False)
+    assert list(quiet) == [0, 1, 2] and capsys.readouterr() == ("", "")
+
+
+def test_every_stored_figure_is_opaque_so_it_reads_in_light_and_dark_themes():
+    """JupyterLab's dark theme puts images on a dark page: a figure with a transparent ground
+    would show black axes and labels on near-black. Every PNG a solution notebook stores must
+    carry its own opaque ground (the browser test checks the same on screen)."""
+    import base64
+    import io
+
+    import nbformat
+    from conftest import ROOT
+    from PIL import Image
+
+    figures = 0
+    for path in sorted((ROOT / "solutions").glob("*/*.ipynb")):
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            for output in cell.get("outputs", []):
+                png = output.get("data", {}).get("image/png")
+                if png is None:
+                    continue
+                image = Image.open(io.BytesIO(base64.b64decode(png))).convert("RGBA")
+                alpha = image.getchannel("A")
+                assert alpha.getextrema()[0] == 255, f"{path.name} cell {index}: a figure with transparent pixels"
+                figures += 1
+    assert figures > 20
 
 
 def test_assert_written_here_catches_delegation_to_the_library():

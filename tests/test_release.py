@@ -74,3 +74,24 @@ def test_release_refuses_to_overwrite_without_force(tmp_path):
 def test_release_rejects_unknown_assignment(tmp_path):
     result = run_autograde(copy_course(tmp_path), "release", "99-nothing")
     assert result.returncode == 2 and "unknown assignment '99-nothing'" in result.stderr
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_manifest_is_in_sync(assignment):
+    """lib/dlcourse/assignments.json, which `python -m dlcourse doctor` compares notebooks with,
+    records exactly the cells course/ holds."""
+    from autograde.manifest import MANIFEST, build_manifest
+
+    committed = json.loads(MANIFEST.read_text())
+    fresh = build_manifest(ROOT / "course")
+    assert committed.keys() == fresh.keys(), "the manifest and course/ list different notebooks"
+    stems = [p.stem for p in (ROOT / "course" / assignment).glob("*.ipynb")]
+    assert all(committed[stem] == fresh[stem] for stem in stems), (
+        f"lib/dlcourse/assignments.json is stale for {assignment}: `make release FORCE=1` rewrites it; commit it")
+
+
+def test_release_writes_the_manifest(regenerated):
+    from autograde.manifest import build_manifest, manifest_text
+
+    written = regenerated / "lib" / "dlcourse" / "assignments.json"
+    assert written.read_text() == manifest_text(build_manifest(regenerated / "course"))

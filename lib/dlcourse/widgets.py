@@ -1,11 +1,10 @@
 """ipywidgets demos. Each demo is a pure function that returns a figure (tested without a
 browser) and a thin wrapper that puts it behind sliders with ``ipywidgets.interact``."""
 
-import os
-
 import matplotlib.pyplot as plt
 import numpy as np
 
+from dlcourse import runtime
 from dlcourse.check import as_numpy
 from dlcourse.plot import plot_linear_boundary
 
@@ -36,18 +35,17 @@ def perceptron_step_figure(X, t, trace, step: int):
     return fig
 
 
-HEADLESS_ENV = ("NBGRADER_EXECUTION", "PYTEST_VERSION", "DLCOURSE_HEADLESS")
+HEADLESS_ENV = runtime.HEADLESS_ENV
 
 
 def _interact(show, defaults: dict, make_sliders):
     """``ipywidgets.interact(show, **make_sliders(ipywidgets))``, except where no one can
-    move a slider: while nbgrader validates or grades (NBGRADER_EXECUTION), under pytest
-    and nbval (PYTEST_VERSION) and while ``python -m autograde execute`` stores outputs
-    (DLCOURSE_HEADLESS). Widget messages have been seen to stall headless execution until
-    the cell's timeout (nbclient issue 312; once for 600 s after a widget cell here), so
-    no widget is created there and ``show(**defaults)`` draws the figure for the sliders'
-    starting values instead."""
-    if any(os.environ.get(name) for name in HEADLESS_ENV):
+    move a slider (``runtime.headless()``): while nbgrader validates or grades, under pytest
+    and nbval, and while ``python -m autograde execute`` or the doctor runs the notebook.
+    Widget messages have been seen to stall headless execution until the cell's timeout
+    (nbclient issue 312; once for 600 s after a widget cell here), so no widget is created
+    there and ``show(**defaults)`` draws the figure for the sliders' starting values instead."""
+    if runtime.headless():
         show(**defaults)
         print("(a static figure here: in JupyterLab this cell shows its controls)")
         return None

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dlcourse.runtime import quick
+from dlcourse import runtime
 
 # ---------------------------------------------------------------- losses
 
@@ -253,10 +253,8 @@ def train_gan(G: nn.Module, D: nn.Module, real_sampler, *, steps: int, batch_siz
     steps, all from one latent batch fixed at the start, so that snapshots differ only
     through training. With ``snapshot_every`` they are taken at step 0 (before training),
     every ``snapshot_every`` steps and at the end; without it, at the end only. G and D
-    are put in training mode. A tqdm bar shows the steps (quiet in quick mode).
+    are put in training mode. A progress bar shows the steps (``runtime.progress``).
     """
-    from tqdm.auto import tqdm
-
     for name, value in (("steps", steps), ("batch_size", batch_size), ("snapshot_size", snapshot_size)):
         if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
@@ -278,7 +276,7 @@ def train_gan(G: nn.Module, D: nn.Module, real_sampler, *, steps: int, batch_siz
     D.train()
     if snapshot_every is not None:
         snapshot(0)
-    bar = tqdm(range(1, steps + 1), desc="GAN", disable=quick() if progress is None else not progress)
+    bar = runtime.progress(range(1, steps + 1), desc="GAN", enabled=progress is not False)
     for step in bar:
         real = real_sampler(batch_size)
         if not isinstance(real, torch.Tensor) or real.ndim != 2 or len(real) != batch_size:

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dlcourse.runtime import quick
+from dlcourse import runtime
 
 CORRUPTIONS = ("mask", "gaussian")
 
@@ -182,8 +182,6 @@ def train_autoencoder(model: nn.Module, X, *, epochs: int, lr: float = 1e-3, bat
     autoencoder. The target is x flattened to (N, D), which is what Autoencoder returns.
     Returns the mean training loss of each epoch (averaged while the weights change).
     """
-    from tqdm.auto import tqdm
-
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     if batch_size < 1:
@@ -200,7 +198,7 @@ def train_autoencoder(model: nn.Module, X, *, epochs: int, lr: float = 1e-3, bat
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
     losses = []
-    bar = tqdm(range(epochs), desc="autoencoder", disable=quick() if progress is None else not progress)
+    bar = runtime.progress(range(epochs), desc="autoencoder", enabled=progress is not False)
     for _ in bar:
         order = torch.randperm(len(X), generator=generator)
         total = 0.0

@@ -6,8 +6,8 @@
 
 Data are pairs of tensors (inputs (N, ...), integer labels (N,)) on any device; each
 mini-batch is moved to the model's device as it is used, so a data set can stay on the
-CPU while the model trains on a GPU. A tqdm progress bar shows the epochs (quiet in quick
-mode, that is under tests and grading).
+CPU while the model trains on a GPU. A progress bar shows the epochs (``runtime.progress``: a
+widget in JupyterLab, text under tests and grading; ``progress=False`` hides it).
 """
 
 import math
@@ -15,7 +15,7 @@ import math
 import torch
 from torch import nn
 
-from dlcourse.runtime import quick
+from dlcourse import runtime
 
 
 def mlp(n_in: int, hidden: list[int], n_out: int, *, activation=nn.ReLU, batchnorm: bool = False,
@@ -101,12 +101,10 @@ def fit(model: nn.Module, train_data, *, epochs: int, optimizer: torch.optim.Opt
     The training columns are averaged over each epoch while the weights change; the
     validation ones are measured after it, in evaluation mode.
     """
-    from tqdm.auto import tqdm
-
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     history = {"train_loss": [], "train_acc": [], "val_loss": [], "val_acc": []}
-    bar = tqdm(range(epochs), desc=description, disable=quick() if progress is None else not progress)
+    bar = runtime.progress(range(epochs), desc=description, enabled=progress is not False)
     for _ in bar:
         loss, accuracy = train_epoch(model, train_data, optimizer=optimizer, loss_fn=loss_fn,
                                      batch_size=batch_size, generator=generator)

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from dlcourse.np import embeddings as np_embeddings
-from dlcourse.runtime import quick
+from dlcourse import runtime
 
 
 def negative_sampling_loss(v, u_pos, u_neg):
@@ -99,8 +99,6 @@ def train_skipgram(tokens, *, dim: int = 100, window: int = 5, negative: int = 5
     The vocabulary is sorted by frequency. ``history``, when given a list, receives one
     (epoch, mean loss per pair, seconds) tuple per epoch.
     """
-    from tqdm.auto import tqdm
-
     sentences = _as_sentences(tokens)
     if dim < 1 or window < 1 or negative < 1 or epochs < 1 or batch_size < 1:
         raise ValueError("dim, window, negative, epochs and batch_size must be at least 1")
@@ -130,7 +128,7 @@ def train_skipgram(tokens, *, dim: int = 100, window: int = 5, negative: int = 5
                                                  prepend=0).astype(np.int64)), device=device)
     keep = np_embeddings.keep_probability(counts, sample=sample) if sample else np.ones(len(vocab))
 
-    bar = tqdm(range(epochs), desc="skip-gram", disable=quick() if progress is None else not progress)
+    bar = runtime.progress(range(epochs), desc="skip-gram", enabled=progress is not False)
     for epoch in bar:
         start = time.perf_counter()
         kept = rng.random(len(ids)) < keep[ids]

@@ -1,0 +1,645 @@
+"""``python -m dlcourse doctor NOTEBOOK``: what a student checks before handing a notebook in.
+
+Grading restarts the kernel, runs every cell from top to bottom in quick mode under a time
+limit, and restores the test cells from the instructor's copy. The doctor does the same to a
+copy of the notebook (the student's file is never written) and reports what would go wrong:
+
+* cells saved out of order (the notebook may only work in the order it was run);
+* locked cells (setup and test cells) edited, deleted or stripped of their nbgrader metadata,
+  compared with what the release held (``assignments.json``, written by
+  ``python -m autograde release``; it travels with the package, so the check works on Colab);
+* answers not written yet (``raise NotImplementedError``, ``YOUR ANSWER HERE``);
+* every cell that fails in a fresh kernel, and a cell or notebook past grading's time limit;
+
+then estimates the score from the test cells that pass. Exit status: 0 nothing wrong, 1
+problems found, 2 the notebook could not be read (or the command was wrong).
+
+This module imports only the standard library and ``dlcourse.runtime`` at the top, so that a
+wrong path is answered at once; nbformat, nbclient and nbgrader are imported when needed.
+"""
+
+import argparse
+import copy
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from dlcourse.runtime import CELL_TIMEOUT_S, NOTEBOOK_TIMEOUT_S, QUICK_ENV
+
+# What `python -m dlcourse doctor --help` says.
+DESCRIPTION = """\
+Check a notebook before you hand it in. Grading restarts the kernel, runs every cell once from
+top to bottom in quick mode under a time limit, and restores the test cells from the
+instructor's copy. The doctor runs a copy of your notebook the same way (your file is not
+changed) and reports cells that fail, cells saved out of order, edited or deleted test cells,
+answers not written yet, and an estimated score.
+
+Exit status: 0 nothing wrong, 1 problems found, 2 the notebook could not be read."""
+MANIFEST = "assignments.json"
+# What grading sets, so that the notebook sizes itself and draws its widgets as it will there.
+GRADING_ENV = {QUICK_ENV: "1", "DLCOURSE_HEADLESS": "1"}
+# How a cell reads in the report (the manifest's kinds, plus cells outside nbgrader's).
+KIND_LABEL = {"answer": "answer", "test": "test", "setup": "setup", "written": "written answer",
+              "other": "other"}
+# A browser saves a second download as "name (1).ipynb"; some tools as "name-1.ipynb".
+COPY_SUFFIX = re.compile(r"(?: \(\d+\)|-\d+)$")
+UNANSWERED_CODE = re.compile(r"^\s*raise\s+NotImplementedError\b", re.M)
+UNANSWERED_TEXT = "YOUR ANSWER HERE"
+
+
+class NotebookError(Exception):
+    """The notebook cannot be checked (missing, not a notebook, damaged): exit status 2."""
+
+
+# ---------------------------------------------------------------- cells
+
+def nbgrader_metadata(cell) -> dict:
+    meta = cell.get("metadata", {}).get("nbgrader")
+    return meta if isinstance(meta, dict) else {}
+
+
+def cell_kind(cell) -> str:
+    """setup (locked code that is not graded), answer (solution code), test (graded code),
+    written (graded markdown) or other. autograde's manifest records the same kinds."""
+    meta = nbgrader_metadata(cell)
+    code = cell.get("cell_type") == "code"
+    if meta.get("grade") and code:
+        return "test"
+    if meta.get("grade") and cell.get("cell_type") == "markdown":
+        return "written"
+    if meta.get("solution") and code:
+        return "answer"
+    if meta.get("locked") and code:
+        return "setup"
+    return "other"
+
+
+def released_source(source: str) -> str:
+    """The source without its hidden-test regions, as nbgrader's ClearHiddenTests releases it:
+    the instructor's solution notebook then compares equal to the released one."""
+    if "BEGIN HIDDEN TESTS" not in source:
+        return source
+    kept, hidden = [], False
+    for line in source.split("\n"):
+        if "BEGIN HIDDEN TESTS" in line:
+            hidden = True
+        elif "END HIDDEN TESTS" in line:
+            hidden = False
+        elif not hidden:
+            kept.append(line)
+    return source if hidden else "\n".join(kept)
+
+
+def source_sha256(source: str) -> str:
+    """What the manifest records of a cell's source, for checks without nbgrader (Colab)."""
+    return hashlib.sha256(released_source(source).encode("utf-8")).hexdigest()
+
+
+def _nbgrader_checksum():
+    """nbgrader's compute_checksum, or None where nbgrader is not installed (Colab installs
+    only this package): the checks then compare sources with the manifest."""
+    try:
+        from nbgrader.utils import compute_checksum
+    except Exception:  # not installed, or broken: the source comparison still works
+        return None
+    return compute_checksum
+
+
+def load_manifest() -> dict | None:
+    """The released notebooks' nbgrader cells, shipped as package data; None if missing."""
+    from importlib import resources
+
+    try:
+        return json.loads(resources.files("dlcourse").joinpath(MANIFEST).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+# ---------------------------------------------------------------- the report
+
+@dataclass
+class Finding:
+    """One thing found, tied to a cell where there is one."""
+
+    cell: int | None  # 1-based position in the notebook, as a person counts the cells
+    grade_id: str | None
+    kind: str  # answer, test, setup, written or other
+    message: str
+    error: str | None = None  # the exception's name, for a failing cell
+
+    def where(self) -> str:
+        label = KIND_LABEL.get(self.kind, self.kind)
+        if self.cell is None:
+            return f"{self.grade_id} ({label})"
+        return f"cell {self.cell} ({self.grade_id + ', ' if self.grade_id else ''}{label})"
+
+
+@dataclass
+class TestResult:
+    grade_id: str
+    cell: int | None
+    points: float
+    status: str  # passed, failed, not run, edited, deleted
+
+
+@dataclass
+class Report:
+    notebook: str
+    assignment: str | None = None  # the released notebook it was compared with (file stem)
+    identified_by: str | None = None  # "file name" or "cells"
+    cell_limit_s: int = CELL_TIMEOUT_S
+    notebook_limit_s: int = NOTEBOOK_TIMEOUT_S
+    out_of_order: list[Finding] = field(default_factory=list)
+    edited: list[Finding] = field(default_factory=list)
+    deleted: list[Finding] = field(default_factory=list)
+    unanswered: list[Finding] = field(default_factory=list)
+    failed: list[Finding] = field(default_factory=list)
+    stopped: Finding | None = None  # a time limit passed, or the kernel died: later cells did not run
+    not_run: int = 0  # code cells left after the stop
+    run_seconds: float = 0.0
+    tests: list[TestResult] = field(default_factory=list)
+    estimated_points: float = 0.0
+    autograded_points: float = 0.0
+    by_hand: list[Finding] = field(default_factory=list)  # manually graded cells; message holds the points
+    by_hand_points: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    fresh_copy: str = ""  # how to get the released notebook, to copy a cell back from
+
+    @property
+    def problems(self) -> int:
+        return (len(self.out_of_order) + len(self.edited) + len(self.deleted) + len(self.unanswered)
+                + len(self.failed) + (self.stopped is not None))
+
+    @property
+    def ok(self) -> bool:
+        return self.problems == 0
+
+    def verdict(self) -> str:
+        score = (f" (estimated {_points(self.estimated_points)}/{_points(self.autograded_points)} autograded "
+                 "points)" if self.tests else "")
+        if self.ok:
+            hidden = " Hidden checks run only at grading." if self.tests else ""
+            return f"Verdict: no problems found{score}.{hidden}"
+        found = "1 problem found" if self.problems == 1 else f"{self.problems} problems found"
+        them = "it" if self.problems == 1 else "them"
+        return f"Verdict: {found}{score}: fix {them}, save, and run the doctor again before you hand in."
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.update(problems=self.problems, ok=self.ok, verdict=self.verdict())
+        return data
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+# ---------------------------------------------------------------- reading
+
+def read_notebook(path: Path):
+    """The notebook at ``path``, or NotebookError saying what is wrong and what to do."""
+    if not path.exists():
+        raise NotebookError(f"{path} does not exist: give the path of the .ipynb file you will hand in")
+    if path.is_dir():
+        inside = sorted(p.name for p in path.glob("*.ipynb"))
+        hint = f" (it holds {', '.join(inside)})" if inside else ""
+        raise NotebookError(f"{path} is a folder: give the notebook file inside it{hint}")
+    if path.suffix != ".ipynb":
+        raise NotebookError(f"{path} is not a notebook (its name does not end in .ipynb): give the "
+                            ".ipynb file you will hand in")
+    fresh_copy = ("restore it from a checkpoint (JupyterLab: File > Revert Notebook to Checkpoint) "
+                  "or start from a fresh copy of the assignment and paste your answers in")
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
+    except UnicodeDecodeError:
+        raise NotebookError(f"{path} is not a notebook (not UTF-8 text): {fresh_copy}") from None
+    except json.JSONDecodeError as error:
+        raise NotebookError(f"{path} is not valid JSON ({error}), so it is damaged: {fresh_copy}") from None
+    except OSError as error:
+        raise NotebookError(f"{path} cannot be read ({error.strerror}): check its permissions") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise NotebookError(f"{path} is JSON but not a Jupyter notebook (it has no list of cells): {fresh_copy}")
+    import nbformat
+
+    try:
+        return nbformat.reads(text, as_version=4)
+    except Exception as error:  # nbformat's errors vary by version; all mean the same here
+        raise NotebookError(f"{path} is not a notebook nbformat can read ({error}): {fresh_copy}") from None
+
+
+def identify(path: Path, notebook, manifest: dict) -> tuple[str | None, str | None]:
+    """(released notebook's stem, how it was found): by the file name, a browser's copy suffix
+    stripped ("01-perceptron (1).ipynb"), or a name that starts like one ("01-perceptron-final",
+    as the grader's match_notebooks takes it); failing that, or when another released notebook
+    shares more of its grade_ids (a file renamed by mistake), by the cells it shares most."""
+    stem = path.stem
+    by_name = None
+    for candidate in (stem, COPY_SUFFIX.sub("", stem)):
+        if candidate in manifest:
+            by_name = candidate
+            break
+    if by_name is None:
+        starts = [key for key in manifest if stem.lower().startswith(key.lower())]
+        by_name = max(starts, key=len) if starts else None
+    ids = {nbgrader_metadata(c).get("grade_id") for c in notebook.cells} - {None}
+    overlap = {key: len(ids & {c["grade_id"] for c in entry["cells"]}) for key, entry in manifest.items()}
+    best = max(overlap.values(), default=0)
+    if by_name is not None and overlap[by_name] == best:
+        return by_name, "file name"
+    leaders = [key for key, count in overlap.items() if count == best]
+    if best > 0 and len(leaders) == 1:
+        return leaders[0], "cells"
+    return (by_name, "file name") if by_name else (None, None)
+
+
+# ---------------------------------------------------------------- static checks
+
+def check_order(notebook, report: Report) -> None:
+    """Saved execution counts must rise from top to bottom, with no code cell left unrun above
+    one that ran: otherwise the notebook worked in some other order than the grader's."""
+    code = [(number, cell) for number, cell in enumerate(notebook.cells, 1)
+            if cell.get("cell_type") == "code" and cell.get("source", "").strip()]
+    last_run = max((n for n, c in code if c.get("execution_count") is not None), default=0)
+    highest, highest_at = 0, None
+    for number, cell in code:
+        count = cell.get("execution_count")
+        meta = nbgrader_metadata(cell)
+        if count is None:
+            if number < last_run:
+                report.out_of_order.append(Finding(
+                    number, meta.get("grade_id"), cell_kind(cell),
+                    "never run, though cells below it were: the grader runs it, and what it does may "
+                    "change their results"))
+            continue
+        if count < highest:
+            report.out_of_order.append(Finding(
+                number, meta.get("grade_id"), cell_kind(cell),
+                f"execution count [{count}], lower than [{highest}] of cell {highest_at} above it: "
+                "it ran before that cell"))
+        elif count > highest:
+            highest, highest_at = count, number
+
+
+def check_unanswered(notebook, report: Report) -> None:
+    for number, cell in enumerate(notebook.cells, 1):
+        kind, source = cell_kind(cell), cell.get("source", "")
+        grade_id = nbgrader_metadata(cell).get("grade_id")
+        if kind == "answer" and UNANSWERED_CODE.search(source):
+            report.unanswered.append(Finding(number, grade_id, kind, "still raises NotImplementedError: write "
+                                             "your answer and delete the `raise NotImplementedError()` line"))
+        elif kind == "written" and UNANSWERED_TEXT in source:
+            report.unanswered.append(Finding(number, grade_id, kind, f"still says {UNANSWERED_TEXT}: "
+                                             "replace it with your answer"))
+
+
+def check_locked_cells(notebook, released: dict, report: Report) -> None:
+    """Edited, deleted or unmarked setup and test cells, compared with the checksum nbgrader
+    stored in the cell at release and with the release's manifest."""
+    checksum = _nbgrader_checksum()
+    if checksum is None:
+        report.notes.append("nbgrader is not installed here: test cells were compared by their source "
+                            "only (edits to their nbgrader metadata go unnoticed)")
+    by_id = {c["grade_id"]: c for c in released["cells"]}
+    for number, cell in enumerate(notebook.cells, 1):
+        meta = nbgrader_metadata(cell)
+        grade_id = meta.get("grade_id")
+        entry = by_id.get(grade_id)
+        if grade_id is None or not (meta.get("locked") or (entry and entry["kind"] in ("setup", "test"))):
+            continue
+        kind = entry["kind"] if entry else cell_kind(cell)  # or a locked cell the release does not know
+        verdict = _compare_locked(cell, entry, checksum)
+        if verdict:
+            report.edited.append(Finding(number, grade_id, kind, verdict))
+    present = {nbgrader_metadata(c).get("grade_id") for c in notebook.cells}
+    unmarked = {}
+    for number, cell in enumerate(notebook.cells, 1):
+        if not nbgrader_metadata(cell).get("grade_id"):
+            unmarked.setdefault(source_sha256(cell.get("source", "")), number)
+    for entry in released["cells"]:
+        if entry["grade_id"] in present:
+            continue
+        number = unmarked.get(entry["sha256"])
+        if number is not None:
+            message = "is here, but without its nbgrader metadata the grader does not recognise it"
+        elif entry["kind"] in ("answer", "written"):
+            message = "is missing from the notebook: an answer is graded only in its own cell"
+        else:
+            message = "is missing from the notebook"
+        report.deleted.append(Finding(number, entry["grade_id"], entry["kind"], message))
+
+
+def _compare_locked(cell, entry: dict | None, checksum) -> str | None:
+    """Why a locked cell differs from its release, or None when it does not."""
+    stored = nbgrader_metadata(cell).get("checksum")
+    if checksum is None:
+        if entry and source_sha256(cell.get("source", "")) != entry["sha256"]:
+            return "its content differs from the released cell"
+        return None
+    released = copy.deepcopy(cell)
+    released["source"] = released_source(cell.get("source", ""))
+    try:
+        actual = checksum(released)
+    except Exception:  # grade without points, and the like: its metadata was changed by hand
+        return "its nbgrader metadata was changed"
+    if stored and actual != stored:
+        return "its content differs from the released cell"
+    if entry and actual != entry["checksum"]:
+        if stored == actual:  # untouched, but not what the course releases now
+            return "your copy of the notebook is from an older release"
+        return "its content differs from the released cell"
+    return None
+
+
+# ---------------------------------------------------------------- running
+
+def run_notebook(notebook, folder: Path, cell_timeout: int, notebook_timeout: int, report: Report):
+    """Run a copy in a fresh python3 kernel from the notebook's folder, as grading does: quick
+    mode, headless widgets, every cell even after an error, under both time limits. Failures,
+    a stop and timings go into ``report``; NotebookError when no kernel starts."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    executed = copy.deepcopy(notebook)
+    started = time.monotonic()
+    deadline = started + notebook_timeout
+    applied = {}
+
+    def timeout_for(cell):
+        remaining = deadline - time.monotonic()
+        applied["by_notebook"] = remaining < cell_timeout
+        return max(1, math.ceil(min(cell_timeout, remaining)))
+
+    quiet = logging.getLogger("dlcourse.doctor.nbclient")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+    client = NotebookClient(executed, kernel_name="python3", allow_errors=True, timeout_func=timeout_for,
+                            shutdown_kernel="immediate", resources={"metadata": {"path": str(folder)}},
+                            log=quiet)
+    env = {**os.environ, **GRADING_ENV}
+    code = [n for n, c in enumerate(executed.cells)
+            if c.get("cell_type") == "code" and c.get("source", "").strip()]
+    slowest = (0.0, None)
+    started_kernel = False
+    try:
+        with client.setup_kernel(env=env):
+            started_kernel = True
+            for position, index in enumerate(code):
+                cell = executed.cells[index]
+                if time.monotonic() >= deadline:
+                    report.stopped = _stopped(index, cell, f"not started: the whole notebook went past "
+                                              f"grading's limit of {notebook_timeout} s")
+                    report.not_run = len(code) - position
+                    break
+                began = time.monotonic()
+                try:
+                    client.execute_cell(cell, index, execution_count=position + 1)
+                except CellTimeoutError:
+                    limit = (f"the whole notebook went past grading's limit of {notebook_timeout} s"
+                             if applied.get("by_notebook") else
+                             f"it ran past the limit of {cell_timeout} s per cell")
+                    report.stopped = _stopped(index, cell, f"stopped: {limit}. Grading stops there too, so no "
+                                              "cell below it runs and their tests earn nothing: make it faster "
+                                              "(fewer epochs, a smaller sample) or find the loop that does not end")
+                    report.not_run = len(code) - position - 1
+                    break
+                except DeadKernelError:
+                    report.stopped = _stopped(index, cell, "the kernel died running it (out of memory, or the "
+                                              "process was ended): grading stops there too")
+                    report.not_run = len(code) - position - 1
+                    break
+                took = time.monotonic() - began
+                if took > slowest[0]:
+                    slowest = (took, index + 1)
+                for output in cell.get("outputs", []):
+                    if output.get("output_type") == "error":
+                        report.failed.append(_failure(index, cell, output))
+                        break
+    except Exception as error:
+        if started_kernel:
+            raise
+        raise NotebookError(f"could not start a python3 kernel to run the notebook ({type(error).__name__}: "
+                            f"{error}): run the doctor from the environment you use for the course "
+                            "(`.venv/bin/python -m dlcourse doctor ...`)") from None
+    report.run_seconds = round(time.monotonic() - started, 1)
+    if slowest[1] is not None:
+        report.notes.append(f"ran in {report.run_seconds:g} s (grading allows {notebook_timeout} s); slowest: "
+                            f"cell {slowest[1]}, {slowest[0]:.1f} s (allowed {cell_timeout} s)")
+
+
+def _stopped(index: int, cell, message: str) -> Finding:
+    return Finding(index + 1, nbgrader_metadata(cell).get("grade_id"), cell_kind(cell), message)
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _failure(index: int, cell, output) -> Finding:
+    """The error's name and message (the traceback's last line), never the whole traceback."""
+    name = output.get("ename") or "Error"
+    value = (output.get("evalue") or "").strip()
+    if not value and output.get("traceback"):
+        value = ANSI.sub("", output["traceback"][-1]).strip().removeprefix(f"{name}:").strip()
+    kind = cell_kind(cell)
+    if name == "NotImplementedError" and not value and kind == "test":
+        value = "(the answer this test calls is not written yet)"
+    message = f"{name} {value}" if value.startswith("(") else f"{name}: {value}" if value else name
+    return Finding(index + 1, nbgrader_metadata(cell).get("grade_id"), kind, message, error=name)
+
+
+# ---------------------------------------------------------------- the score
+
+def estimate_score(notebook, released: dict | None, report: Report) -> None:
+    """Points of the test cells that ran without error and are as released. The total and the
+    points come from the release where it is known (a student cannot raise them)."""
+    entries = {c["grade_id"]: c for c in released["cells"]} if released else {}
+    tests, by_hand = {}, {}
+    for number, cell in enumerate(notebook.cells, 1):
+        meta, kind = nbgrader_metadata(cell), cell_kind(cell)
+        grade_id = meta.get("grade_id")
+        if grade_id is None or (released and grade_id not in entries):
+            continue
+        kind = entries[grade_id]["kind"] if released else kind
+        if kind not in ("test", "written"):
+            continue
+        points = float((entries[grade_id]["points"] if released else meta.get("points")) or 0)
+        if kind == "test":
+            tests.setdefault(grade_id, (number, points))
+        elif kind == "written":
+            by_hand.setdefault(grade_id, (number, points))
+    for entry in released["cells"] if released else []:
+        if entry["kind"] == "test":
+            tests.setdefault(entry["grade_id"], (None, float(entry["points"])))
+        elif entry["kind"] == "written":
+            by_hand.setdefault(entry["grade_id"], (None, float(entry["points"])))
+    failed = {f.cell for f in report.failed}
+    edited = {f.grade_id for f in report.edited}
+    stopped_at = report.stopped.cell if report.stopped else None
+    for grade_id, (number, points) in tests.items():
+        if number is None:
+            status = "deleted"
+        elif grade_id in edited:
+            status = "edited"
+        elif stopped_at is not None and number >= stopped_at:
+            status = "not run"
+        elif number in failed:
+            status = "failed"
+        else:
+            status = "passed"
+        report.tests.append(TestResult(grade_id, number, points, status))
+    report.autograded_points = sum(t.points for t in report.tests)
+    report.estimated_points = sum(t.points for t in report.tests if t.status == "passed")
+    report.by_hand = [Finding(number, grade_id, "written", f"{_points(points)} points")
+                      for grade_id, (number, points) in by_hand.items()]
+    report.by_hand_points = sum(points for _, points in by_hand.values())
+
+
+# ---------------------------------------------------------------- diagnose
+
+def diagnose(path, *, cell_timeout: int | None = None, notebook_timeout: int | None = None) -> Report:
+    """Check the notebook at ``path`` as grading would see it; raises NotebookError when it
+    cannot be read. ``cell_timeout`` may lower grading's per-cell limit (a quicker check);
+    ``notebook_timeout`` the whole notebook's. The file itself is never written."""
+    path = Path(path)
+    cell_timeout = CELL_TIMEOUT_S if cell_timeout is None else cell_timeout
+    notebook_timeout = NOTEBOOK_TIMEOUT_S if notebook_timeout is None else notebook_timeout
+    for name, value, limit in (("cell_timeout", cell_timeout, CELL_TIMEOUT_S),
+                               ("notebook_timeout", notebook_timeout, NOTEBOOK_TIMEOUT_S)):
+        if not 0 < value <= limit:
+            raise ValueError(f"{name} must be between 1 and grading's {limit} s, got {value}")
+    notebook = read_notebook(path)
+    report = Report(notebook=str(path), cell_limit_s=cell_timeout, notebook_limit_s=notebook_timeout)
+    manifest = load_manifest()
+    released = None
+    if manifest is None:
+        report.notes.append(f"dlcourse's record of the released notebooks ({MANIFEST}) is missing: "
+                            "reinstall the course library; test cells were not compared with the release")
+    else:
+        report.assignment, report.identified_by = identify(path, notebook, manifest)
+        released = manifest.get(report.assignment)
+        if released is None:
+            report.notes.append(f"{path.name} is not one of the course's notebooks (known: "
+                                f"{', '.join(e['notebook'] for e in manifest.values())}), so the checks of "
+                                "edited and deleted test cells were skipped")
+        elif report.identified_by == "cells":
+            report.notes.append(f"checked as {released['notebook']}, whose cells it holds: grading looks for a "
+                                f"file named {released['notebook']}, so hand it in under that name")
+        elif path.name != released["notebook"]:
+            report.notes.append(f"checked as {released['notebook']} (found by its name)")
+    check_order(notebook, report)
+    if released:
+        report.fresh_copy = (f"download the assignment again, or in a clone of the course: "
+                             f"`git show HEAD:{released['path']} > fresh.ipynb` (your notebook stays as it is)")
+        check_locked_cells(notebook, released, report)
+    check_unanswered(notebook, report)
+    run_notebook(notebook, path.resolve().parent, cell_timeout, notebook_timeout, report)
+    estimate_score(notebook, released, report)
+    return report
+
+
+# ---------------------------------------------------------------- the text report
+
+def format_report(report: Report) -> str:
+    """The report a student reads: a line per check that passes, a section per kind of
+    problem, the estimated score, and a verdict as the last line."""
+    title = f"dlcourse doctor: {report.notebook}"
+    lines = [title + (f" (assignment {report.assignment})" if report.assignment else ""), ""]
+
+    def gap() -> None:
+        if lines[-1]:
+            lines.append("")
+
+    def section(title: str, findings: list[Finding], ok: str, why: str = "", most: int | None = None) -> None:
+        if not findings:
+            lines.append(f"OK       {title}: {ok}")
+            return
+        gap()
+        lines.append(f"PROBLEM  {title}: {len(findings)} cell{'s' if len(findings) > 1 else ''}")
+        for finding in findings[:most]:  # a hint on the error's next lines stays under its cell
+            lines.append(f"  {finding.where()}: " + finding.message.replace("\n", "\n      "))
+        if most is not None and len(findings) > most:
+            lines.append(f"  ... and {len(findings) - most} more below (--json lists them all)")
+        if why:
+            lines.append(f"  {why}")
+        lines.append("")
+
+    section("cells run out of order", report.out_of_order, "none, the saved cells ran from top to bottom",
+            "Grading restarts the kernel and runs every cell once, from top to bottom: in JupyterLab, "
+            "Kernel > Restart Kernel and Run All Cells, check the results, then save.", most=5)
+    if report.assignment is None:
+        lines.append("SKIPPED  edited and deleted test cells: not one of the course's notebooks (see the notes)")
+    else:
+        restore = ("The grader restores setup and test cells from the instructor's copy, so editing or "
+                   "deleting one earns nothing. To undo it, copy the cell back from a fresh copy of the "
+                   f"notebook: {report.fresh_copy}.")
+        section("edited test cells", report.edited, "none, every setup and test cell is as released", restore)
+        section("deleted test cells", report.deleted, "none, every released cell is here", restore)
+    section("answers not written yet", report.unanswered, "none, every answer cell is filled in")
+    failures = report.failed + ([report.stopped] if report.stopped else [])
+    section(f"restart and run all (a fresh kernel, quick mode, {report.cell_limit_s} s per cell, "
+            f"{report.notebook_limit_s} s in all)", failures, "every cell ran without an error",
+            f"{report.not_run} code cell{'s' if report.not_run > 1 else ''} below cell {report.stopped.cell} "
+            "did not run."
+            if report.stopped and report.not_run else "")
+
+    gap()
+    if report.tests:
+        passed = sum(t.status == "passed" for t in report.tests)
+        lines.append(f"Estimated score: {_points(report.estimated_points)} / {_points(report.autograded_points)} "
+                     f"autograded points ({passed} of {len(report.tests)} test cells pass). Hidden checks run "
+                     "only at grading and may lower it.")
+        for status in ("failed", "not run", "edited", "deleted"):
+            lost = [t for t in report.tests if t.status == status]
+            if lost:
+                lines.append(f"  {status}, no points: " + ", ".join(
+                    f"{t.grade_id} ({_points(t.points)})" for t in lost))
+    else:
+        lines.append("Estimated score: this notebook has no autograded test cells.")
+    if report.by_hand:
+        lines.append(f"Graded by hand: {_points(report.by_hand_points)} points (" + ", ".join(
+            f.grade_id + (f" in cell {f.cell}" if f.cell else "") for f in report.by_hand) + ").")
+    lines.extend(f"Note: {note}" for note in report.notes)
+    lines.extend(["", report.verdict()])
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- command line
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("notebook", help="the .ipynb file you will hand in")
+    parser.add_argument("--timeout", type=int, metavar="SECONDS",
+                        help=f"stop a cell after SECONDS (at most grading's {CELL_TIMEOUT_S}, the default)")
+    parser.add_argument("--json", action="store_true", help="print the findings as JSON instead of a report")
+
+
+def run(args: argparse.Namespace) -> int:
+    """The doctor sub-command: 0 nothing wrong, 1 problems found, 2 bad input."""
+    if args.timeout is not None and not 0 < args.timeout <= CELL_TIMEOUT_S:
+        print(f"dlcourse doctor: --timeout {args.timeout}: give a number of seconds from 1 to grading's "
+              f"limit of {CELL_TIMEOUT_S} (it can only make the check stricter)", file=sys.stderr)
+        return 2
+    try:
+        report = diagnose(args.notebook, cell_timeout=args.timeout)
+    except NotebookError as error:
+        print(f"dlcourse doctor: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(format_report(report))
+    return 0 if report.ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m dlcourse doctor``'s arguments only (without the word ``doctor``)."""
+    parser = argparse.ArgumentParser(prog="python -m dlcourse doctor", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))

@@ -1,0 +1,292 @@
+"""`python -m dlcourse doctor`, run as a student runs it, on copies of 01-perceptron: the
+solution passes, the released notebook and hand-made broken ones are diagnosed cell by cell.
+
+A notebook's execution is what costs (about 10 s here): each heavy notebook runs once, in a
+module-scoped fixture, and several tests read its report. Problems that need no execution to
+be found share one notebook, each placed in its own cell so that every assertion names it.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import nbformat
+import pytest
+from conftest import ROOT
+
+from dlcourse import doctor
+
+ASSIGNMENT = "01-perceptron"
+SOLUTION = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+RELEASED = ROOT / "course" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+TOTAL = 17  # autograded points of 01-perceptron (written_xor's 3 are graded by hand)
+
+
+def run_doctor(path, *args, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dlcourse", "doctor", str(path), *args],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
+
+
+def number(notebook, grade_id) -> int:
+    """1-based position of the cell with ``grade_id``, as the report counts cells."""
+    return next(i for i, c in enumerate(notebook.cells, 1)
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def run_all_counts(notebook):
+    """Execution counts as a Restart and Run All leaves them (1, 2, ... from top to bottom)."""
+    code = [c for c in notebook.cells if c.cell_type == "code" and c.source.strip()]
+    for count, cell in enumerate(code, 1):
+        cell.execution_count = count
+    return notebook
+
+
+def tiny_notebook(*sources: str):
+    cells = [nbformat.v4.new_markdown_cell("# Not a course notebook")]
+    cells += [nbformat.v4.new_code_cell(source) for source in sources]
+    return run_all_counts(nbformat.v4.new_notebook(cells=cells))
+
+
+# ---------------------------------------------------------------- the solution and the release
+
+@pytest.fixture(scope="module")
+def solution_run(tmp_path_factory):
+    """The solution as `python -m autograde execute` saved it (run top to bottom), under the
+    released notebook's name."""
+    path = tmp_path_factory.mktemp("solution") / RELEASED.name
+    path.write_bytes(SOLUTION.read_bytes())
+    return run_doctor(path)
+
+
+def test_solution_has_no_problems(solution_run):
+    assert solution_run.returncode == 0, solution_run.stdout + solution_run.stderr
+    out = solution_run.stdout
+    assert "PROBLEM" not in out
+    for check in ("cells run out of order", "edited test cells", "deleted test cells",
+                  "answers not written yet", "restart and run all"):
+        assert f"OK       {check}" in out
+    assert f"Estimated score: {TOTAL} / {TOTAL} autograded points" in out
+    assert "Graded by hand: 3 points (written_xor" in out
+    assert out.rstrip().splitlines()[-1].startswith("Verdict: no problems found")
+
+
+@pytest.fixture(scope="module")
+def released_run(tmp_path_factory):
+    path = tmp_path_factory.mktemp("released") / RELEASED.name
+    path.write_bytes(RELEASED.read_bytes())
+    before = path.read_bytes()
+    result = run_doctor(path)
+    assert path.read_bytes() == before, "the doctor wrote to the student's notebook"
+    return result
+
+
+def test_released_notebook_lists_the_unanswered_exercises(released_run):
+    assert released_run.returncode == 1
+    out = released_run.stdout
+    released = nbformat.read(RELEASED, as_version=4)
+    assert "PROBLEM  answers not written yet: 6 cells" in out
+    for grade_id in ("ex1_predict", "ex2_update", "ex3_train", "ex4_gradient", "ex5_margin"):
+        assert f"cell {number(released, grade_id)} ({grade_id}, answer): still raises NotImplementedError" in out
+    assert f"cell {number(released, 'written_xor')} (written_xor, written answer): still says YOUR ANSWER HERE" in out
+
+
+def test_released_notebook_fails_every_test_and_scores_zero(released_run):
+    out = released_run.stdout
+    released = nbformat.read(RELEASED, as_version=4)
+    tests = [c.metadata.nbgrader.grade_id for c in released.cells
+             if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
+    assert len(tests) == 10
+    assert "PROBLEM  restart and run all (a fresh kernel, quick mode, 300 s per cell, 600 s in all): 10 cells" in out
+    for grade_id in tests:
+        assert f"cell {number(released, grade_id)} ({grade_id}, test): NotImplementedError" in out
+    assert "Traceback" not in out  # the error's last line only
+    assert f"Estimated score: 0 / {TOTAL} autograded points" in out
+    assert out.rstrip().splitlines()[-1].startswith("Verdict: 16 problems found")
+
+
+# ---------------------------------------------------------------- a broken finished notebook
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory):
+    """The released notebook with the solution's answers pasted in, run top to bottom, then
+    broken in six independent places. Saved under a browser's name for a second download."""
+    notebook = nbformat.read(RELEASED, as_version=4)
+    answers = {c.metadata.nbgrader.grade_id: c.source for c in nbformat.read(SOLUTION, as_version=4).cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in notebook.cells}
+    # a wrong answer: the gradient's sign flipped, so its visible test fails
+    cells["ex4_gradient"].source += "\n\n\ndef delta_rule_gradient(W, X, t):\n    return X.T @ (t - X @ W)\n"
+    # an edited test cell (its metadata, checksum included, kept)
+    cells["ex2_update-test-visible"].source = "print(perceptron_update(np.zeros(3), np.ones(3), 1))  # my own check"
+    # a deleted test cell, and one whose nbgrader metadata was removed
+    notebook.cells.remove(cells["ex3_train-test-hidden"])
+    del cells["ex5_margin-test-visible"].metadata["nbgrader"]
+    # an error outside the exercises, after the first plain code cell
+    first_plain = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and "nbgrader" not in c.metadata)
+    notebook.cells.insert(first_plain + 1, nbformat.v4.new_code_cell("ratio = 1 / 0"))
+    run_all_counts(notebook)
+    # two plain cells after the exercises run in the wrong order
+    plain = [c for c in notebook.cells[number(notebook, "ex3_train-test-visible"):]
+             if c.cell_type == "code" and "nbgrader" not in c.metadata]
+    plain[0].execution_count, plain[1].execution_count = plain[1].execution_count, plain[0].execution_count
+    path = tmp_path_factory.mktemp("broken") / f"{ASSIGNMENT} (1).ipynb"
+    nbformat.write(notebook, path)
+    return {"notebook": notebook, "result": run_doctor(path), "zero": first_plain + 2,
+            "late": notebook.cells.index(plain[1]) + 1, "early": notebook.cells.index(plain[0]) + 1,
+            "stripped": notebook.cells.index(cells["ex5_margin-test-visible"]) + 1}
+
+
+def test_broken_copy_is_checked_as_the_assignment(broken):
+    assert broken["result"].returncode == 1
+    assert f"(assignment {ASSIGNMENT})" in broken["result"].stdout
+    assert "checked as 01-perceptron.ipynb (found by its name)" in broken["result"].stdout
+
+
+def test_broken_answer_and_error_outside_exercises_are_failing_cells(broken):
+    out, notebook = broken["result"].stdout, broken["notebook"]
+    assert "restart and run all (a fresh kernel, quick mode, 300 s per cell, 600 s in all): 2 cells" in out
+    assert f"cell {number(notebook, 'ex4_gradient-test-visible')} (ex4_gradient-test-visible, test): AssertionError: " \
+           "gradient at W = 0 on OR" in out
+    assert f"cell {broken['zero']} (other): ZeroDivisionError: division by zero" in out
+
+
+def test_cells_run_out_of_order_are_named(broken):
+    out = broken["result"].stdout
+    assert "PROBLEM  cells run out of order: 1 cell" in out
+    assert f"cell {broken['late']} (other): execution count [" in out
+    assert f"of cell {broken['early']} above it" in out
+    assert "runs every cell once, from top to bottom" in out
+
+
+def test_edited_deleted_and_unmarked_test_cells_are_named(broken):
+    out, notebook = broken["result"].stdout, broken["notebook"]
+    edited = number(notebook, "ex2_update-test-visible")
+    assert "PROBLEM  edited test cells: 1 cell" in out
+    assert f"cell {edited} (ex2_update-test-visible, test): its content differs from the released cell" in out
+    assert "git show HEAD:course/01-perceptron/01-perceptron.ipynb > fresh.ipynb" in out
+    assert "PROBLEM  deleted test cells: 2 cells" in out
+    assert "  ex3_train-test-hidden (test): is missing from the notebook\n" in out
+    assert f"cell {broken['stripped']} (ex5_margin-test-visible, test): is here, but without its nbgrader metadata" in out
+    assert "The grader restores setup and test cells from the instructor's copy" in out
+    assert "OK       answers not written yet" in out
+
+
+def test_broken_notebook_score_counts_only_intact_passing_tests(broken):
+    out = broken["result"].stdout
+    # lost: ex2 visible (edited, 1), ex3 hidden (deleted, 3), ex4 visible (failed, 1), ex5 visible (deleted, 1)
+    assert f"Estimated score: {TOTAL - 6} / {TOTAL} autograded points (6 of 10 test cells pass)" in out
+    assert "  failed, no points: ex4_gradient-test-visible (1)" in out
+    assert "  edited, no points: ex2_update-test-visible (1)" in out
+    assert "  deleted, no points: ex3_train-test-hidden (3), ex5_margin-test-visible (1)" in out
+    assert out.rstrip().splitlines()[-1].startswith("Verdict: 6 problems found")
+
+
+# ---------------------------------------------------------------- small hand-made notebooks
+
+def test_notebook_outside_the_course_is_run_and_its_test_checks_skipped(tmp_path):
+    """Also: the kernel runs in the notebook's folder, in quick mode and headless, whatever the
+    student's shell says (a failing assertion would be reported as a failing cell)."""
+    path = tmp_path / "scratch.ipynb"
+    nbformat.write(tiny_notebook(
+        "import os\nassert os.path.isfile('scratch.ipynb'), os.getcwd()",
+        "from dlcourse import runtime\nassert runtime.quick() and os.environ['DLCOURSE_HEADLESS'] == '1'"), path)
+    text = run_doctor(path, env={**os.environ, "DLCOURSE_QUICK": "0"})
+    assert text.returncode == 0, text.stdout + text.stderr
+    assert "SKIPPED  edited and deleted test cells: not one of the course's notebooks" in text.stdout
+    assert "scratch.ipynb is not one of the course's notebooks" in text.stdout
+    assert "OK       restart and run all" in text.stdout
+    as_json = run_doctor(path, "--json")
+    report = json.loads(as_json.stdout)
+    assert as_json.returncode == text.returncode
+    assert report["ok"] is True and report["problems"] == 0 and report["assignment"] is None
+    assert report["verdict"] == text.stdout.rstrip().splitlines()[-1]
+
+
+def test_cell_past_the_timeout_stops_the_run(tmp_path):
+    path = tmp_path / "slow.ipynb"
+    nbformat.write(tiny_notebook("print('start')", "import time\ntime.sleep(60)", "print('never')"), path)
+    started = time.monotonic()
+    result = run_doctor(path, "--timeout", "5")
+    assert time.monotonic() - started < 40
+    assert result.returncode == 1
+    out = result.stdout
+    assert "(a fresh kernel, quick mode, 5 s per cell, 600 s in all): 1 cell" in out
+    assert "cell 3 (other): stopped: it ran past the limit of 5 s per cell" in out
+    assert "1 code cell below cell 3 did not run." in out
+    assert out.rstrip().splitlines()[-1].startswith("Verdict: 1 problem found")
+
+
+def test_json_report_agrees_with_the_problems(tmp_path):
+    path = tmp_path / "wrong.ipynb"
+    nbformat.write(tiny_notebook("value = 1", "value = undefined_name"), path)
+    result = run_doctor(path, "--json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["ok"] is False and report["problems"] == 1
+    assert report["failed"] == [{"cell": 3, "grade_id": None, "kind": "other", "error": "NameError",
+                                 "message": "NameError: name 'undefined_name' is not defined"}]
+    assert report["verdict"].startswith("Verdict: 1 problem found")
+
+
+def test_whole_notebook_limit_stops_the_run(tmp_path):
+    """Grading's 600 s for the whole notebook, shortened for the test (the real kernel runs)."""
+    path = tmp_path / "long.ipynb"
+    nbformat.write(tiny_notebook(*["import time\ntime.sleep(1.5)"] * 5), path)
+    report = doctor.diagnose(path, notebook_timeout=4)
+    assert report.stopped is not None and not report.ok
+    assert "the whole notebook went past grading's limit of 4 s" in report.stopped.message
+    assert report.not_run >= 1
+
+
+# ---------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("missing.ipynb", None, "does not exist"),
+    ("notes.txt", "my notes", "is not a notebook (its name does not end in .ipynb)"),
+    ("damaged.ipynb", '{"cells": [', "is not valid JSON"),
+    ("data.ipynb", '{"rows": []}', "is JSON but not a Jupyter notebook"),
+    ("folder", "a folder", "is a folder"),
+])
+def test_bad_input_is_refused_with_exit_status_2(tmp_path, name, content, expected):
+    path = tmp_path / name
+    if content == "a folder":
+        path.mkdir()
+    elif content is not None:
+        path.write_text(content)
+    result = run_doctor(path)
+    assert result.returncode == 2 and not result.stdout
+    message = result.stderr.strip()
+    assert str(path) in message and expected in message and len(message.splitlines()) == 1
+
+
+def test_timeout_can_only_lower_the_grading_limit(tmp_path):
+    result = run_doctor(tmp_path / "any.ipynb", "--timeout", "301")
+    assert result.returncode == 2 and "from 1 to grading's limit of 300" in result.stderr
+
+
+# ---------------------------------------------------------------- without nbgrader, and finding the notebook
+
+def test_test_cells_are_checked_without_nbgrader(broken, monkeypatch):
+    """Colab installs only dlcourse: the sources are compared with the manifest's sha256."""
+    monkeypatch.setattr(doctor, "_nbgrader_checksum", lambda: None)
+    report = doctor.Report(notebook="x.ipynb")
+    doctor.check_locked_cells(broken["notebook"], doctor.load_manifest()[ASSIGNMENT], report)
+    assert [f.grade_id for f in report.edited] == ["ex2_update-test-visible"]
+    assert [(f.grade_id, f.cell) for f in report.deleted] == [("ex3_train-test-hidden", None),
+                                                                ("ex5_margin-test-visible", broken["stripped"])]
+    assert any("nbgrader is not installed" in note for note in report.notes)
+
+
+def test_notebook_is_found_by_name_or_by_its_cells(broken):
+    manifest, notebook = doctor.load_manifest(), broken["notebook"]
+    for name in ("01-perceptron.ipynb", "01-perceptron (2).ipynb", "01-perceptron-1.ipynb", "01-Perceptron-final.ipynb"):
+        assert doctor.identify(doctor.Path(name), notebook, manifest) == (ASSIGNMENT, "file name"), name
+    assert doctor.identify(doctor.Path("homework.ipynb"), notebook, manifest) == (ASSIGNMENT, "cells")
+    assert doctor.identify(doctor.Path("02-gradient-descent.ipynb"), notebook, manifest) == (ASSIGNMENT, "cells")
+    assert doctor.identify(doctor.Path("scratch.ipynb"), tiny_notebook("x = 1"), manifest) == (None, None)
