@@ -14,10 +14,8 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import tomllib
 import urllib.request
 import zipfile
@@ -25,7 +23,7 @@ import zipfile
 import nbformat
 import pytest
 from conftest import ASSIGNMENTS, ROOT
-from test_lab import free_port, get
+from lab_server import TOKEN, free_port, lab_command, private_env, running
 
 REPOSITORY = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
 INSTALL_CELL = f'''# On Colab or a bare Python, install the course library first (a no-op where it is installed).
@@ -121,48 +119,20 @@ def test_binder_builds_from_the_root_and_postbuild_opens_course(tmp_path):
     assert post_build.is_file() and os.access(post_build, os.X_OK)
     assert post_build.read_text().startswith("#!/usr/bin/env bash")
     home = tmp_path / "home"
-    env = dict(os.environ, HOME=str(home), JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
-               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_DATA_DIR=str(tmp_path / "data"),
-               JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "ws"),
-               PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]))
+    env = private_env(tmp_path, HOME=str(home), JUPYTER_CONFIG_DIR=str(home / ".jupyter"))
     subprocess.run([str(post_build)], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
-    port, token = free_port(), "dlcourse-binder-token"
-    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}"]
-    if os.geteuid() == 0:
-        command.append("--allow-root")
-    log = open(tmp_path / "lab.log", "w")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if get(f"{base}/api/status?token={token}")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail(f"JupyterLab did not start:\n{(tmp_path / 'lab.log').read_text()}")
+    port = free_port()
+    with running(lab_command(ROOT, port), port=port, cwd=ROOT, env=env, log_path=tmp_path / "lab.log") as base:
         # the start page (what a Binder link without a path opens) is JupyterLab in course/;
         # the token goes once, then the session cookie, as in a browser
         browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        with browser.open(f"{base}/?token={token}", timeout=30) as response:
+        with browser.open(f"{base}/?token={TOKEN}", timeout=30) as response:
             assert response.geturl().split("?")[0] == f"{base}/lab/tree/course"
             page = response.read().decode()
-        config = json_page_config(page)
-        for plugin in ("formgrader", "create-assignment", "course-list"):
-            assert f"@jupyter/nbgrader:{plugin}" in config["disabledExtensions"]
-        assert not any("validate" in name for name in config["disabledExtensions"])
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
+    config = json_page_config(page)
+    for plugin in ("formgrader", "create-assignment", "course-list"):
+        assert f"@jupyter/nbgrader:{plugin}" in config["disabledExtensions"]
+    assert not any("validate" in name for name in config["disabledExtensions"])
 
 
 def json_page_config(page: str) -> dict:

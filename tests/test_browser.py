@@ -8,23 +8,21 @@ readable in the dark theme and a progress bar is a widget. An instructor opens f
 sees the assignments. A failing test leaves a screenshot in tests/artifacts/browser/.
 
 Skipped, with the reason, only where chromium or Playwright is missing and cannot be had
-(`make setup` installs chromium with apt-get when it runs as root).
+(`make test` installs chromium with apt-get when it runs as root).
 """
 
 import json
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
 from conftest import ROOT, copy_course
-from test_lab import free_port, get
+from lab_server import TOKEN, free_port, lab_command, private_env, running
+
+from dlcourse import runtime
 
 ASSIGNMENT = "01-perceptron"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
@@ -38,7 +36,8 @@ def chromium_path() -> str | None:
     explicit = os.environ.get("DLCOURSE_CHROMIUM")
     if explicit:
         return explicit if Path(explicit).is_file() else None
-    return next((path for path in CHROMIUM_CANDIDATES if Path(path).is_file()), None)
+    found = next((path for path in CHROMIUM_CANDIDATES if Path(path).is_file()), None)
+    return found or shutil.which("chromium")
 
 
 def skip_reason() -> str | None:
@@ -48,8 +47,8 @@ def skip_reason() -> str | None:
         return "Playwright's Python package is not installed: run `make setup` (requirements.txt pins it)"
     if chromium_path() is None:
         return ("chromium is not installed (looked for " + ", ".join(CHROMIUM_CANDIDATES)
-                + "; DLCOURSE_CHROMIUM names another): `make setup` installs it with apt-get when run"
-                " as root, or run `sudo apt-get install chromium`")
+                + " and chromium on PATH; DLCOURSE_CHROMIUM names another): `make test` installs it"
+                " with apt-get when run as root, or run `sudo apt-get install chromium`")
     return None
 
 
@@ -75,45 +74,12 @@ def lab_copy(tmp_path_factory):
         path = home / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(settings))
-    port, token = free_port(), "dlcourse-browser-token"
-    env = {name: value for name, value in os.environ.items()
-           if name not in ("PYTEST_VERSION", "NBGRADER_EXECUTION", "DLCOURSE_HEADLESS", "PYTEST_CURRENT_TEST")}
-    env.update(JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               JUPYTER_DATA_DIR=str(home / "data"), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-               JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), IPYTHONDIR=str(home / "ipython"),
-               DLCOURSE_QUICK="1", HOME=str(home),
-               # as `make lab` does: nbgrader's gradebook runs `alembic` from PATH
-               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
-               f"--ServerApp.root_dir={course}"]
-    if os.geteuid() == 0:
-        command.append("--allow-root")
-    log = open(home / "lab.log", "w")
-    process = subprocess.Popen(command, cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"JupyterLab exited with {process.returncode}:\n{(home / 'lab.log').read_text()}")
-            try:
-                if get(f"{base}/api/status?token={token}")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail(f"JupyterLab did not answer within 120 s:\n{(home / 'lab.log').read_text()}")
-        yield {"base": base, "token": token, "root": course, "log": home / "lab.log"}
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
+    port = free_port()
+    env = private_env(home, DLCOURSE_QUICK="1", HOME=str(home))
+    for name in runtime.HEADLESS_ENV + ("PYTEST_CURRENT_TEST",):
+        env.pop(name, None)  # a person at a browser: widgets and progress bars live
+    with running(lab_command(course, port), port=port, cwd=course, env=env, log_path=home / "lab.log") as base:
+        yield {"base": base, "token": TOKEN, "root": course, "log": home / "lab.log"}
 
 
 @pytest.fixture(scope="module")
@@ -138,12 +104,14 @@ def new_page(browser):
 def save_evidence_if_failed(request, page, lab) -> None:
     """After a failed set-up or test (conftest keeps its report on the item): a screenshot and
     JupyterLab's log in tests/artifacts/browser/."""
-    if getattr(request.node, "outcome_of_call", None) is None:
-        return
+    if getattr(request.node, "outcome_of_call", None) is not None:
+        save_evidence(request.node.name, page, lab)
+
+
+def save_evidence(name: str, page, lab) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTIFACTS / f"{request.node.name}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    log = ARTIFACTS / f"{request.node.name}-lab.log"
+    shot, log = ARTIFACTS / f"{name}.png", ARTIFACTS / f"{name}-lab.log"
+    page.screenshot(path=str(shot))
     shutil.copy(lab["log"], log)
     print(f"screenshot of the failure: {shot}; JupyterLab's log: {log}")
 
@@ -289,10 +257,14 @@ def solution_run(browser, lab_copy):
     """The solution notebook, outputs cleared, then run from the top in the browser; the tests
     below share this one run (a kernel and a notebook's worth of cells)."""
     page = new_page(browser)
-    open_notebook(page, lab_copy, f"solutions/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
-    menu(page, "Edit", "Clear Outputs of All Cells")
-    assert executed_count(page) == 0
-    run_and_wait(page, "Run", "Run All Cells")
+    try:
+        open_notebook(page, lab_copy, f"solutions/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
+        menu(page, "Edit", "Clear Outputs of All Cells")
+        assert executed_count(page) == 0
+        run_and_wait(page, "Run", "Run All Cells")
+    except Exception:  # the tests that share this run never start: keep the evidence here
+        save_evidence("solution_run", page, lab_copy)
+        raise
     yield page
     page.context.close()
 

@@ -3,64 +3,22 @@ loopback with a token and private Jupyter folders, then asked for the released n
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
 
 import pytest
 from conftest import ASSIGNMENTS, ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
+from lab_server import TOKEN, free_port, get, private_env, running
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     home = tmp_path_factory.mktemp("jupyter")
-    port, token = free_port(), "dlcourse-test-token"
-    env = dict(os.environ,
-               JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTERLAB_SETTINGS_DIR=str(home / "settings"))
-    args = f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} --IdentityProvider.token={token}"
-    log = open(home / "lab.log", "w")
-    process = subprocess.Popen(["make", "lab", f"LAB_ARGS={args}"], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"`make lab` exited with {process.returncode}:\n{(home / 'lab.log').read_text()}")
-            try:
-                if get(f"{base}/api/status?token={token}")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail(f"JupyterLab did not answer within 120 s:\n{(home / 'lab.log').read_text()}")
-        yield base, token
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
+    port = free_port()
+    args = f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} --IdentityProvider.token={TOKEN}"
+    # PATH as the caller has it: `make lab` must put the environment's commands first itself
+    env = private_env(home, PATH=os.environ.get("PATH", ""))
+    with running(["make", "lab", f"LAB_ARGS={args}"], port=port, cwd=ROOT, env=env,
+                 log_path=home / "lab.log") as base:
+        yield base, TOKEN
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
