@@ -1,6 +1,6 @@
 """The record of what a release holds, for ``python -m dlcourse doctor``: every released
 notebook's nbgrader cells in order (grade_id, kind, points, the checksum nbgrader stored at
-release, the source's sha256). It ships inside the dlcourse package
+release, the source's sha256; for test cells their source and whether hidden tests follow). It ships inside the dlcourse package
 (``lib/dlcourse/assignments.json``), so that the doctor can tell an edited or deleted test
 cell from the released one where there is no course/ folder (Colab, a student's download).
 ``python -m autograde release`` rewrites it; tests/test_release.py keeps it in step with course/.
@@ -16,26 +16,38 @@ MANIFEST = ROOT / "lib" / "dlcourse" / "assignments.json"
 
 
 def build_manifest(course_dir: Path) -> dict:
-    """{notebook stem: {assignment, notebook, path, cells}} for course/<assignment>/*.ipynb."""
+    """{notebook stem: {assignment, notebook, path, cells}} for course/<assignment>/*.ipynb.
+
+    A test cell also records its released source (public in course/ anyway), which the doctor
+    runs in place of an edited or deleted one as the grader does, and whether its source in
+    solutions/ (beside course/) holds hidden tests: those points are decided only at grading."""
     import nbformat
 
     course_dir = Path(course_dir)
     manifest = {}
     for path in sorted(course_dir.glob("*/*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
+        source = course_dir.parent / "solutions" / path.parent.name / path.name
+        if not source.is_file():
+            raise ValueError(f"{source} is missing: the manifest needs the source of every released notebook")
+        hidden = {nbgrader_metadata(c).get("grade_id") for c in nbformat.read(source, as_version=4).cells
+                  if "BEGIN HIDDEN TESTS" in c.source}
         cells = []
         for cell in notebook.cells:
             meta = nbgrader_metadata(cell)
             if not meta.get("grade_id"):
                 continue
             kind = cell_kind(cell)
-            cells.append({
+            entry = {
                 "grade_id": meta["grade_id"],
                 "kind": kind,
                 "points": float(meta["points"]) if kind in ("test", "written") else None,
                 "checksum": meta.get("checksum"),
                 "sha256": source_sha256(cell.source),
-            })
+            }
+            if kind == "test":
+                entry.update(hidden=meta["grade_id"] in hidden, source=cell.source)
+            cells.append(entry)
         if path.stem in manifest:
             raise ValueError(f"two released notebooks are named {path.name}: the doctor finds a notebook "
                              f"by its file name, so rename one ({manifest[path.stem]['path']}, {path})")

@@ -21,7 +21,7 @@ from dlcourse import doctor
 ASSIGNMENT = "01-perceptron"
 SOLUTION = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 RELEASED = ROOT / "course" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-TOTAL = 17  # autograded points of 01-perceptron (written_xor's 3 are graded by hand)
+VISIBLE, HIDDEN = 6, 11  # autograded points of 01-perceptron's visible and hidden checks (written_xor's 3 by hand)
 
 
 def run_doctor(path, *args, env=None) -> subprocess.CompletedProcess:
@@ -67,7 +67,8 @@ def test_solution_has_no_problems(solution_run):
     for check in ("cells run out of order", "edited test cells", "deleted test cells",
                   "answers not written yet", "restart and run all"):
         assert f"OK       {check}" in out
-    assert f"Estimated score: {TOTAL} / {TOTAL} autograded points" in out
+    assert f"Estimated score from the visible checks: {VISIBLE} / {VISIBLE} points (5 of 5 test cells pass)" in out
+    assert f"Hidden checks decide {HIDDEN} more points at grading (5 of their 5 cells ran here" in out
     assert "Graded by hand: 3 points (written_xor" in out
     assert out.rstrip().splitlines()[-1].startswith("Verdict: no problems found")
 
@@ -98,11 +99,12 @@ def test_released_notebook_fails_every_test_and_scores_zero(released_run):
     tests = [c.metadata.nbgrader.grade_id for c in released.cells
              if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
     assert len(tests) == 10
-    assert "PROBLEM  restart and run all (a fresh kernel, quick mode, 300 s per cell, 600 s in all): 10 cells" in out
+    assert "PROBLEM  restart and run all (a fresh kernel, quick mode, the CPU, 300 s per cell, 600 s in all): 10 cells" in out
     for grade_id in tests:
         assert f"cell {number(released, grade_id)} ({grade_id}, test): NotImplementedError" in out
     assert "Traceback" not in out  # the error's last line only
-    assert f"Estimated score: 0 / {TOTAL} autograded points" in out
+    assert f"Estimated score from the visible checks: 0 / {VISIBLE} points" in out
+    assert f"Hidden checks decide {HIDDEN} more points at grading (0 of their 5 cells" in out
     assert out.rstrip().splitlines()[-1].startswith("Verdict: 16 problems found")
 
 
@@ -150,7 +152,7 @@ def test_broken_copy_is_checked_as_the_assignment(broken):
 
 def test_broken_answer_and_error_outside_exercises_are_failing_cells(broken):
     out, notebook = broken["result"].stdout, broken["notebook"]
-    assert "restart and run all (a fresh kernel, quick mode, 300 s per cell, 600 s in all): 2 cells" in out
+    assert "restart and run all (a fresh kernel, quick mode, the CPU, 300 s per cell, 600 s in all): 2 cells" in out
     assert f"cell {number(notebook, 'ex4_gradient-test-visible')} (ex4_gradient-test-visible, test): AssertionError: " \
            "gradient at W = 0 on OR" in out
     assert f"cell {broken['zero']} (other): ZeroDivisionError: division by zero" in out
@@ -168,22 +170,24 @@ def test_edited_deleted_and_unmarked_test_cells_are_named(broken):
     out, notebook = broken["result"].stdout, broken["notebook"]
     edited = number(notebook, "ex2_update-test-visible")
     assert "PROBLEM  edited test cells: 1 cell" in out
-    assert f"cell {edited} (ex2_update-test-visible, test): its content differs from the released cell" in out
+    assert f"cell {edited} (ex2_update-test-visible, test): its content differs from the released cell " \
+           "(grading runs the released test instead, and so does this check)" in out
     assert "git show HEAD:course/01-perceptron/01-perceptron.ipynb > fresh.ipynb" in out
     assert "PROBLEM  deleted test cells: 2 cells" in out
-    assert "  ex3_train-test-hidden (test): is missing from the notebook\n" in out
+    assert "  ex3_train-test-hidden (test): is missing from the notebook (grading puts the released test back" in out
     assert f"cell {broken['stripped']} (ex5_margin-test-visible, test): is here, but without its nbgrader metadata" in out
-    assert "The grader restores setup and test cells from the instructor's copy" in out
+    assert "Grading runs the released test cells whatever your copy holds" in out
     assert "OK       answers not written yet" in out
 
 
-def test_broken_notebook_score_counts_only_intact_passing_tests(broken):
+def test_broken_notebook_is_scored_as_the_grader_runs_it(broken):
+    """Edited tests run as released and deleted ones are put back, as the grading station does
+    (tests/station_corpus.py: a correct notebook without its test cells keeps every point):
+    only the wrong answer's visible check loses its point."""
     out = broken["result"].stdout
-    # lost: ex2 visible (edited, 1), ex3 hidden (deleted, 3), ex4 visible (failed, 1), ex5 visible (deleted, 1)
-    assert f"Estimated score: {TOTAL - 6} / {TOTAL} autograded points (6 of 10 test cells pass)" in out
-    assert "  failed, no points: ex4_gradient-test-visible (1)" in out
-    assert "  edited, no points: ex2_update-test-visible (1)" in out
-    assert "  deleted, no points: ex3_train-test-hidden (3), ex5_margin-test-visible (1)" in out
+    assert f"Estimated score from the visible checks: {VISIBLE - 1} / {VISIBLE} points (4 of 5 test cells pass)" in out
+    assert "  failed, no points: ex4_gradient-test-visible (1)\n" in out
+    assert f"Hidden checks decide {HIDDEN} more points at grading (5 of their 5 cells ran here" in out
     assert out.rstrip().splitlines()[-1].startswith("Verdict: 6 problems found")
 
 
@@ -195,7 +199,10 @@ def test_notebook_outside_the_course_is_run_and_its_test_checks_skipped(tmp_path
     path = tmp_path / "scratch.ipynb"
     nbformat.write(tiny_notebook(
         "import os\nassert os.path.isfile('scratch.ipynb'), os.getcwd()",
-        "from dlcourse import runtime\nassert runtime.quick() and os.environ['DLCOURSE_HEADLESS'] == '1'"), path)
+        "from dlcourse import runtime\nassert runtime.quick() and os.environ['DLCOURSE_HEADLESS'] == '1'",
+        # this Python's kernel, whatever kernel named python3 Jupyter would find; no GPU, as in the sandbox
+        f"import sys\nassert sys.executable == {sys.executable!r}, sys.executable\n"
+        "assert os.environ['CUDA_VISIBLE_DEVICES'] == ''"), path)
     text = run_doctor(path, env={**os.environ, "DLCOURSE_QUICK": "0"})
     assert text.returncode == 0, text.stdout + text.stderr
     assert "SKIPPED  edited and deleted test cells: not one of the course's notebooks" in text.stdout
@@ -216,7 +223,7 @@ def test_cell_past_the_timeout_stops_the_run(tmp_path):
     assert time.monotonic() - started < 40
     assert result.returncode == 1
     out = result.stdout
-    assert "(a fresh kernel, quick mode, 5 s per cell, 600 s in all): 1 cell" in out
+    assert "(a fresh kernel, quick mode, the CPU, 5 s per cell, 600 s in all): 1 cell" in out
     assert "cell 3 (other): stopped: it ran past the limit of 5 s per cell" in out
     assert "1 code cell below cell 3 did not run." in out
     assert out.rstrip().splitlines()[-1].startswith("Verdict: 1 problem found")
@@ -290,3 +297,47 @@ def test_notebook_is_found_by_name_or_by_its_cells(broken):
     assert doctor.identify(doctor.Path("homework.ipynb"), notebook, manifest) == (ASSIGNMENT, "cells")
     assert doctor.identify(doctor.Path("02-gradient-descent.ipynb"), notebook, manifest) == (ASSIGNMENT, "cells")
     assert doctor.identify(doctor.Path("scratch.ipynb"), tiny_notebook("x = 1"), manifest) == (None, None)
+
+
+# ---------------------------------------------------------------- checks without a kernel
+
+def test_out_of_order_names_the_break_once():
+    """Run all, then re-run the first exercise's answer and check: one break (the cell after
+    them ran before them), not every cell below, and one problem for the exit status."""
+    notebook = run_all_counts(nbformat.read(SOLUTION, as_version=4))
+    last = max(c.execution_count for c in notebook.cells if c.cell_type == "code" and c.execution_count)
+    for offset, grade_id in enumerate(("ex1_predict", "ex1_predict-test-visible"), 1):
+        notebook.cells[number(notebook, grade_id) - 1].execution_count = last + offset
+    report = doctor.Report(notebook="x.ipynb")
+    doctor.check_order(notebook, report)
+    after = number(notebook, "ex1_predict-test-visible") + 1
+    assert [f.cell for f in report.out_of_order] == [after]
+    assert report.problems == 1
+
+
+def test_own_raise_in_an_answer_is_not_an_unanswered_stub():
+    notebook = nbformat.read(SOLUTION, as_version=4)
+    answer = notebook.cells[number(notebook, "ex2_update") - 1]
+    answer.source += "\n\nif False:\n    raise NotImplementedError('negative learning rates')\n"
+    report = doctor.Report(notebook="x.ipynb")
+    doctor.check_unanswered(notebook, report)
+    assert report.unanswered == []
+    released = nbformat.read(RELEASED, as_version=4)
+    doctor.check_unanswered(released, report)
+    assert len([f for f in report.unanswered if f.kind == "answer"]) == 5
+
+
+def test_missing_record_of_the_release_is_named_as_the_reason():
+    report = doctor.Report(notebook="x.ipynb", manifest_missing=True)
+    text = doctor.format_report(report)
+    assert "SKIPPED  edited and deleted test cells: the course library's record of the release is missing" in text
+
+
+def test_a_failure_of_the_check_itself_exits_2(monkeypatch, capsys, tmp_path):
+    def broken_check(*args, **kwargs):
+        raise RuntimeError("kernel protocol surprise")
+
+    monkeypatch.setattr(doctor, "diagnose", broken_check)
+    assert doctor.main([str(tmp_path / "any.ipynb")]) == 2
+    err = capsys.readouterr().err
+    assert "could not finish checking" in err and "kernel protocol surprise" in err and "not changed" in err

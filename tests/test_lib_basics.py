@@ -195,6 +195,18 @@ def test_progress_is_repeatable_text_headless_and_tqdm_auto_elsewhere(monkeypatc
     assert list(quiet) == [0, 1, 2] and capsys.readouterr() == ("", "")
 
 
+def test_headless_can_be_turned_off_but_not_under_grading(monkeypatch):
+    for name in runtime.HEADLESS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    assert not runtime.headless()
+    monkeypatch.setenv("DLCOURSE_HEADLESS", "1")
+    assert runtime.headless()
+    monkeypatch.setenv("DLCOURSE_HEADLESS", "0")
+    assert not runtime.headless()
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert runtime.headless()
+
+
 def test_every_stored_figure_is_opaque_so_it_reads_in_light_and_dark_themes():
     """JupyterLab's dark theme puts images on a dark page: a figure with a transparent ground
     would show black axes and labels on near-black. Every PNG a solution notebook stores must

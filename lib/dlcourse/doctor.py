@@ -1,17 +1,19 @@
 """``python -m dlcourse doctor NOTEBOOK``: what a student checks before handing a notebook in.
 
-Grading restarts the kernel, runs every cell from top to bottom in quick mode under a time
-limit, and restores the test cells from the instructor's copy. The doctor does the same to a
-copy of the notebook (the student's file is never written) and reports what would go wrong:
+Grading restarts the kernel, runs every cell from top to bottom in quick mode on the CPU under
+time limits, with the test cells as the instructor released them (an edited test cell is
+replaced, a deleted one put back). The doctor does the same to a copy of the notebook (the
+student's file is never written) and reports what would go wrong:
 
 * cells saved out of order (the notebook may only work in the order it was run);
-* locked cells (setup and test cells) edited, deleted or stripped of their nbgrader metadata,
-  compared with what the release held (``assignments.json``, written by
-  ``python -m autograde release``; it travels with the package, so the check works on Colab);
-* answers not written yet (``raise NotImplementedError``, ``YOUR ANSWER HERE``);
+* setup and test cells edited, deleted or stripped of their nbgrader metadata, compared with
+  what the release held (``assignments.json``, written by ``python -m autograde release``; it
+  travels with the package, so the check works on Colab);
+* answers not written yet (the release's ``raise NotImplementedError()`` stub, ``YOUR ANSWER HERE``);
 * every cell that fails in a fresh kernel, and a cell or notebook past grading's time limit;
 
-then estimates the score from the test cells that pass. Exit status: 0 nothing wrong, 1
+then estimates the score from the visible checks that pass; the points of hidden checks are
+decided only at grading. Exit status: 0 nothing wrong, 1
 problems found, 2 the notebook could not be read (or the command was wrong).
 
 This module imports only the standard library and ``dlcourse.runtime`` at the top, so that a
@@ -36,21 +38,26 @@ from dlcourse.runtime import CELL_TIMEOUT_S, NOTEBOOK_TIMEOUT_S, QUICK_ENV
 # What `python -m dlcourse doctor --help` says.
 DESCRIPTION = """\
 Check a notebook before you hand it in. Grading restarts the kernel, runs every cell once from
-top to bottom in quick mode under a time limit, and restores the test cells from the
-instructor's copy. The doctor runs a copy of your notebook the same way (your file is not
-changed) and reports cells that fail, cells saved out of order, edited or deleted test cells,
-answers not written yet, and an estimated score.
+top to bottom in quick mode on the CPU under time limits, with the test cells as the instructor
+released them. The doctor runs a copy of your notebook the same way (your file is not changed)
+and reports cells that fail, cells saved out of order, edited or deleted test cells, answers not
+written yet, and a score estimated from the visible checks.
 
-Exit status: 0 nothing wrong, 1 problems found, 2 the notebook could not be read."""
+It runs the notebook's code on this machine without a sandbox: instructors grade other people's
+notebooks with `python -m autograde grade`, not with the doctor.
+
+Exit status: 0 nothing wrong, 1 problems found, 2 the notebook could not be read or checked."""
 MANIFEST = "assignments.json"
 # What grading sets, so that the notebook sizes itself and draws its widgets as it will there.
-GRADING_ENV = {QUICK_ENV: "1", "DLCOURSE_HEADLESS": "1"}
+GRADING_ENV = {QUICK_ENV: "1", "DLCOURSE_HEADLESS": "1",
+               "CUDA_VISIBLE_DEVICES": ""}  # the grader's sandbox has no GPU
 # How a cell reads in the report (the manifest's kinds, plus cells outside nbgrader's).
 KIND_LABEL = {"answer": "answer", "test": "test", "setup": "setup", "written": "written answer",
               "other": "other"}
 # A browser saves a second download as "name (1).ipynb"; some tools as "name-1.ipynb".
 COPY_SUFFIX = re.compile(r"(?: \(\d+\)|-\d+)$")
-UNANSWERED_CODE = re.compile(r"^\s*raise\s+NotImplementedError\b", re.M)
+# the release's stub (autograde/nbgrader_config.py ClearSolutions.code_stub), not a student's own raise
+UNANSWERED_CODE = re.compile(r"#\s*YOUR CODE HERE\s*\n\s*raise\s+NotImplementedError\(\)")
 UNANSWERED_TEXT = "YOUR ANSWER HERE"
 
 
@@ -146,7 +153,8 @@ class TestResult:
     grade_id: str
     cell: int | None
     points: float
-    status: str  # passed, failed, not run, edited, deleted
+    status: str  # passed, failed, not run
+    hidden: bool = False  # its points are decided by hidden checks at grading
 
 
 @dataclass
@@ -165,8 +173,10 @@ class Report:
     not_run: int = 0  # code cells left after the stop
     run_seconds: float = 0.0
     tests: list[TestResult] = field(default_factory=list)
-    estimated_points: float = 0.0
-    autograded_points: float = 0.0
+    estimated_points: float = 0.0  # visible checks that pass
+    autograded_points: float = 0.0  # of the visible checks
+    hidden_points: float = 0.0  # decided by hidden checks at grading
+    manifest_missing: bool = False
     by_hand: list[Finding] = field(default_factory=list)  # manually graded cells; message holds the points
     by_hand_points: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -174,7 +184,8 @@ class Report:
 
     @property
     def problems(self) -> int:
-        return (len(self.out_of_order) + len(self.edited) + len(self.deleted) + len(self.unanswered)
+        # the order counts once, however many places break it: it is advice, grading ignores it
+        return (bool(self.out_of_order) + len(self.edited) + len(self.deleted) + len(self.unanswered)
                 + len(self.failed) + (self.stopped is not None))
 
     @property
@@ -182,7 +193,7 @@ class Report:
         return self.problems == 0
 
     def verdict(self) -> str:
-        score = (f" (estimated {_points(self.estimated_points)}/{_points(self.autograded_points)} autograded "
+        score = (f" (visible checks: {_points(self.estimated_points)}/{_points(self.autograded_points)} "
                  "points)" if self.tests else "")
         if self.ok:
             hidden = " Hidden checks run only at grading." if self.tests else ""
@@ -264,11 +275,13 @@ def identify(path: Path, notebook, manifest: dict) -> tuple[str | None, str | No
 
 def check_order(notebook, report: Report) -> None:
     """Saved execution counts must rise from top to bottom, with no code cell left unrun above
-    one that ran: otherwise the notebook worked in some other order than the grader's."""
+    one that ran: otherwise the notebook worked in some other order than the grader's. Only the
+    places where the order breaks are named (a cell run after the ones below it would otherwise
+    make every later cell look out of order)."""
     code = [(number, cell) for number, cell in enumerate(notebook.cells, 1)
             if cell.get("cell_type") == "code" and cell.get("source", "").strip()]
     last_run = max((n for n, c in code if c.get("execution_count") is not None), default=0)
-    highest, highest_at = 0, None
+    highest, highest_at = 0, None  # the previous executed cell's count
     for number, cell in code:
         count = cell.get("execution_count")
         meta = nbgrader_metadata(cell)
@@ -284,8 +297,7 @@ def check_order(notebook, report: Report) -> None:
                 number, meta.get("grade_id"), cell_kind(cell),
                 f"execution count [{count}], lower than [{highest}] of cell {highest_at} above it: "
                 "it ran before that cell"))
-        elif count > highest:
-            highest, highest_at = count, number
+        highest, highest_at = count, number
 
 
 def check_unanswered(notebook, report: Report) -> None:
@@ -316,6 +328,10 @@ def check_locked_cells(notebook, released: dict, report: Report) -> None:
             continue
         kind = entry["kind"] if entry else cell_kind(cell)  # or a locked cell the release does not know
         verdict = _compare_locked(cell, entry, checksum)
+        if verdict and kind == "test":
+            verdict += " (grading runs the released test instead, and so does this check)"
+        elif verdict:
+            verdict += " (grading runs your version of this cell: results may differ from the release's)"
         if verdict:
             report.edited.append(Finding(number, grade_id, kind, verdict))
     present = {nbgrader_metadata(c).get("grade_id") for c in notebook.cells}
@@ -329,10 +345,14 @@ def check_locked_cells(notebook, released: dict, report: Report) -> None:
         number = unmarked.get(entry["sha256"])
         if number is not None:
             message = "is here, but without its nbgrader metadata the grader does not recognise it"
-        elif entry["kind"] in ("answer", "written"):
-            message = "is missing from the notebook: an answer is graded only in its own cell"
         else:
             message = "is missing from the notebook"
+        if entry["kind"] == "test":
+            message += " (grading puts the released test back, and so does this check)"
+        elif entry["kind"] == "written":
+            message += ": a written answer is graded in its own cell only"
+        elif entry["kind"] == "setup":
+            message += ": grading runs your notebook's cells, so the set-up it does is missing there too"
         report.deleted.append(Finding(number, entry["grade_id"], entry["kind"], message))
 
 
@@ -360,14 +380,68 @@ def _compare_locked(cell, entry: dict | None, checksum) -> str | None:
 
 # ---------------------------------------------------------------- running
 
-def run_notebook(notebook, folder: Path, cell_timeout: int, notebook_timeout: int, report: Report):
-    """Run a copy in a fresh python3 kernel from the notebook's folder, as grading does: quick
-    mode, headless widgets, every cell even after an error, under both time limits. Failures,
-    a stop and timings go into ``report``; NotebookError when no kernel starts."""
+def as_graded(notebook, released: dict | None):
+    """A copy of the notebook as the grader runs it, and for each of its cells the student's
+    cell number (None for a test cell put back): every test cell the release knows holds the
+    released source, and a deleted or unmarked one is put back after the nearest released
+    cell above it that is still here."""
+    import nbformat
+
+    graded, origin = copy.deepcopy(notebook), list(range(1, len(notebook.cells) + 1))
+    if not released:
+        return graded, origin
+    tests = {c["grade_id"]: c for c in released["cells"] if c["kind"] == "test"}
+    for cell in graded.cells:
+        entry = tests.get(nbgrader_metadata(cell).get("grade_id"))
+        if entry is not None:
+            cell["source"] = entry["source"]
+    for position, entry in enumerate(released["cells"]):
+        if entry["kind"] != "test" or entry["grade_id"] in {nbgrader_metadata(c).get("grade_id") for c in graded.cells}:
+            continue
+        where = 0
+        for earlier in reversed(released["cells"][:position]):
+            index = next((i for i, c in enumerate(graded.cells)
+                          if nbgrader_metadata(c).get("grade_id") == earlier["grade_id"]), None)
+            if index is not None:
+                where = index + 1
+                break
+        cell = nbformat.v4.new_code_cell(entry["source"])
+        cell.metadata["nbgrader"] = {"grade": True, "grade_id": entry["grade_id"], "locked": True,
+                                     "points": entry["points"], "solution": False, "schema_version": 3}
+        graded.cells.insert(where, cell)
+        origin.insert(where, None)
+    return graded, origin
+
+
+def _this_python_kernel(folder: Path):
+    """A kernel manager that starts this Python's ipykernel, not whichever kernel named python3
+    Jupyter finds first (a user's or the system's may lack the course library)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager  # nbclient's loop needs the async client
+
+    spec = folder / "dlcourse-doctor"
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "dlcourse doctor", "language": "python"}))
+    return AsyncKernelManager(kernel_name="dlcourse-doctor",
+                         kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(folder)]))
+
+
+def run_notebook(notebook, origin: list, folder: Path, cell_timeout: int, notebook_timeout: int,
+                 report: Report) -> int | None:
+    """Run a copy in a fresh kernel of this Python from the notebook's folder, as grading does:
+    quick mode, headless widgets, the CPU only, every cell even after an error, under both time
+    limits. Failures, a stop and timings go into ``report`` (cells numbered as the student's,
+    ``origin``); returns the index of the cell the run stopped at, if it stopped. NotebookError
+    when no kernel starts."""
+    import tempfile
+
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     executed = copy.deepcopy(notebook)
+    stopped_index = None
     started = time.monotonic()
     deadline = started + notebook_timeout
     applied = {}
@@ -380,21 +454,24 @@ def run_notebook(notebook, folder: Path, cell_timeout: int, notebook_timeout: in
     quiet = logging.getLogger("dlcourse.doctor.nbclient")
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False
-    client = NotebookClient(executed, kernel_name="python3", allow_errors=True, timeout_func=timeout_for,
-                            shutdown_kernel="immediate", resources={"metadata": {"path": str(folder)}},
-                            log=quiet)
+    specs = tempfile.TemporaryDirectory(prefix="dlcourse-doctor-")
+    client = NotebookClient(executed, km=_this_python_kernel(Path(specs.name)), allow_errors=True,
+                            timeout_func=timeout_for, shutdown_kernel="immediate",
+                            resources={"metadata": {"path": str(folder)}}, log=quiet)
     env = {**os.environ, **GRADING_ENV}
     code = [n for n, c in enumerate(executed.cells)
             if c.get("cell_type") == "code" and c.get("source", "").strip()]
     slowest = (0.0, None)
     started_kernel = False
     try:
-        with client.setup_kernel(env=env):
+        # cleanup_kc: nbclient leaves a kernel it did not create running unless asked
+        with client.setup_kernel(env=env, cleanup_kc=True):
             started_kernel = True
             for position, index in enumerate(code):
                 cell = executed.cells[index]
                 if time.monotonic() >= deadline:
-                    report.stopped = _stopped(index, cell, f"not started: the whole notebook went past "
+                    stopped_index = index
+                    report.stopped = _stopped(origin[index], cell, f"not started: the whole notebook went past "
                                               f"grading's limit of {notebook_timeout} s")
                     report.not_run = len(code) - position
                     break
@@ -402,46 +479,51 @@ def run_notebook(notebook, folder: Path, cell_timeout: int, notebook_timeout: in
                 try:
                     client.execute_cell(cell, index, execution_count=position + 1)
                 except CellTimeoutError:
+                    stopped_index = index
                     limit = (f"the whole notebook went past grading's limit of {notebook_timeout} s"
                              if applied.get("by_notebook") else
                              f"it ran past the limit of {cell_timeout} s per cell")
-                    report.stopped = _stopped(index, cell, f"stopped: {limit}. Grading stops there too, so no "
+                    report.stopped = _stopped(origin[index], cell, f"stopped: {limit}. Grading stops there too, so no "
                                               "cell below it runs and their tests earn nothing: make it faster "
                                               "(fewer epochs, a smaller sample) or find the loop that does not end")
                     report.not_run = len(code) - position - 1
                     break
                 except DeadKernelError:
-                    report.stopped = _stopped(index, cell, "the kernel died running it (out of memory, or the "
+                    stopped_index = index
+                    report.stopped = _stopped(origin[index], cell, "the kernel died running it (out of memory, or the "
                                               "process was ended): grading stops there too")
                     report.not_run = len(code) - position - 1
                     break
                 took = time.monotonic() - began
                 if took > slowest[0]:
-                    slowest = (took, index + 1)
+                    slowest = (took, origin[index])
                 for output in cell.get("outputs", []):
                     if output.get("output_type") == "error":
-                        report.failed.append(_failure(index, cell, output))
+                        report.failed.append(_failure(origin[index], cell, output))
                         break
     except Exception as error:
         if started_kernel:
             raise
-        raise NotebookError(f"could not start a python3 kernel to run the notebook ({type(error).__name__}: "
+        raise NotebookError(f"could not start a kernel to run the notebook ({type(error).__name__}: "
                             f"{error}): run the doctor from the environment you use for the course "
                             "(`.venv/bin/python -m dlcourse doctor ...`)") from None
+    finally:
+        specs.cleanup()
     report.run_seconds = round(time.monotonic() - started, 1)
     if slowest[1] is not None:
         report.notes.append(f"ran in {report.run_seconds:g} s (grading allows {notebook_timeout} s); slowest: "
                             f"cell {slowest[1]}, {slowest[0]:.1f} s (allowed {cell_timeout} s)")
+    return stopped_index
 
 
-def _stopped(index: int, cell, message: str) -> Finding:
-    return Finding(index + 1, nbgrader_metadata(cell).get("grade_id"), cell_kind(cell), message)
+def _stopped(number: int | None, cell, message: str) -> Finding:
+    return Finding(number, nbgrader_metadata(cell).get("grade_id"), cell_kind(cell), message)
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-def _failure(index: int, cell, output) -> Finding:
+def _failure(number: int | None, cell, output) -> Finding:
     """The error's name and message (the traceback's last line), never the whole traceback."""
     name = output.get("ename") or "Error"
     value = (output.get("evalue") or "").strip()
@@ -451,51 +533,46 @@ def _failure(index: int, cell, output) -> Finding:
     if name == "NotImplementedError" and not value and kind == "test":
         value = "(the answer this test calls is not written yet)"
     message = f"{name} {value}" if value.startswith("(") else f"{name}: {value}" if value else name
-    return Finding(index + 1, nbgrader_metadata(cell).get("grade_id"), kind, message, error=name)
+    return Finding(number, nbgrader_metadata(cell).get("grade_id"), kind, message, error=name)
 
 
 # ---------------------------------------------------------------- the score
 
-def estimate_score(notebook, released: dict | None, report: Report) -> None:
-    """Points of the test cells that ran without error and are as released. The total and the
-    points come from the release where it is known (a student cannot raise them)."""
+def estimate_score(graded, origin: list, released: dict | None, report: Report,
+                   stopped_index: int | None) -> None:
+    """Points of the visible checks that ran without error, in the notebook as graded (test
+    cells as released). The points come from the release where it is known (a student cannot
+    raise them); a test cell whose source held hidden tests is counted apart: only grading
+    decides those points."""
     entries = {c["grade_id"]: c for c in released["cells"]} if released else {}
-    tests, by_hand = {}, {}
-    for number, cell in enumerate(notebook.cells, 1):
-        meta, kind = nbgrader_metadata(cell), cell_kind(cell)
+    failed = {f.grade_id for f in report.failed if f.grade_id}
+    by_hand = {}
+    for index, cell in enumerate(graded.cells):
+        meta = nbgrader_metadata(cell)
         grade_id = meta.get("grade_id")
         if grade_id is None or (released and grade_id not in entries):
             continue
-        kind = entries[grade_id]["kind"] if released else kind
-        if kind not in ("test", "written"):
+        entry = entries.get(grade_id, {})
+        kind = entry.get("kind") or cell_kind(cell)
+        points = float((entry["points"] if entry else meta.get("points")) or 0)
+        if kind == "written":
+            by_hand.setdefault(grade_id, (origin[index], points))
+        if kind != "test":
             continue
-        points = float((entries[grade_id]["points"] if released else meta.get("points")) or 0)
-        if kind == "test":
-            tests.setdefault(grade_id, (number, points))
-        elif kind == "written":
-            by_hand.setdefault(grade_id, (number, points))
-    for entry in released["cells"] if released else []:
-        if entry["kind"] == "test":
-            tests.setdefault(entry["grade_id"], (None, float(entry["points"])))
-        elif entry["kind"] == "written":
-            by_hand.setdefault(entry["grade_id"], (None, float(entry["points"])))
-    failed = {f.cell for f in report.failed}
-    edited = {f.grade_id for f in report.edited}
-    stopped_at = report.stopped.cell if report.stopped else None
-    for grade_id, (number, points) in tests.items():
-        if number is None:
-            status = "deleted"
-        elif grade_id in edited:
-            status = "edited"
-        elif stopped_at is not None and number >= stopped_at:
+        if stopped_index is not None and index >= stopped_index:
             status = "not run"
-        elif number in failed:
+        elif grade_id in failed:
             status = "failed"
         else:
             status = "passed"
-        report.tests.append(TestResult(grade_id, number, points, status))
-    report.autograded_points = sum(t.points for t in report.tests)
-    report.estimated_points = sum(t.points for t in report.tests if t.status == "passed")
+        report.tests.append(TestResult(grade_id, origin[index], points, status, hidden=bool(entry.get("hidden"))))
+    for entry in released["cells"] if released else []:
+        if entry["kind"] == "written":
+            by_hand.setdefault(entry["grade_id"], (None, float(entry["points"])))
+    visible = [t for t in report.tests if not t.hidden]
+    report.autograded_points = sum(t.points for t in visible)
+    report.estimated_points = sum(t.points for t in visible if t.status == "passed")
+    report.hidden_points = sum(t.points for t in report.tests if t.hidden)
     report.by_hand = [Finding(number, grade_id, "written", f"{_points(points)} points")
                       for grade_id, (number, points) in by_hand.items()]
     report.by_hand_points = sum(points for _, points in by_hand.values())
@@ -519,8 +596,9 @@ def diagnose(path, *, cell_timeout: int | None = None, notebook_timeout: int | N
     manifest = load_manifest()
     released = None
     if manifest is None:
-        report.notes.append(f"dlcourse's record of the released notebooks ({MANIFEST}) is missing: "
-                            "reinstall the course library; test cells were not compared with the release")
+        report.manifest_missing = True
+        report.notes.append(f"dlcourse's record of the released notebooks ({MANIFEST}) is missing or "
+                            "damaged: reinstall the course library; test cells were not compared with the release")
     else:
         report.assignment, report.identified_by = identify(path, notebook, manifest)
         released = manifest.get(report.assignment)
@@ -539,8 +617,9 @@ def diagnose(path, *, cell_timeout: int | None = None, notebook_timeout: int | N
                              f"`git show HEAD:{released['path']} > fresh.ipynb` (your notebook stays as it is)")
         check_locked_cells(notebook, released, report)
     check_unanswered(notebook, report)
-    run_notebook(notebook, path.resolve().parent, cell_timeout, notebook_timeout, report)
-    estimate_score(notebook, released, report)
+    graded, origin = as_graded(notebook, released)
+    stopped_index = run_notebook(graded, origin, path.resolve().parent, cell_timeout, notebook_timeout, report)
+    estimate_score(graded, origin, released, report, stopped_index)
     return report
 
 
@@ -574,16 +653,18 @@ def format_report(report: Report) -> str:
             "Grading restarts the kernel and runs every cell once, from top to bottom: in JupyterLab, "
             "Kernel > Restart Kernel and Run All Cells, check the results, then save.", most=5)
     if report.assignment is None:
-        lines.append("SKIPPED  edited and deleted test cells: not one of the course's notebooks (see the notes)")
+        why = ("the course library's record of the release is missing (see the notes)" if report.manifest_missing
+               else "not one of the course's notebooks (see the notes)")
+        lines.append(f"SKIPPED  edited and deleted test cells: {why}")
     else:
-        restore = ("The grader restores setup and test cells from the instructor's copy, so editing or "
-                   "deleting one earns nothing. To undo it, copy the cell back from a fresh copy of the "
-                   f"notebook: {report.fresh_copy}.")
+        restore = ("Grading runs the released test cells whatever your copy holds (edits to a test are "
+                   "ignored, a deleted one is put back), but it runs your setup cells as they are. To undo "
+                   f"a change, copy the cell back from a fresh copy of the notebook: {report.fresh_copy}.")
         section("edited test cells", report.edited, "none, every setup and test cell is as released", restore)
         section("deleted test cells", report.deleted, "none, every released cell is here", restore)
     section("answers not written yet", report.unanswered, "none, every answer cell is filled in")
     failures = report.failed + ([report.stopped] if report.stopped else [])
-    section(f"restart and run all (a fresh kernel, quick mode, {report.cell_limit_s} s per cell, "
+    section(f"restart and run all (a fresh kernel, quick mode, the CPU, {report.cell_limit_s} s per cell, "
             f"{report.notebook_limit_s} s in all)", failures, "every cell ran without an error",
             f"{report.not_run} code cell{'s' if report.not_run > 1 else ''} below cell {report.stopped.cell} "
             "did not run."
@@ -591,15 +672,21 @@ def format_report(report: Report) -> str:
 
     gap()
     if report.tests:
-        passed = sum(t.status == "passed" for t in report.tests)
-        lines.append(f"Estimated score: {_points(report.estimated_points)} / {_points(report.autograded_points)} "
-                     f"autograded points ({passed} of {len(report.tests)} test cells pass). Hidden checks run "
-                     "only at grading and may lower it.")
-        for status in ("failed", "not run", "edited", "deleted"):
-            lost = [t for t in report.tests if t.status == status]
+        visible = [t for t in report.tests if not t.hidden]
+        passed = sum(t.status == "passed" for t in visible)
+        lines.append(f"Estimated score from the visible checks: {_points(report.estimated_points)} / "
+                     f"{_points(report.autograded_points)} points ({passed} of {len(visible)} test cells pass).")
+        for status in ("failed", "not run"):
+            lost = [t for t in visible if t.status == status]
             if lost:
                 lines.append(f"  {status}, no points: " + ", ".join(
                     f"{t.grade_id} ({_points(t.points)})" for t in lost))
+        hidden = [t for t in report.tests if t.hidden]
+        if hidden:
+            ran = sum(t.status == "passed" for t in hidden)
+            lines.append(f"Hidden checks decide {_points(report.hidden_points)} more points at grading "
+                         f"({ran} of their {len(hidden)} cells ran here without an error; what they check "
+                         "is not in your copy).")
     else:
         lines.append("Estimated score: this notebook has no autograded test cells.")
     if report.by_hand:
@@ -629,6 +716,10 @@ def run(args: argparse.Namespace) -> int:
         report = diagnose(args.notebook, cell_timeout=args.timeout)
     except NotebookError as error:
         print(f"dlcourse doctor: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # the check itself failed: say so, never "problems found"
+        print(f"dlcourse doctor: could not finish checking {args.notebook} ({type(error).__name__}: {error}); "
+              "your notebook was not changed", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))

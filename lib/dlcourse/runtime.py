@@ -81,6 +81,8 @@ HEADLESS_ENV = ("NBGRADER_EXECUTION", "PYTEST_VERSION", "DLCOURSE_HEADLESS")
 def headless() -> bool:
     """True when a tool, not a person, runs the notebook (one of ``HEADLESS_ENV`` is set):
     there is no browser to move a slider or to draw a widget."""
+    if os.environ.get("DLCOURSE_HEADLESS", "").strip().lower() in {"0", "false", "no", "off"}:
+        return bool(os.environ.get("NBGRADER_EXECUTION") or os.environ.get("PYTEST_VERSION"))
     return any(os.environ.get(name) for name in HEADLESS_ENV)
 
 
