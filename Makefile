@@ -1,12 +1,23 @@
 # Thin verbs over the course's commands. Every verb sets the course up first if needed.
-#   make lab        set up and open the course in JupyterLab
+#   make lab        set up and open the course in JupyterLab (LAB_ROOT=. serves the repository
+#                   root instead of course/, as formgrader needs; LAB_ARGS=... more options)
 #   make test       set up and run the whole test suite (what CI runs; installs chromium as root)
-#   make release    regenerate course/ from solutions/ (FORCE=1 to overwrite)
-#   make collect    copy a folder or an LMS zip into autograde/submitted/ (SOURCE=... ASSIGNMENT=...)
-#   make grade      grade autograde/submitted/ in sandboxes (ASSIGNMENT=01-perceptron, WORKERS=N)
-#   make report     pass rates, common failures and flagged submissions (ASSIGNMENT=...)
-#   make feedback   HTML feedback for graded submissions
-#   make export     grades to autograde/exports/grades.csv
+#
+# The instructor's verbs run `python -m autograde VERB` (autograde/cli.py); its options are
+# variables. ASSIGNMENT defaults to 01-perceptron; for release and execute it may name several
+# ("01-perceptron 02-gradient-descent") or none (ASSIGNMENT=, every assignment).
+#   make release    regenerate course/ASSIGNMENT/ from solutions/    FORCE=1 (--force: overwrite)
+#   make collect    copy a folder or an LMS zip into autograde/submitted/
+#                   SOURCE=folder-or-zip (required) ROSTER=csv (--roster) FORCE=1 (--force)
+#   make grade      grade autograde/submitted/*/ASSIGNMENT in sandboxes
+#                   WORKERS=N (--workers) SCHEDULER=tcp://host:8786 (--scheduler)
+#                   FORCE=1 (--force: grade again) NO_SANDBOX=1 (--no-sandbox: trusted code only)
+#   make report     pass rates, common failures and flagged submissions    TOP=N (--top)
+#   make feedback   HTML feedback for the graded submissions of ASSIGNMENT
+#   make export     grades to autograde/exports/grades.csv and an LMS import file beside it
+#                   TO=file.csv (--to) LMS=moodle|canvas (--lms, default moodle)
+#   make execute    re-run solutions/ASSIGNMENT in quick mode and store its outputs (contributors)
+# SOURCE, ROSTER and TO are passed quoted: paths with spaces are fine (SOURCE="Moodle export.zip").
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,10 +27,11 @@ STAMP := $(VENV)/.dlcourse-installed
 # `alembic` from PATH (formgrader failed without it).
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 ASSIGNMENT ?= 01-perceptron
+LAB_ROOT ?= course
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup browser lab test release collect grade report feedback export clean-venv
+.PHONY: setup browser lab test release collect grade report feedback export execute clean-venv
 
 setup: $(STAMP)
 
@@ -38,7 +50,7 @@ $(STAMP): requirements.txt pyproject.toml
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 lab: setup
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=course $(ROOT_FLAG) $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(LAB_ROOT) $(ROOT_FLAG) $(LAB_ARGS)
 
 test: setup browser
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -55,23 +67,30 @@ browser:
 		echo "chromium is not installed: the browser tests will be skipped (sudo apt-get install chromium)"; \
 	fi
 
+# One shell word for a path, whatever it holds: '...' with each ' written '\''.
+quote = '$(subst ','\'',$(1))'
+
 release: setup
 	$(PY) -m autograde release $(ASSIGNMENT) $(if $(FORCE),--force,)
 
 collect: setup
-	$(PY) -m autograde collect $(SOURCE) $(ASSIGNMENT)
+	$(if $(SOURCE),,$(error make collect needs SOURCE=folder-or-zip))
+	$(PY) -m autograde collect $(call quote,$(SOURCE)) $(ASSIGNMENT) $(if $(ROSTER),--roster $(call quote,$(ROSTER)),) $(if $(FORCE),--force,)
 
 grade: setup
-	$(PY) -m autograde grade $(ASSIGNMENT) $(if $(WORKERS),--workers $(WORKERS),)
+	$(PY) -m autograde grade $(ASSIGNMENT) $(if $(WORKERS),--workers $(WORKERS),) $(if $(SCHEDULER),--scheduler $(SCHEDULER),) $(if $(FORCE),--force,) $(if $(NO_SANDBOX),--no-sandbox,)
 
 report: setup
-	$(PY) -m autograde report $(ASSIGNMENT)
+	$(PY) -m autograde report $(ASSIGNMENT) $(if $(TOP),--top $(TOP),)
 
 feedback: setup
 	$(PY) -m autograde feedback $(ASSIGNMENT)
 
 export: setup
-	$(PY) -m autograde export
+	$(PY) -m autograde export $(if $(TO),--to $(call quote,$(TO)),) $(if $(LMS),--lms $(LMS),)
+
+execute: setup
+	$(PY) -m autograde execute $(ASSIGNMENT)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -21,7 +21,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,8 +126,7 @@ def submitted_students(assignment: str) -> list[str]:
 
 
 def result_path(assignment: str, student: str) -> Path:
-    """One submission's scores, messages and reasons, written once grading has finished and
-    the gradebook holds its scores (so a run killed half-way is not taken for a finished one)."""
+    """One submission's scores, messages and reasons (station.Coordinator writes it)."""
     return RESULTS / assignment / f"{student}.json"
 
 
@@ -154,7 +152,6 @@ def ensure_in_gradebook(assignment: str, config) -> None:
 
 
 def cmd_grade(args) -> int:
-    import nbformat
     from nbgrader.api import Gradebook
 
     from . import sandbox, station
@@ -182,7 +179,7 @@ def cmd_grade(args) -> int:
     for name in expected:
         if not (COURSE / assignment / name).is_file():
             raise UsageError(f"course/{assignment}/{name} is missing: run `python -m autograde release {assignment}`")
-    rows, tasks = {}, []
+    rows, submissions = {}, []
     for student in students:
         folder = SUBMITTED / student / assignment
         done = result_path(assignment, student)
@@ -193,65 +190,37 @@ def cmd_grade(args) -> int:
                 rows[student] = "already graded (--force to grade again)"
                 continue
         mapping, notes = station.match_notebooks(folder, expected)
-        tasks.append({"student": student, "assignment": assignment, "submission": str(folder),
-                      "source": str(SOLUTIONS / assignment), "released": str(COURSE / assignment),
-                      "mapping": mapping, "notes": notes, "fingerprint": current,
-                      "sandbox": use_sandbox, "limits": station.limits_dict(limits)})
+        submissions.append(station.Submission(
+            student=student, assignment=assignment, folder=folder, source=SOLUTIONS / assignment,
+            released=COURSE / assignment, mapping=mapping, notes=notes, fingerprint=current,
+            use_sandbox=use_sandbox, limits=limits))
     LOGS.mkdir(parents=True, exist_ok=True)
     log_path = LOGS / f"grade-{assignment}.log"
-    failed = []
-    progress = _progress(len(tasks), assignment)
+    progress = _progress(len(submissions), assignment)
 
     with Gradebook(config.CourseDirectory.db_url) as gradebook, open(log_path, "a") as log:
-        log.write(f"{_now()} grading {len(tasks)} of {len(students)} submission(s) of {assignment}, "
-                  f"{args.workers} worker(s), {'sandbox' if use_sandbox else 'NO SANDBOX'}"
-                  f"{', scheduler ' + args.scheduler if args.scheduler else ''}\n")
+        coordinator = station.Coordinator(gradebook, autograded=AUTOGRADED, results=RESULTS, log=log)
+        coordinator.write_log(f"grading {len(submissions)} of {len(students)} submission(s) of {assignment}, "
+                              f"{args.workers} worker(s), {'sandbox' if use_sandbox else 'NO SANDBOX'}"
+                              f"{', scheduler ' + args.scheduler if args.scheduler else ''}")
 
         def on_result(result):
-            student = result["student"]
             progress.update(1)
-            if result.get("failed"):
-                failed.append(student)
-                rows[student] = "NOT GRADED: " + "; ".join(result["reasons"])
-                log.write(f"{_now()} {student} NOT GRADED {'; '.join(result['reasons'])}\n")
-                log.flush()
-                return
-            score, max_score, manual = station.record_in_gradebook(gradebook, result)
-            for name, notebook in result["notebooks"].items():
-                if notebook.get("notebook"):
-                    target = AUTOGRADED / student / assignment / name
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_text(notebook["notebook"])
-            stored = {k: v for k, v in result.items()}
-            stored["notebooks"] = {n: {k: v for k, v in nb.items() if k != "notebook"}
-                                   for n, nb in result["notebooks"].items()}
-            stored.update(score=score, max_score=max_score, manual=manual)
-            path = result_path(assignment, student)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(stored, indent=1))
-            note = f", {manual} answer(s) to grade by hand" if manual else ""
-            reasons = f"  ({'; '.join(result['reasons'])})" if result["reasons"] else ""
-            rows[student] = f"{score:g} / {max_score:g}{note}  [{result['seconds']:.1f} s]{reasons}"
-            log.write(f"{_now()} {student} {score:g}/{max_score:g} {result['seconds']:.1f}s"
-                      f"{' ' + '; '.join(result['reasons']) if result['reasons'] else ''}\n")
-            log.flush()
+            rows[result["student"]] = coordinator.record(result)
 
-        if tasks and args.scheduler:
-            station.run_dask(tasks, args.scheduler, on_result)
-        elif tasks:
-            station.run_local(tasks, args.workers, on_result)
+        if submissions and args.scheduler:
+            station.run_dask(submissions, args.scheduler, on_result)
+        elif submissions:
+            station.run_local(submissions, args.workers, on_result)
     progress.close()
     width = max(len(s) for s in rows)
     print(f"\n{assignment}: {len(students)} submission(s)  (log: {log_path.relative_to(ROOT)})")
     for student in students:
         print(f"  {student:<{width}}  {rows[student]}")
+    failed = coordinator.failed
     if failed:
         print(f"{len(failed)} submission(s) not graded: {', '.join(sorted(failed))}", file=sys.stderr)
     return 1 if failed else 0
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _progress(total: int, assignment: str):

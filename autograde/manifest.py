@@ -1,37 +1,50 @@
-"""The record of what a release holds, for ``python -m dlcourse doctor``: every released
-notebook's nbgrader cells in order (grade_id, kind, points, the checksum nbgrader stored at
-release, the source's sha256; for test cells their source and whether hidden tests follow). It ships inside the dlcourse package
-(``lib/dlcourse/assignments.json``), so that the doctor can tell an edited or deleted test
-cell from the released one where there is no course/ folder (Colab, a student's download).
+"""The release record, ``lib/dlcourse/assignments.json``: what a release holds, and where each
+exercise's pieces live.
+
+For every released notebook:
+* ``cells``: its nbgrader cells in order (grade_id, kind, points, the checksum nbgrader stored
+  at release, the released source's sha256; for test cells their released source and whether
+  hidden tests follow). ``python -m dlcourse doctor`` compares a student's notebook with them,
+  and runs a released test in place of an edited or deleted one, as the grader does; the record
+  ships inside the dlcourse package, so this works where there is no course/ folder (Colab).
+* ``exercises``: the exercise map. For each answer cell: the names it defines, the library
+  functions of the same name it mirrors (``dlcourse.np.perceptron.perceptron_train``), its
+  visible and hidden test cells and the names of its known mistakes (tests/known_mistakes/),
+  so that "where are the reference, the tests and the mistakes of this exercise" is one look-up.
+
 ``python -m autograde release`` rewrites it; tests/test_release.py keeps it in step with course/.
 """
 
+import importlib
 import json
+import pkgutil
+from functools import cache
 from pathlib import Path
 
-from dlcourse.doctor import cell_kind, nbgrader_metadata, source_sha256
+from dlcourse.grading import (TEST, answer_names, cell_kind, exercise_tests, has_hidden_tests,
+                              nbgrader_metadata, source_sha256)
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "lib" / "dlcourse" / "assignments.json"
+KNOWN_MISTAKES = ROOT / "tests" / "known_mistakes"
+# Where an answer's reference may live: the NumPy references, their torch twins, the engine.
+REFERENCE_PACKAGES = ("dlcourse.np", "dlcourse.pt", "dlcourse.autograd")
 
 
 def build_manifest(course_dir: Path) -> dict:
-    """{notebook stem: {assignment, notebook, path, cells}} for course/<assignment>/*.ipynb.
-
-    A test cell also records its released source (public in course/ anyway), which the doctor
-    runs in place of an edited or deleted one as the grader does, and whether its source in
-    solutions/ (beside course/) holds hidden tests: those points are decided only at grading."""
+    """{notebook stem: {assignment, notebook, path, cells, exercises}} for course/<assignment>/*.ipynb,
+    with solutions/ beside course/ (the hidden tests and the answers are read there)."""
     import nbformat
 
     course_dir = Path(course_dir)
     manifest = {}
     for path in sorted(course_dir.glob("*/*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
-        source = course_dir.parent / "solutions" / path.parent.name / path.name
-        if not source.is_file():
-            raise ValueError(f"{source} is missing: the manifest needs the source of every released notebook")
-        hidden = {nbgrader_metadata(c).get("grade_id") for c in nbformat.read(source, as_version=4).cells
-                  if "BEGIN HIDDEN TESTS" in c.source}
+        source_path = course_dir.parent / "solutions" / path.parent.name / path.name
+        if not source_path.is_file():
+            raise ValueError(f"{source_path} is missing: the manifest needs the source of every released notebook")
+        source = nbformat.read(source_path, as_version=4)
+        hidden = {nbgrader_metadata(c).get("grade_id") for c in source.cells if has_hidden_tests(c.source)}
         cells = []
         for cell in notebook.cells:
             meta = nbgrader_metadata(cell)
@@ -45,7 +58,7 @@ def build_manifest(course_dir: Path) -> dict:
                 "checksum": meta.get("checksum"),
                 "sha256": source_sha256(cell.source),
             }
-            if kind == "test":
+            if kind == TEST:
                 entry.update(hidden=meta["grade_id"] in hidden, source=cell.source)
             cells.append(entry)
         if path.stem in manifest:
@@ -56,17 +69,69 @@ def build_manifest(course_dir: Path) -> dict:
             "notebook": path.name,
             "path": f"{course_dir.name}/{path.parent.name}/{path.name}",
             "cells": cells,
+            "exercises": exercise_map(source, hidden, known_mistakes(path.stem)),
         }
     return manifest
 
 
+def exercise_map(source, hidden: set, mistakes: dict) -> list[dict]:
+    """One entry per answer cell of the solution notebook ``source`` (see the module's docstring)."""
+    answers = {nbgrader_metadata(c)["grade_id"]: c.source for c in source.cells if cell_kind(c) == "answer"}
+    exercises = []
+    for answer, tests in exercise_tests(source.cells).items():
+        functions = answer_names(answers[answer])
+        exercises.append({
+            "answer": answer,
+            "functions": functions,
+            "references": [ref for name in functions for ref in library_references().get(name, [])],
+            "visible_tests": [t for t in tests if t not in hidden],
+            "hidden_tests": [t for t in tests if t in hidden],
+            "known_mistakes": sorted(mistakes.get(answer, [])),
+        })
+    return exercises
+
+
+@cache
+def library_references() -> dict[str, list[str]]:
+    """{name: ["dlcourse.np.module.name", ...]} for every public function and class the
+    library's reference packages define."""
+    found = {}
+    for package_name in REFERENCE_PACKAGES:
+        package = importlib.import_module(package_name)
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package_name}.{info.name}")
+            for name, obj in vars(module).items():
+                if (not name.startswith("_") and callable(obj)
+                        and getattr(obj, "__module__", None) == module.__name__):
+                    found.setdefault(name, []).append(f"{module.__name__}.{name}")
+    return found
+
+
+def known_mistakes(stem: str) -> dict[str, list[str]]:
+    """{answer grade_id: mistake names} read from tests/known_mistakes/<stem>.py's ``MISTAKES``
+    dict literal without running the file ({} where there is none)."""
+    import ast
+
+    path = KNOWN_MISTAKES / f"{stem}.py"
+    if not path.is_file():
+        return {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "MISTAKES" for t in node.targets)
+                and isinstance(node.value, ast.Dict)):
+            return {ast.literal_eval(key): [ast.literal_eval(k) for k in value.keys]
+                    for key, value in zip(node.value.keys, node.value.values) if isinstance(value, ast.Dict)}
+    raise ValueError(f"{path} defines no MISTAKES = {{exercise: {{name: source}}}} dict literal")
+
+
 def manifest_text(manifest: dict) -> str:
-    """JSON with one cell a line, so that a release's diff shows which cells changed."""
+    """JSON with one cell or exercise a line, so that a release's diff shows which ones changed."""
     notebooks = []
     for stem, entry in manifest.items():
-        head = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in entry.items() if k != "cells")
-        cells = ",\n".join(f"   {json.dumps(cell)}" for cell in entry["cells"])
-        notebooks.append(f" {json.dumps(stem)}: {{\n{head},\n  \"cells\": [\n{cells}\n  ]\n }}")
+        head = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in entry.items()
+                          if k not in ("cells", "exercises"))
+        lists = ",\n".join(f"  {json.dumps(key)}: [\n" + ",\n".join(f"   {json.dumps(item)}" for item in entry[key])
+                           + "\n  ]" for key in ("cells", "exercises"))
+        notebooks.append(f" {json.dumps(stem)}: {{\n{head},\n{lists}\n }}")
     return "{\n" + ",\n".join(notebooks) + "\n}\n"
 
 

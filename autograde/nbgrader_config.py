@@ -9,7 +9,7 @@
 import os
 from pathlib import Path
 
-from dlcourse.runtime import CELL_TIMEOUT_S
+from dlcourse.grading import CELL_TIMEOUT_S
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 

@@ -25,7 +25,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlcourse.runtime import CELL_TIMEOUT_S, NOTEBOOK_TIMEOUT_S
+from dlcourse.grading import CELL_TIMEOUT_S, NOTEBOOK_TIMEOUT_S
 
 SANDBOX_HOME = "/home/student"
 # host uids given to sandboxed processes when grading as root: one per concurrent sandbox

@@ -1,6 +1,6 @@
-"""The grading station's coordinator: finds what needs grading, hands submissions to workers
-(local processes, or a Dask cluster), and alone writes the gradebook, the graded notebooks,
-the per-submission results and the log. A worker returns plain data and touches nothing.
+"""The grading station: submissions handed to workers (local processes, or a Dask cluster), and
+the coordinator, which alone writes the gradebook, the graded notebooks, the per-submission
+results and the log. A worker returns plain data and touches nothing.
 
 Resumable: a submission's result file records the fingerprint of the notebooks it graded;
 a run grades only submissions without a result or whose notebooks changed since. Results are
@@ -8,14 +8,36 @@ written one by one as they arrive, so a run killed half-way loses nothing alread
 """
 
 import hashlib
+import json
 import os
+import shutil
+import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from dlcourse.grading import notebook_for
+
 from . import sandbox
+
+
+@dataclass
+class Submission:
+    """One student's submission of one assignment, as the coordinator hands it to a worker."""
+
+    student: str
+    assignment: str
+    folder: Path  # autograde/submitted/<student>/<assignment>/
+    source: Path  # solutions/<assignment>/
+    released: Path  # course/<assignment>/
+    mapping: dict[str, str | None]  # expected notebook: the submitted file graded as it, or None
+    notes: list[str]  # what the matching of names found, reported with the result
+    fingerprint: str
+    use_sandbox: bool = True
+    limits: sandbox.Limits = field(default_factory=sandbox.Limits)
+    retried: bool = False  # a worker already died on it once
 
 
 def fingerprint(folder: Path) -> str:
@@ -28,8 +50,8 @@ def fingerprint(folder: Path) -> str:
 
 def match_notebooks(folder: Path, expected: list[str]) -> tuple[dict[str, str | None], list[str]]:
     """{expected notebook: file in the submission to grade as it, or None} and notes. A file
-    named like the expected one with something added (what a browser calls a second download,
-    "01-perceptron (1).ipynb", or "01-perceptron-final.ipynb") stands in for a missing one."""
+    that stands for an expected one (the grading model's notebook_for: "01-perceptron (1).ipynb",
+    "01-perceptron-final.ipynb") is graded as it when that one is missing and it is the only such file."""
     found = sorted(p.name for p in folder.glob("*.ipynb"))
     mapping, notes = {}, []
     strangers = [name for name in found if name not in expected]
@@ -37,8 +59,7 @@ def match_notebooks(folder: Path, expected: list[str]) -> tuple[dict[str, str | 
         if name in found:
             mapping[name] = name
             continue
-        stem = name.removesuffix(".ipynb").lower()
-        candidates = [s for s in strangers if s.lower().startswith(stem)]
+        candidates = [s for s in strangers if notebook_for(s, expected) == name]
         if len(candidates) == 1:
             mapping[name] = candidates[0]
             strangers.remove(candidates[0])
@@ -46,79 +67,80 @@ def match_notebooks(folder: Path, expected: list[str]) -> tuple[dict[str, str | 
         else:
             mapping[name] = None
             hint = f" (found {', '.join(strangers)}: rename it to {name} if it is that notebook)" if strangers else ""
-            notes.append(f"{name} is missing{hint}" if found else f"no .ipynb file in the submission")
+            notes.append(f"{name} is missing{hint}" if found else "no .ipynb file in the submission")
     return mapping, notes
 
 
 _one_at_a_time = __import__("threading").Lock()
 
 
-def grade_submission(task: dict) -> dict:
-    """Worker: grade every notebook of one submission. Plain data in, plain data out. One
+def grade_submission(submission: Submission) -> dict:
+    """Worker: grade every notebook of one submission. Plain data out, nothing written. One
     submission at a time per process (a Dask worker may run tasks on several threads; the
     judge's shell and the kernel factory are per process)."""
     with _one_at_a_time:
-        return _grade_submission(task)
+        return _grade_submission(submission)
 
 
-def _grade_submission(task: dict) -> dict:
+def _grade_submission(submission: Submission) -> dict:
     from . import judge
 
     started = time.perf_counter()
-    limits = sandbox.Limits(**task["limits"])
     slot = os.getpid() % 4096
-    submission = Path(task["submission"])
-    notebooks, reasons = {}, list(task["notes"])
-    for name, file_name in task["mapping"].items():
-        source, released = Path(task["source"]) / name, Path(task["released"]) / name
+    folder = Path(submission.folder)
+    notebooks, reasons = {}, list(submission.notes)
+
+    def grade(folder: Path, name: str) -> dict:
+        return judge.grade_notebook(Path(submission.source) / name, Path(submission.released) / name, folder, name,
+                                    limits=submission.limits, use_sandbox=submission.use_sandbox, slot=slot)
+
+    for name, file_name in submission.mapping.items():
         if file_name is None:
-            result = judge.grade_notebook(source, released, submission, name + ".missing", limits=limits,
-                                          use_sandbox=task["sandbox"], slot=slot)
-            message = next((n for n in task["notes"] if n.startswith(name) or n.startswith("no .ipynb")), "missing")
+            result = judge.grade_notebook(Path(submission.source) / name, Path(submission.released) / name, folder,
+                                          name + ".missing", limits=submission.limits,
+                                          use_sandbox=submission.use_sandbox, slot=slot)
+            message = next((n for n in submission.notes if n.startswith(name) or n.startswith("no .ipynb")),
+                           "missing")
             for cell in result["cells"].values():
                 cell["message"] = message
             result["reasons"] = [message]
+        elif file_name != name:  # graded under the expected name, from a private copy
+            staging = Path(tempfile.mkdtemp(prefix="dlcourse-stage-"))
+            os.chmod(staging, 0o755)
+            for path in folder.iterdir():
+                if path.is_file() and not path.is_symlink() and path.suffix != ".ipynb":
+                    shutil.copy(path, staging / path.name)
+            if not (folder / file_name).is_symlink():  # a link is graded as unreadable
+                shutil.copy(folder / file_name, staging / name)
+            try:
+                result = grade(staging, name)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            reasons += result["reasons"]
         else:
-            if file_name != name:  # graded under the expected name, from a private copy
-                import shutil
-                import tempfile
-
-                staging = Path(tempfile.mkdtemp(prefix="dlcourse-stage-"))
-                os.chmod(staging, 0o755)
-                for path in submission.iterdir():
-                    if path.is_file() and not path.is_symlink() and path.suffix != ".ipynb":
-                        shutil.copy(path, staging / path.name)
-                if not (submission / file_name).is_symlink():  # a link is graded as unreadable
-                    shutil.copy(submission / file_name, staging / name)
-                try:
-                    result = judge.grade_notebook(source, released, staging, name, limits=limits,
-                                                  use_sandbox=task["sandbox"], slot=slot)
-                finally:
-                    shutil.rmtree(staging, ignore_errors=True)
-            else:
-                result = judge.grade_notebook(source, released, submission, name, limits=limits,
-                                              use_sandbox=task["sandbox"], slot=slot)
+            result = grade(folder, name)
             reasons += result["reasons"]
         notebooks[name] = result
-    return {"student": task["student"], "assignment": task["assignment"], "fingerprint": task["fingerprint"],
-            "notebooks": notebooks, "reasons": reasons, "seconds": time.perf_counter() - started,
-            "sandbox": task["sandbox"], "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    return {"student": submission.student, "assignment": submission.assignment,
+            "fingerprint": submission.fingerprint, "notebooks": notebooks, "reasons": reasons,
+            "seconds": time.perf_counter() - started, "sandbox": submission.use_sandbox,
+            "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
-def failed_result(task: dict, reason: str) -> dict:
-    return {"student": task["student"], "assignment": task["assignment"], "fingerprint": None,
+def failed_result(submission: Submission, reason: str) -> dict:
+    return {"student": submission.student, "assignment": submission.assignment, "fingerprint": None,
             "notebooks": {}, "reasons": [reason], "seconds": 0.0, "failed": True}
 
 
 # ------------------------------------------------------------------ runners
 
-def run_local(tasks: list[dict], workers: int, on_result) -> None:
+def run_local(submissions: list[Submission], workers: int, on_result) -> None:
     """Grade on `workers` local processes; a worker that dies is replaced and its submission
     reported as not graded, and the batch goes on."""
     import multiprocessing
     from concurrent.futures.process import BrokenProcessPool
 
-    pending = list(tasks)
+    pending = list(submissions)
     context = multiprocessing.get_context("spawn")  # no forked torch or sqlite state in workers
     while pending:
         with ProcessPoolExecutor(max_workers=max(1, min(workers, len(pending))), mp_context=context,
@@ -145,27 +167,27 @@ def run_local(tasks: list[dict], workers: int, on_result) -> None:
                         pending.append(task)
                     else:
                         on_result(future.result())
-                if pending and all(t.get("retried") for t in pending):
+                if pending and all(t.retried for t in pending):
                     for task in pending:
                         on_result(failed_result(task, "a grading worker died twice on this submission"))
                     return
                 for task in pending:
-                    task["retried"] = True
+                    task.retried = True
 
 
 def _worker_start():
-    from .judge import die_with_parent
+    from .kernel import die_with_parent
 
     die_with_parent()  # a killed coordinator takes its workers (and their kernels) with it
 
 
-def run_dask(tasks: list[dict], address: str, on_result) -> None:
+def run_dask(submissions: list[Submission], address: str, on_result) -> None:
     """Grade on a Dask distributed cluster (its workers must run from the course's root)."""
     from distributed import Client, as_completed
 
     with Client(address, timeout="30s") as client:
-        futures = {client.submit(grade_submission, task, pure=False, key=f"grade-{task['student']}-{i}"): task
-                   for i, task in enumerate(tasks)}
+        futures = {client.submit(grade_submission, task, pure=False, key=f"grade-{task.student}-{i}"): task
+                   for i, task in enumerate(submissions)}
         for future in as_completed(list(futures)):
             task = futures[future]
             try:
@@ -176,11 +198,52 @@ def run_dask(tasks: list[dict], address: str, on_result) -> None:
 
 # ------------------------------------------------------------------ the coordinator's records
 
+class Coordinator:
+    """Alone writes what grading produces: the gradebook, the graded notebooks (for feedback),
+    one results file per submission (written last, so that a run killed half-way is not taken
+    for a finished one) and the log. `record` takes a worker's result and returns the line the
+    grade command prints for it."""
+
+    def __init__(self, gradebook, *, autograded: Path, results: Path, log):
+        self.gradebook, self.autograded, self.results, self.log = gradebook, autograded, results, log
+        self.failed: list[str] = []
+
+    def result_path(self, assignment: str, student: str) -> Path:
+        return self.results / assignment / f"{student}.json"
+
+    def record(self, result: dict) -> str:
+        student, assignment = result["student"], result["assignment"]
+        if result.get("failed"):
+            self.failed.append(student)
+            self.write_log(f"{student} NOT GRADED {'; '.join(result['reasons'])}")
+            return "NOT GRADED: " + "; ".join(result["reasons"])
+        score, max_score, manual = record_in_gradebook(self.gradebook, result)
+        for name, notebook in result["notebooks"].items():
+            if notebook.get("notebook"):
+                target = self.autograded / student / assignment / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(notebook["notebook"])
+        stored = dict(result, score=score, max_score=max_score, manual=manual)
+        stored["notebooks"] = {n: {k: v for k, v in nb.items() if k != "notebook"}
+                               for n, nb in result["notebooks"].items()}
+        path = self.result_path(assignment, student)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(stored, indent=1))
+        reasons = "; ".join(result["reasons"])
+        self.write_log(f"{student} {score:g}/{max_score:g} {result['seconds']:.1f}s{' ' + reasons if reasons else ''}")
+        note = f", {manual} answer(s) to grade by hand" if manual else ""
+        return f"{score:g} / {max_score:g}{note}  [{result['seconds']:.1f} s]" + (f"  ({reasons})" if reasons else "")
+
+    def write_log(self, line: str) -> None:
+        self.log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+        self.log.flush()
+
+
 def record_in_gradebook(gradebook, result: dict) -> tuple[float, float, int]:
     """Write one submission's scores; returns (score, max_score, answers to grade by hand)."""
-    from nbgrader.api import MissingEntry
-
     import warnings
+
+    from nbgrader.api import MissingEntry
 
     assignment, student = result["assignment"], result["student"]
     warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's add_submission, harmless
@@ -204,7 +267,3 @@ def record_in_gradebook(gradebook, result: dict) -> tuple[float, float, int]:
     submission = gradebook.find_submission(assignment, student)
     manual = sum(1 for nb in submission.notebooks for g in nb.grades if g.needs_manual_grade)
     return submission.score, submission.max_score, manual
-
-
-def limits_dict(limits: sandbox.Limits) -> dict:
-    return asdict(limits)

@@ -155,13 +155,13 @@ def test_broken_answer_and_error_outside_exercises_are_failing_cells(broken):
     assert "restart and run all (a fresh kernel, quick mode, the CPU, 300 s per cell, 600 s in all): 2 cells" in out
     assert f"cell {number(notebook, 'ex4_gradient-test-visible')} (ex4_gradient-test-visible, test): AssertionError: " \
            "gradient at W = 0 on OR" in out
-    assert f"cell {broken['zero']} (other): ZeroDivisionError: division by zero" in out
+    assert f"cell {broken['zero']} (code): ZeroDivisionError: division by zero" in out
 
 
 def test_cells_run_out_of_order_are_named(broken):
     out = broken["result"].stdout
     assert "PROBLEM  cells run out of order: 1 cell" in out
-    assert f"cell {broken['late']} (other): execution count [" in out
+    assert f"cell {broken['late']} (code): execution count [" in out
     assert f"of cell {broken['early']} above it" in out
     assert "runs every cell once, from top to bottom" in out
 
@@ -224,7 +224,7 @@ def test_cell_past_the_timeout_stops_the_run(tmp_path):
     assert result.returncode == 1
     out = result.stdout
     assert "(a fresh kernel, quick mode, the CPU, 5 s per cell, 600 s in all): 1 cell" in out
-    assert "cell 3 (other): stopped: it ran past the limit of 5 s per cell" in out
+    assert "cell 3 (code): stopped: it ran past the limit of 5 s per cell" in out
     assert "1 code cell below cell 3 did not run." in out
     assert out.rstrip().splitlines()[-1].startswith("Verdict: 1 problem found")
 
@@ -236,7 +236,7 @@ def test_json_report_agrees_with_the_problems(tmp_path):
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert report["ok"] is False and report["problems"] == 1
-    assert report["failed"] == [{"cell": 3, "grade_id": None, "kind": "other", "error": "NameError",
+    assert report["failed"] == [{"cell": 3, "grade_id": None, "kind": "code", "error": "NameError",
                                  "message": "NameError: name 'undefined_name' is not defined"}]
     assert report["verdict"].startswith("Verdict: 1 problem found")
 

@@ -1,8 +1,9 @@
 """Every exercise's tests reject the known mistakes kept in tests/known_mistakes/<assignment>.py,
 and give the solution full marks in the same reduced run (so a lost point is the mistake's).
 
-All cases of an assignment run in one kernel (notebook_harness.run_cases): the setup cells
-once, then per case every answer cell and one exercise's test cells."""
+The cases are scored by the real grader (notebook_harness.run_cases: the judge, tests outside
+the kernel, the grading model's scoring rule). All cases of an assignment run in one kernel:
+the set-up cells once, then per case every answer cell and one exercise's test cells."""
 
 import runpy
 from functools import cache
@@ -29,7 +30,7 @@ def scored_cases(assignment: str) -> dict:
     """{(exercise, mistake name): scores}; the key (None, None) is the solution's control run."""
     keys = [(None, None)] + [(ex, name) for ex, wrong in mistakes_of(assignment).items() for name in wrong]
     cases = [(ex, mistakes_of(assignment)[ex][name] if ex else None) for ex, name in keys]
-    return dict(zip(keys, run_cases(solution_notebook(assignment), cases, ROOT / "solutions" / assignment)))
+    return dict(zip(keys, run_cases(ROOT / "solutions" / assignment / f"{assignment}.ipynb", cases)))
 
 
 CASES = [

@@ -40,7 +40,7 @@ def test_release_is_in_sync(assignment, regenerated):
              for p in sorted((regenerated / "course" / assignment).rglob("*")) if p.is_file()}
     assert committed.keys() == fresh.keys(), "course/ and a fresh release hold different files"
     stale = [str(name) for name in committed if committed[name] != fresh[name]]
-    assert not stale, f"{stale} differ from a fresh release: run `make release FORCE=1` and commit course/"
+    assert not stale, f"{stale} differ from a fresh release: run `make release ASSIGNMENT= FORCE=1` and commit course/"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -87,7 +87,7 @@ def test_manifest_is_in_sync(assignment):
     assert committed.keys() == fresh.keys(), "the manifest and course/ list different notebooks"
     stems = [p.stem for p in (ROOT / "course" / assignment).glob("*.ipynb")]
     assert all(committed[stem] == fresh[stem] for stem in stems), (
-        f"lib/dlcourse/assignments.json is stale for {assignment}: `make release FORCE=1` rewrites it; commit it")
+        f"lib/dlcourse/assignments.json is stale for {assignment}: `make release ASSIGNMENT= FORCE=1` rewrites it; commit it")
 
 
 def test_release_writes_the_manifest(regenerated):

@@ -508,14 +508,10 @@ class Server:
 
     def code_facts(self, obj):
         """(module, name, names its code uses) for check.assert_written_here in the judge."""
+        from dlcourse.grading import names_used
+
         code = getattr(obj, "__code__", None)
-        names = None
-        if code is not None:
-            stack, names = [code], set()
-            while stack:
-                current = stack.pop()
-                names |= set(current.co_names)
-                stack.extend(c for c in current.co_consts if hasattr(c, "co_names"))
+        names = None if code is None else names_used(code)
         return [str(getattr(obj, "__module__", "") or ""), str(getattr(obj, "__name__", type(obj).__name__)),
                 None if names is None else sorted(names)]
 

@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from dlcourse.grading import names_used
+
 
 def as_numpy(value, *, name: str = "value") -> np.ndarray:
     """A NumPy array from an array, a torch tensor (any device) or a nested list."""
@@ -137,15 +139,6 @@ def assert_same_expression(actual, expected, *, name: str, hint: str | None = No
         raise AssertionError(f"{name} is not equal to the expected expression: got {actual}.{tail}")
 
 
-def _names_used(code) -> set[str]:
-    """Every global or attribute name a code object (and the functions nested in it) uses."""
-    names = set(code.co_names)
-    for constant in code.co_consts:
-        if hasattr(constant, "co_names"):
-            names |= _names_used(constant)
-    return names
-
-
 def assert_written_here(answer, *library_names: str, name: str) -> None:
     """Raise an AssertionError when an exercise's answer hands the work to the library's
     reference implementation instead of doing it: when ``answer`` *is* a dlcourse function,
@@ -158,7 +151,7 @@ def assert_written_here(answer, *library_names: str, name: str) -> None:
         module = getattr(answer, "__module__", "") or ""
         function_name = getattr(answer, "__name__", type(answer).__name__)
         code = getattr(answer, "__code__", None)
-        used_names = None if code is None else _names_used(code)
+        used_names = None if code is None else names_used(code)
     if module.startswith("dlcourse"):
         raise AssertionError(f"{name} is the library's {module}.{function_name}: write your own version")
     if used_names is None:

@@ -22,7 +22,6 @@ wrong path is answered at once; nbformat, nbclient and nbgrader are imported whe
 
 import argparse
 import copy
-import hashlib
 import json
 import logging
 import math
@@ -33,7 +32,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from dlcourse.runtime import CELL_TIMEOUT_S, NOTEBOOK_TIMEOUT_S, QUICK_ENV
+from dlcourse.grading import (CELL_TIMEOUT_S, GRADING_ENV, NOTEBOOK_TIMEOUT_S, TEST, cell_kind, grading_plan,
+                              nbgrader_metadata, notebook_for, release_metadata, released_source,
+                              source_sha256)
 
 # What `python -m dlcourse doctor --help` says.
 DESCRIPTION = """\
@@ -48,14 +49,9 @@ notebooks with `python -m autograde grade`, not with the doctor.
 
 Exit status: 0 nothing wrong, 1 problems found, 2 the notebook could not be read or checked."""
 MANIFEST = "assignments.json"
-# What grading sets, so that the notebook sizes itself and draws its widgets as it will there.
-GRADING_ENV = {QUICK_ENV: "1", "DLCOURSE_HEADLESS": "1",
-               "CUDA_VISIBLE_DEVICES": ""}  # the grader's sandbox has no GPU
-# How a cell reads in the report (the manifest's kinds, plus cells outside nbgrader's).
+# How a cell reads in the report (the grading model's kinds).
 KIND_LABEL = {"answer": "answer", "test": "test", "setup": "setup", "written": "written answer",
-              "other": "other"}
-# A browser saves a second download as "name (1).ipynb"; some tools as "name-1.ipynb".
-COPY_SUFFIX = re.compile(r"(?: \(\d+\)|-\d+)$")
+              "code": "code", "text": "text"}
 # the release's stub (autograde/nbgrader_config.py ClearSolutions.code_stub), not a student's own raise
 UNANSWERED_CODE = re.compile(r"#\s*YOUR CODE HERE\s*\n\s*raise\s+NotImplementedError\(\)")
 UNANSWERED_TEXT = "YOUR ANSWER HERE"
@@ -66,48 +62,6 @@ class NotebookError(Exception):
 
 
 # ---------------------------------------------------------------- cells
-
-def nbgrader_metadata(cell) -> dict:
-    meta = cell.get("metadata", {}).get("nbgrader")
-    return meta if isinstance(meta, dict) else {}
-
-
-def cell_kind(cell) -> str:
-    """setup (locked code that is not graded), answer (solution code), test (graded code),
-    written (graded markdown) or other. autograde's manifest records the same kinds."""
-    meta = nbgrader_metadata(cell)
-    code = cell.get("cell_type") == "code"
-    if meta.get("grade") and code:
-        return "test"
-    if meta.get("grade") and cell.get("cell_type") == "markdown":
-        return "written"
-    if meta.get("solution") and code:
-        return "answer"
-    if meta.get("locked") and code:
-        return "setup"
-    return "other"
-
-
-def released_source(source: str) -> str:
-    """The source without its hidden-test regions, as nbgrader's ClearHiddenTests releases it:
-    the instructor's solution notebook then compares equal to the released one."""
-    if "BEGIN HIDDEN TESTS" not in source:
-        return source
-    kept, hidden = [], False
-    for line in source.split("\n"):
-        if "BEGIN HIDDEN TESTS" in line:
-            hidden = True
-        elif "END HIDDEN TESTS" in line:
-            hidden = False
-        elif not hidden:
-            kept.append(line)
-    return source if hidden else "\n".join(kept)
-
-
-def source_sha256(source: str) -> str:
-    """What the manifest records of a cell's source, for checks without nbgrader (Colab)."""
-    return hashlib.sha256(released_source(source).encode("utf-8")).hexdigest()
-
 
 def _nbgrader_checksum():
     """nbgrader's compute_checksum, or None where nbgrader is not installed (Colab installs
@@ -137,7 +91,7 @@ class Finding:
 
     cell: int | None  # 1-based position in the notebook, as a person counts the cells
     grade_id: str | None
-    kind: str  # answer, test, setup, written or other
+    kind: str  # the grading model's cell kind (dlcourse.grading)
     message: str
     error: str | None = None  # the exception's name, for a failing cell
 
@@ -248,18 +202,11 @@ def read_notebook(path: Path):
 
 def identify(path: Path, notebook, manifest: dict) -> tuple[str | None, str | None]:
     """(released notebook's stem, how it was found): by the file name, a browser's copy suffix
-    stripped ("01-perceptron (1).ipynb"), or a name that starts like one ("01-perceptron-final",
-    as the grader's match_notebooks takes it); failing that, or when another released notebook
+    ("01-perceptron (1).ipynb", "01-perceptron-final.ipynb": the grading model's notebook_for,
+    as the station matches names); failing that, or when another released notebook
     shares more of its grade_ids (a file renamed by mistake), by the cells it shares most."""
-    stem = path.stem
-    by_name = None
-    for candidate in (stem, COPY_SUFFIX.sub("", stem)):
-        if candidate in manifest:
-            by_name = candidate
-            break
-    if by_name is None:
-        starts = [key for key in manifest if stem.lower().startswith(key.lower())]
-        by_name = max(starts, key=len) if starts else None
+    names = {entry["notebook"]: key for key, entry in manifest.items()}
+    by_name = names.get(notebook_for(path.name if path.suffix == ".ipynb" else path.name + ".ipynb", list(names)))
     ids = {nbgrader_metadata(c).get("grade_id") for c in notebook.cells} - {None}
     overlap = {key: len(ids & {c["grade_id"] for c in entry["cells"]}) for key, entry in manifest.items()}
     best = max(overlap.values(), default=0)
@@ -381,36 +328,18 @@ def _compare_locked(cell, entry: dict | None, checksum) -> str | None:
 # ---------------------------------------------------------------- running
 
 def as_graded(notebook, released: dict | None):
-    """A copy of the notebook as the grader runs it, and for each of its cells the student's
-    cell number (None for a test cell put back): every test cell the release knows holds the
-    released source, and a deleted or unmarked one is put back after the nearest released
-    cell above it that is still here."""
+    """A copy of the notebook as the grader runs it (the grading model's grading_plan: test
+    cells as released, deleted ones put back), and for each of its cells the student's cell
+    number (None for a test cell put back)."""
     import nbformat
 
-    graded, origin = copy.deepcopy(notebook), list(range(1, len(notebook.cells) + 1))
     if not released:
-        return graded, origin
-    tests = {c["grade_id"]: c for c in released["cells"] if c["kind"] == "test"}
-    for cell in graded.cells:
-        entry = tests.get(nbgrader_metadata(cell).get("grade_id"))
-        if entry is not None:
-            cell["source"] = entry["source"]
-    for position, entry in enumerate(released["cells"]):
-        if entry["kind"] != "test" or entry["grade_id"] in {nbgrader_metadata(c).get("grade_id") for c in graded.cells}:
-            continue
-        where = 0
-        for earlier in reversed(released["cells"][:position]):
-            index = next((i for i, c in enumerate(graded.cells)
-                          if nbgrader_metadata(c).get("grade_id") == earlier["grade_id"]), None)
-            if index is not None:
-                where = index + 1
-                break
-        cell = nbformat.v4.new_code_cell(entry["source"])
-        cell.metadata["nbgrader"] = {"grade": True, "grade_id": entry["grade_id"], "locked": True,
-                                     "points": entry["points"], "solution": False, "schema_version": 3}
-        graded.cells.insert(where, cell)
-        origin.insert(where, None)
-    return graded, origin
+        return copy.deepcopy(notebook), list(range(1, len(notebook.cells) + 1))
+    tests = {c["grade_id"]: c["source"] for c in released["cells"] if c["kind"] == TEST}
+    metadata = {c["grade_id"]: release_metadata(c["grade_id"], c["kind"], c["points"]) for c in released["cells"]}
+    plan = grading_plan(notebook.cells, tests, metadata)
+    graded = nbformat.from_dict({**notebook, "cells": [planned.cell for planned in plan]})
+    return graded, [planned.origin for planned in plan]
 
 
 def _this_python_kernel(folder: Path):

@@ -19,11 +19,6 @@ if TYPE_CHECKING:
 
 QUICK_ENV = "DLCOURSE_QUICK"
 
-# Grading's time limits, one source for nbgrader's Execute.timeout, autograde's sandbox.Limits
-# and `python -m dlcourse doctor`, so that the doctor and the grader cannot drift apart.
-CELL_TIMEOUT_S = 300  # one cell
-NOTEBOOK_TIMEOUT_S = 600  # the whole notebook, start to end
-
 
 def default_device() -> "torch.device":
     """The best device this machine has: CUDA, else Apple's MPS, else the CPU."""
