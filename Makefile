@@ -31,7 +31,7 @@ LAB_ROOT ?= course
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup browser lab test release collect grade report feedback export execute clean-venv
+.PHONY: setup browser lab lint test release collect grade report feedback export execute clean-venv
 
 setup: $(STAMP)
 
@@ -52,8 +52,12 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: setup
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(LAB_ROOT) $(ROOT_FLAG) $(LAB_ARGS)
 
-test: setup browser
+test: setup browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The rules pyproject.toml's [tool.ruff] selects (imports, undefined names, likely bugs, 120 columns).
+lint: setup
+	$(PY) -m ruff check .
 
 # The browser tests (tests/test_browser.py) drive Debian's chromium, never a downloaded browser.
 # Run as root with apt-get at hand, this installs it; otherwise it says how, and those tests skip.

@@ -31,7 +31,7 @@ from pathlib import Path
 import nbformat
 
 from dlcourse.grading import (ANSWER, SETUP, TEST, WRITTEN, answer_names, cell_kind, exercise_tests, grade_id,
-                              grading_plan, points_earned)
+                              grading_plan, nbgrader_metadata, points, points_earned)
 
 from . import sandbox
 from .judge_shell import bind_answers, judge_shell, run_in_judge
@@ -105,7 +105,7 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
     source = nbformat.read(source_path, as_version=4)
     released = nbformat.read(released_path, as_version=4)
     tests = {grade_id(c): c for c in source.cells if cell_kind(c) == TEST}
-    result = {"cells": {gid: {"score": 0.0, "max": float(c.metadata["nbgrader"].get("points", 0)),
+    result = {"cells": {gid: {"score": 0.0, "max": points(c),
                               "message": "not run"} for gid, c in tests.items()},
               "manual": {}, "reasons": [], "notebook": None}
     submitted = read_submission(submission_dir / notebook_name, result)
@@ -113,7 +113,7 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
         return result
     result["manual"] = written_answers(released, submitted)
     plan = grading_plan(submitted.cells, {gid: c.source for gid, c in tests.items()},
-                        {grade_id(c): c.metadata["nbgrader"] for c in source.cells if grade_id(c) is not None})
+                        {grade_id(c): nbgrader_metadata(c) for c in source.cells if grade_id(c) is not None})
     shown_tests = {grade_id(c): c.source for c in released.cells if cell_kind(c) == TEST}
     graded = nbformat.v4.new_notebook(metadata=submitted.metadata)
     session = JudgeSession(source, submission_dir, limits=limits, use_sandbox=use_sandbox, slot=slot)
@@ -207,12 +207,12 @@ def judge_step(session: JudgeSession, cell, shown_tests: dict, result: dict, los
         result["reasons"].append(lost)
     except Exception as error_call:  # noqa: BLE001 (the call into the kernel failed on this test: it fails)
         error = f"{type(error_call).__name__}: {error_call}"
-    points = result["cells"][gid]["max"]
-    score = points_earned(error, points)
+    worth = result["cells"][gid]["max"]
+    score = points_earned(error, worth)
     result["cells"][gid].update(score=score, message=error or "passed")
-    shown.outputs = [_note(f"Passed: {points:g} / {points:g} point(s)") if not error else
+    shown.outputs = [_note(f"Passed: {worth:g} / {worth:g} point(s)") if not error else
                      nbformat.v4.new_output("error", ename="Failed", evalue=error[:3000], traceback=[
-                         f"Failed ({score:g} / {points:g} point(s)): {error[:3000]}"])]
+                         f"Failed ({score:g} / {worth:g} point(s)): {error[:3000]}"])]
     return shown, lost
 
 
@@ -268,20 +268,20 @@ def grade_cases(source_path: Path, cases: list[tuple[str | None, str | None]], *
                     if error:
                         outcome.errors.append(f"[{gid}] {error[:300]}")
                 for gid in (tests_of[exercise] if exercise else list(tests)):
-                    points = float(tests[gid].metadata["nbgrader"].get("points", 0))
+                    worth = points(tests[gid])
                     try:
                         error = session.judge_test(tests[gid].source, what=f"test {gid}")
                     except KernelLost:
                         raise
                     except Exception as error_call:  # noqa: BLE001
                         error = f"{type(error_call).__name__}: {error_call}"
-                    outcome.scores[gid] = (points_earned(error, points), points)
+                    outcome.scores[gid] = (points_earned(error, worth), worth)
                     if error:
                         outcome.errors.append(f"[{gid}] {error[:300]}")
             except KernelLost as error_lost:
                 outcome.errors.append(f"the kernel was lost: {error_lost}")
                 for gid in (tests_of[exercise] if exercise else list(tests)):
-                    outcome.scores.setdefault(gid, (0.0, float(tests[gid].metadata["nbgrader"].get("points", 0))))
+                    outcome.scores.setdefault(gid, (0.0, points(tests[gid])))
                 session.close()
                 session = None
     finally:

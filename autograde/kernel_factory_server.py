@@ -1,8 +1,8 @@
 """A warm kernel factory: one per grading worker, so that each submission's kernel starts with
 Python, ipykernel, NumPy, PyTorch, Matplotlib and the course library already imported.
 
-Run by a worker (as root, for the sandbox) (`python -P autograde/zygote.py MODULE ...`), it imports the modules,
-prints "ready", then for each request line (JSON) forks a child that makes the sandbox
+Run by a worker (as root, for the sandbox) as `python -P autograde/kernel_factory_server.py
+MODULE ...`, it imports the modules, prints "ready", then for each request line (JSON) forks a child that makes the sandbox
 itself: new mount, PID, network, IPC and UTS namespaces (unshare(2)), the same mounts as
 autograde/sandbox.py's script, then chroot, resource limits, an unprivileged uid, and the
 kernel (in the process: PID 1 of the new namespace). It answers with the kernel's host pid.

@@ -25,7 +25,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlcourse.grading import CELL_TIMEOUT_S, NOTEBOOK_TIMEOUT_S
+from dlcourse.grading import CELL_TIMEOUT_S, GRADING_ENV, NOTEBOOK_TIMEOUT_S
 
 SANDBOX_HOME = "/home/student"
 # host uids given to sandboxed processes when grading as root: one per concurrent sandbox
@@ -143,10 +143,8 @@ def sandbox_environment(extra: dict | None = None) -> dict:
         "HOME": SANDBOX_HOME, "USER": "student", "LANG": "C.UTF-8", "TMPDIR": "/tmp",
         "IPYTHONDIR": "/tmp/.ipython", "MPLCONFIGDIR": "/tmp/.matplotlib", "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter",
         "PYTHONPATH": str(Path(__file__).resolve().parent / "kernel_side"),
-        "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
-        # one thread per worker: N workers on N cores; more threads only spin and wait
-        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-        "NBGRADER_EXECUTION": "autograde", "DLCOURSE_QUICK": "1", "DLCOURSE_HEADLESS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **GRADING_ENV,  # quick mode, headless, no GPU, one thread per worker
     }
     env.update(extra or {})
     return env

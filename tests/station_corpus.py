@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 import nbformat
+from dlcourse import grading
 
 ASSIGNMENT = "00-station"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -103,7 +104,7 @@ def released(course: Path):
 
 def _answer(notebook, grade_id, source):
     for cell in notebook.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+        if grading.grade_id(cell) == grade_id:
             cell.source = source
             return notebook
     raise KeyError(grade_id)
@@ -111,7 +112,7 @@ def _answer(notebook, grade_id, source):
 
 def _after(notebook, grade_id, source):
     """Insert a student's cell after the cell `grade_id`."""
-    index = next(i for i, c in enumerate(notebook.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    index = next(i for i, c in enumerate(notebook.cells) if grading.grade_id(c) == grade_id)
     notebook.cells.insert(index + 1, nbformat.v4.new_code_cell(source))
     return notebook
 
@@ -303,8 +304,8 @@ def _test_cells(course, change):
         nb = wrong(course_) if change != "deleted" else solved(course_)
         kept = []
         for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get("grade") and not meta.get("solution"):
+            meta = grading.nbgrader_metadata(cell)
+            if grading.cell_kind(cell) == grading.TEST:
                 if change == "deleted":
                     continue
                 cell.source = "pass"

@@ -20,9 +20,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ROOT, copy_course
-from lab_server import TOKEN, free_port, lab_command, private_env, running
-
 from dlcourse import runtime
+from dlcourse.grading import ANSWER, cell_kind, grade_id, nbgrader_metadata
+from lab_server import TOKEN, free_port, lab_command, private_env, running
 
 ASSIGNMENT = "01-perceptron"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
@@ -205,7 +205,7 @@ def executed_count(page) -> int:
 
 
 def nbgrader_cell(notebook, index: int) -> dict:
-    return notebook.cells[index].metadata.get("nbgrader", {})
+    return nbgrader_metadata(notebook.cells[index])
 
 
 # ------------------------------------------------------------------ the student
@@ -244,8 +244,7 @@ def test_released_notebook_fails_only_in_the_exercises(page, lab_copy):
             f"cell {index} ({released.cells[index].source[:60]!r}) is not an exercise cell but shows: {line}")
         assert "NotImplementedError" in line, f"cell {index} ({metadata.get('grade_id')}) shows {line}"
     exercises = {nbgrader_cell(released, i)["grade_id"].split("-")[0] for i in seen}
-    answers = {m["grade_id"] for c in released.cells if (m := c.metadata.get("nbgrader", {})).get("solution")
-               and c.cell_type == "code"}
+    answers = {grade_id(c) for c in released.cells if cell_kind(c) == ANSWER}
     assert exercises == answers, f"every exercise should stop a run: errors in {exercises}, answers {answers} ({steps})"
     # the cells after the last exercise ran: the notebook is usable with the library's code
     last_code = max(i for i, c in enumerate(released.cells) if c.cell_type == "code")

@@ -15,8 +15,7 @@ import time
 import nbformat
 import pytest
 from conftest import ROOT
-
-from dlcourse import doctor
+from dlcourse import doctor, grading
 
 ASSIGNMENT = "01-perceptron"
 SOLUTION = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -29,10 +28,9 @@ def run_doctor(path, *args, env=None) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
 
 
-def number(notebook, grade_id) -> int:
-    """1-based position of the cell with ``grade_id``, as the report counts cells."""
-    return next(i for i, c in enumerate(notebook.cells, 1)
-                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+def number(notebook, wanted) -> int:
+    """1-based position of the cell with grade_id ``wanted``, as the report counts cells."""
+    return next(i for i, c in enumerate(notebook.cells, 1) if grading.grade_id(c) == wanted)
 
 
 def run_all_counts(notebook):
@@ -96,8 +94,7 @@ def test_released_notebook_lists_the_unanswered_exercises(released_run):
 def test_released_notebook_fails_every_test_and_scores_zero(released_run):
     out = released_run.stdout
     released = nbformat.read(RELEASED, as_version=4)
-    tests = [c.metadata.nbgrader.grade_id for c in released.cells
-             if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
+    tests = [grading.grade_id(c) for c in released.cells if grading.cell_kind(c) == grading.TEST]
     assert len(tests) == 10
     assert "PROBLEM  restart and run all (a fresh kernel, quick mode, the CPU, 300 s per cell, 600 s in all): 10 cells" in out
     for grade_id in tests:
@@ -115,13 +112,12 @@ def broken(tmp_path_factory):
     """The released notebook with the solution's answers pasted in, run top to bottom, then
     broken in six independent places. Saved under a browser's name for a second download."""
     notebook = nbformat.read(RELEASED, as_version=4)
-    answers = {c.metadata.nbgrader.grade_id: c.source for c in nbformat.read(SOLUTION, as_version=4).cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
+    answers = {grading.grade_id(c): c.source for c in nbformat.read(SOLUTION, as_version=4).cells
+               if grading.cell_kind(c) == grading.ANSWER}
     for cell in notebook.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
-    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in notebook.cells}
+        if grading.grade_id(cell) in answers:
+            cell.source = answers[grading.grade_id(cell)]
+    cells = {grading.grade_id(c): c for c in notebook.cells}
     # a wrong answer: the gradient's sign flipped, so its visible test fails
     cells["ex4_gradient"].source += "\n\n\ndef delta_rule_gradient(W, X, t):\n    return X.T @ (t - X @ W)\n"
     # an edited test cell (its metadata, checksum included, kept)

@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ASSIGNMENTS, ROOT, copy_course, run_autograde
+from dlcourse.grading import grade_id
 from nbgrader.api import Gradebook
 
 NBGRADER = str(Path(sys.executable).parent / "nbgrader")
@@ -53,7 +54,7 @@ def graded(request, tmp_path_factory):
     # must still lose points (in-place changes, gradients and objects cross the boundary)
     mistaken = nbformat.read(course / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
     for cell in mistaken.cells:
-        wrong = first_mistakes(assignment).get(cell.metadata.get("nbgrader", {}).get("grade_id"))
+        wrong = first_mistakes(assignment).get(grade_id(cell))
         if wrong is not None:
             cell.source = wrong
     nbformat.write(mistaken, submitted / "mistaken" / assignment / f"{assignment}.ipynb")

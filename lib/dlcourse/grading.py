@@ -59,6 +59,11 @@ def grade_id(cell) -> str | None:
     return nbgrader_metadata(cell).get("grade_id")
 
 
+def points(cell) -> float:
+    """The points a graded cell is worth (0 for a cell that is not graded)."""
+    return float(nbgrader_metadata(cell).get("points") or 0)
+
+
 def cell_kind(cell) -> str:
     """answer, test, written, setup, code or text (see the module's docstring)."""
     meta = nbgrader_metadata(cell)

@@ -1,0 +1,149 @@
+"""The grading model (dlcourse.grading) is the one place where the rules of grading are written:
+the judge, the doctor, the release record, the station and the known-mistakes harness import
+them, and no second definition is left anywhere (checked by parsing the sources). Then the
+rules themselves, on small notebooks."""
+
+import ast
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ROOT
+
+from dlcourse import grading
+
+# Functions that hold a rule of grading: the model defines them, nobody else does.
+RULE_FUNCTIONS = {
+    "cell_kind", "nbgrader_metadata", "nbgrader_meta", "grade_id", "_gid", "released_source", "source_sha256",
+    "execution_plan", "grading_plan", "notebook_for", "points_earned", "names_used", "_names_used",
+    "answer_names", "answer_names_of", "exercise_tests", "exercise_of", "is_answer", "is_test", "is_setup",
+}
+# Settings of grading: assigned in the model only.
+RULE_SETTINGS = {"CELL_TIMEOUT_S", "NOTEBOOK_TIMEOUT_S", "GRADING_ENV", "JUDGE_ENV", "COPY_SUFFIX"}
+MODEL = ROOT / "lib" / "dlcourse" / "grading.py"
+READERS = ["autograde/judge.py", "autograde/station.py", "autograde/manifest.py", "lib/dlcourse/doctor.py",
+           "tests/notebook_harness.py", "autograde/sandbox.py", "autograde/nbgrader_config.py"]
+
+
+def sources() -> list[Path]:
+    found = [*(ROOT / "autograde").rglob("*.py"), *(ROOT / "lib" / "dlcourse").rglob("*.py"),
+             *(ROOT / "tests").rglob("*.py"), *(ROOT / "benchmarks").glob("*.py"), ROOT / "nbgrader_config.py"]
+    return sorted(p for p in found if p != MODEL and "__pycache__" not in p.parts)
+
+
+@pytest.mark.parametrize("path", sources(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_second_definition_of_a_grading_rule(path):
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    where = path.relative_to(ROOT)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            assert node.name not in RULE_FUNCTIONS, (
+                f"{where}:{node.lineno} defines {node.name}: it is a rule of grading, import it from dlcourse.grading")
+        if isinstance(node, ast.Assign) and node in tree.body:
+            names = {t.id for t in node.targets if isinstance(t, ast.Name)}
+            assert not names & RULE_SETTINGS, f"{where}:{node.lineno} sets {names & RULE_SETTINGS}: dlcourse.grading holds it"
+        if isinstance(node, ast.Attribute) and node.attr == "co_names":
+            pytest.fail(f"{where}:{node.lineno} reads co_names: the names an answer uses are dlcourse.grading.names_used")
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imported = {alias.name for alias in node.names}
+            assert "determine_grade" not in imported, (
+                f"{where}:{node.lineno}: nbgrader's determine_grade is not the rule the grader uses "
+                "(dlcourse.grading.points_earned is)")
+    if path.is_relative_to(ROOT / "autograde") or path.is_relative_to(ROOT / "lib"):
+        # reading nbgrader's metadata by hand is how the cell kinds drifted apart
+        assert '.get("nbgrader"' not in text, f"{where} reads nbgrader metadata itself: use dlcourse.grading"
+
+
+@pytest.mark.parametrize("name", READERS)
+def test_the_graders_read_the_model(name):
+    tree = ast.parse((ROOT / name).read_text(encoding="utf-8"))
+    modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert "dlcourse.grading" in modules, f"{name} should take the rules of grading from dlcourse.grading"
+
+
+# ---------------------------------------------------------------- the rules
+
+def cell(kind: str, gid: str | None, source: str = "", points: float = 1.0):
+    if kind in ("text", "written"):
+        made = nbformat.v4.new_markdown_cell(source)
+    else:
+        made = nbformat.v4.new_code_cell(source)
+    if gid is not None and kind not in ("code", "text"):
+        made.metadata["nbgrader"] = grading.release_metadata(gid, kind, points)
+    return made
+
+
+def test_cell_kinds():
+    assert [grading.cell_kind(cell(k, "x")) for k in ("answer", "test", "written", "setup")] == [
+        "answer", "test", "written", "setup"]
+    assert grading.cell_kind(nbformat.v4.new_code_cell("x = 1")) == "code"
+    assert grading.cell_kind(nbformat.v4.new_markdown_cell("# title")) == "text"
+    broken = nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": "not a dict"})
+    assert grading.cell_kind(broken) == "code" and grading.grade_id(broken) is None
+
+
+def test_released_source_drops_hidden_tests_only():
+    source = "assert f(1) == 1\n### BEGIN HIDDEN TESTS\nassert f(2) == 4\n### END HIDDEN TESTS\nprint('ok')"
+    assert grading.released_source(source) == "assert f(1) == 1\nprint('ok')"
+    assert grading.released_source("### BEGIN HIDDEN TESTS\nopen") == "### BEGIN HIDDEN TESTS\nopen"
+    assert grading.source_sha256(source) == grading.source_sha256("assert f(1) == 1\nprint('ok')")
+
+
+def release():
+    cells = [cell("setup", "setup", "import numpy as np"), cell("answer", "ex1", "def f(x):\n    return x"),
+             cell("test", "ex1-test-visible", "assert f(1) == 1"), cell("test", "ex1-test-hidden", "assert f(2) == 2"),
+             cell("answer", "ex2", "def g(x):\n    return x"), cell("test", "ex2-test-visible", "assert g(1) == 1")]
+    tests = {grading.grade_id(c): c.source for c in cells if grading.cell_kind(c) == "test"}
+    return cells, tests, {grading.grade_id(c): grading.nbgrader_metadata(c) for c in cells}
+
+
+def test_plan_runs_the_released_tests_whatever_the_student_did():
+    cells, tests, metadata = release()
+    submitted = [nbformat.from_dict(dict(c)) for c in cells]
+    submitted[2].source = "pass  # the student's edit"
+    del submitted[3]  # a deleted test
+    submitted.insert(3, nbformat.from_dict(dict(cells[2])))  # a duplicated test
+    submitted.append(nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "mine", "grade": True}}))
+    plan = grading.grading_plan(submitted, tests, metadata)
+    ids = [grading.grade_id(p.cell) for p in plan]
+    assert ids == ["setup", "ex1", "ex1-test-visible", "ex1-test-hidden", "ex2", "ex2-test-visible", None]
+    by_id = {grading.grade_id(p.cell): p for p in plan}
+    assert by_id["ex1-test-visible"].cell["source"] == "assert f(1) == 1"
+    assert by_id["ex1-test-hidden"].origin is None and by_id["ex1"].origin == 2
+    assert plan[-1].kind == "code", "a cell the student marked as graded is the student's code"
+
+
+def test_plan_puts_a_test_back_after_the_nearest_cell_above_it_or_at_the_end():
+    cells, tests, metadata = release()
+    submitted = [nbformat.from_dict(dict(c)) for c in cells if grading.grade_id(c) != "ex2-test-visible"]
+    submitted.insert(0, nbformat.v4.new_markdown_cell("notes"))
+    plan = grading.grading_plan(submitted, tests, metadata)
+    assert [grading.grade_id(p.cell) for p in plan][-2:] == ["ex2", "ex2-test-visible"]
+    only_tests = grading.grading_plan([nbformat.v4.new_code_cell("x = 1")], tests, metadata)
+    assert [p.kind for p in only_tests] == ["code", "test", "test", "test"], "no anchor: at the end, in order"
+
+
+def test_plan_without_a_release_keeps_the_notebook():
+    cells, _, _ = release()
+    plan = grading.grading_plan(cells, {}, None)
+    assert [p.cell for p in plan] == cells and [p.origin for p in plan] == list(range(1, 7))
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("01-perceptron.ipynb", "01-perceptron.ipynb"), ("01-perceptron (1).ipynb", "01-perceptron.ipynb"),
+    ("01-Perceptron-final.ipynb", "01-perceptron.ipynb"), ("05a-conv-extra.ipynb", "05a-conv-extra.ipynb"),
+    ("05a-conv (2).ipynb", "05a-conv.ipynb"), ("homework.ipynb", None)])
+def test_notebook_names(name, expected):
+    assert grading.notebook_for(name, ["01-perceptron.ipynb", "05a-conv.ipynb", "05a-conv-extra.ipynb"]) == expected
+
+
+def test_score_rule_and_names_used():
+    assert grading.points_earned(None, 2) == 2.0 and grading.points_earned("AssertionError: no", 2) == 0.0
+
+    def answer(x):
+        return np_layers.affine_forward(x)  # noqa: F821 (never called)
+
+    assert {"np_layers", "affine_forward"} <= grading.names_used(answer.__code__)
+    assert grading.answer_names("%matplotlib inline\ndef f():\n    pass\nW: int = 3\nclass C:\n    pass") == [
+        "f", "W", "C"]
