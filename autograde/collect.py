@@ -91,7 +91,7 @@ def classify(relative: str, assignment: str, expected: list[str]) -> Entry:
 def source_files(source: Path):
     """(relative path, reader) for every file of a folder or a zip, refusing unsafe entries."""
     if source.is_dir():
-        for folder, subfolders, files in os.walk(source):  # links are not followed
+        for folder, _subfolders, files in os.walk(source):  # links are not followed
             for name in sorted(files):
                 path = Path(folder) / name
                 relative = path.relative_to(source)

@@ -30,8 +30,20 @@ from pathlib import Path
 
 import nbformat
 
-from dlcourse.grading import (ANSWER, SETUP, TEST, WRITTEN, answer_names, cell_kind, exercise_tests, grade_id,
-                              grading_plan, nbgrader_metadata, points, points_earned)
+from dlcourse.grading import (
+    ANSWER,
+    SETUP,
+    TEST,
+    WRITTEN,
+    answer_names,
+    cell_kind,
+    exercise_tests,
+    grade_id,
+    grading_plan,
+    nbgrader_metadata,
+    points,
+    points_earned,
+)
 
 from . import sandbox
 from .judge_shell import bind_answers, judge_shell, run_in_judge

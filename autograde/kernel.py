@@ -124,7 +124,7 @@ class Kernel:
                 break
             except queue.Empty:
                 if time.monotonic() > deadline:
-                    raise KernelLost(f"the kernel did not start within {KERNEL_START_SECONDS} s")
+                    raise KernelLost(f"the kernel did not start within {KERNEL_START_SECONDS} s") from None
         while True:  # drain the start-up status messages
             try:
                 self.client.get_iopub_msg(timeout=0.2)

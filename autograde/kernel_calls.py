@@ -24,6 +24,7 @@ from pathlib import Path
 from .kernel import Kernel, KernelLost
 from .kernel_side import dlcourse_grader_kernel as kernel_side
 
+
 class SubmissionError(Exception):
     """An exception raised by the student's code, re-raised in the judge as a test failure."""
 
@@ -79,7 +80,7 @@ class KernelCalls:
     def apply_values(self, states):
         from dlcourse.autograd import Value
 
-        for key, (data, grad, op, children) in states.items():
+        for key, (data, grad, op, _children) in states.items():
             node = self.values.get(key)
             if node is None:
                 node = Value(data, (), op)
@@ -93,6 +94,7 @@ class KernelCalls:
     def pickle_payload(self, payload) -> bytes:
         import cloudpickle
         import torch
+
         from dlcourse.autograd import Value
 
         calls = self

@@ -16,6 +16,7 @@ from pathlib import Path
 from . import sandbox
 from .kernel import KernelLost, die_with_parent
 
+
 class FactoryProcess:
     """A kernel made by the warm factory: the worker's handle on it (not its child)."""
 

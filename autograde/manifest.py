@@ -21,12 +21,18 @@ import pkgutil
 from functools import cache
 from pathlib import Path
 
-from dlcourse.grading import (TEST, answer_names, cell_kind, exercise_tests, has_hidden_tests,
-                              nbgrader_metadata, source_sha256)
+from dlcourse.grading import (
+    TEST,
+    answer_names,
+    cell_kind,
+    exercise_tests,
+    has_hidden_tests,
+    nbgrader_metadata,
+    source_sha256,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "lib" / "dlcourse" / "assignments.json"
-KNOWN_MISTAKES = ROOT / "tests" / "known_mistakes"
 # Where an answer's reference may live: the NumPy references, their torch twins, the engine.
 REFERENCE_PACKAGES = ("dlcourse.np", "dlcourse.pt", "dlcourse.autograd")
 
@@ -37,6 +43,7 @@ def build_manifest(course_dir: Path) -> dict:
     import nbformat
 
     course_dir = Path(course_dir)
+    mistakes_folder = course_dir.parent / "tests" / "known_mistakes"
     manifest = {}
     for path in sorted(course_dir.glob("*/*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
@@ -69,7 +76,7 @@ def build_manifest(course_dir: Path) -> dict:
             "notebook": path.name,
             "path": f"{course_dir.name}/{path.parent.name}/{path.name}",
             "cells": cells,
-            "exercises": exercise_map(source, hidden, known_mistakes(path.stem)),
+            "exercises": exercise_map(source, hidden, known_mistakes(mistakes_folder, path.stem)),
         }
     return manifest
 
@@ -107,12 +114,12 @@ def library_references() -> dict[str, list[str]]:
     return found
 
 
-def known_mistakes(stem: str) -> dict[str, list[str]]:
-    """{answer grade_id: mistake names} read from tests/known_mistakes/<stem>.py's ``MISTAKES``
-    dict literal without running the file ({} where there is none)."""
+def known_mistakes(folder: Path, stem: str) -> dict[str, list[str]]:
+    """{answer grade_id: mistake names} read from ``folder``/<stem>.py's ``MISTAKES`` dict literal
+    (tests/known_mistakes/ beside course/) without running the file ({} where there is none)."""
     import ast
 
-    path = KNOWN_MISTAKES / f"{stem}.py"
+    path = folder / f"{stem}.py"
     if not path.is_file():
         return {}
     for node in ast.parse(path.read_text(encoding="utf-8")).body:

@@ -15,7 +15,7 @@ import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dlcourse.grading import notebook_for
@@ -124,7 +124,7 @@ def _grade_submission(submission: Submission) -> dict:
     return {"student": submission.student, "assignment": submission.assignment,
             "fingerprint": submission.fingerprint, "notebooks": notebooks, "reasons": reasons,
             "seconds": time.perf_counter() - started, "sandbox": submission.use_sandbox,
-            "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "graded_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def failed_result(submission: Submission, reason: str) -> dict:

@@ -1,4 +1,4 @@
-"""Our skip-gram (dlcourse.pt.word2vec, batched PyTorch) against gensim's Word2Vec.
+"""Our skip-gram (dlcourse.pt.embeddings, batched PyTorch) against gensim's Word2Vec.
 
 Both train skip-gram with negative sampling on the same articles of the text excerpt
 (331k stemmed tokens), with the same settings: 100 dimensions, window 5, 5 noise words,
@@ -21,7 +21,7 @@ import time
 import torch
 
 from dlcourse import data
-from dlcourse.pt import word2vec
+from dlcourse.pt import embeddings
 
 
 def main():
@@ -35,21 +35,21 @@ def main():
 
     articles = data.load_text_excerpt(articles=True, max_tokens=args.max_tokens)
     wordsim, analogies = data.load_wordsim353(stem=True), data.load_analogies(stem=True)
-    settings = dict(dim=100, window=5, negative=5, min_count=5, epochs=args.epochs, seed=0)
+    config = embeddings.SkipGramConfig(dim=100, window=5, negative=5, min_count=5, epochs=args.epochs, seed=0)
     print(f"machine: {platform.machine()}, os.cpu_count() = {os.cpu_count()}, torch threads = "
           f"{torch.get_num_threads()}, gensim workers = {args.workers}, torch {torch.__version__}")
-    print(f"{sum(map(len, articles)):,} tokens in {len(articles)} articles; {settings}\n")
+    print(f"{sum(map(len, articles)):,} tokens in {len(articles)} articles; {config}\n")
 
     results = {}
-    for name, train in (("gensim Word2Vec", lambda: word2vec.train_gensim_skipgram(
-                            articles, workers=args.workers, **settings)),
-                        ("dlcourse skip-gram", lambda: word2vec.train_skipgram(
-                            articles, progress=False, **settings))):
+    for name, train in (("gensim Word2Vec", lambda: embeddings.train_gensim_skipgram(
+                            articles, config, workers=args.workers)),
+                        ("dlcourse skip-gram", lambda: embeddings.train_skipgram(
+                            articles, config, progress=False))):
         start = time.perf_counter()
         vectors, vocab = train()
         seconds = time.perf_counter() - start
         results[name] = dict(seconds=seconds, vocab=len(vocab),
-                             **word2vec.evaluate(vectors, vocab, wordsim=wordsim, analogies=analogies))
+                             **embeddings.evaluate_word_vectors(vectors, vocab, wordsim=wordsim, analogies=analogies))
 
     print(f"{'':20s} {'time':>8s} {'vocab':>6s} {'Spearman (pairs)':>17s} {'analogies (used)':>18s}")
     for name, r in results.items():

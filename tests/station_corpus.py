@@ -7,11 +7,12 @@ what it does, the automatic score it must get, and a phrase its recorded reasons
 (or None when it must be graded without any reason).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import nbformat
+
 from dlcourse import grading
 
 ASSIGNMENT = "00-station"

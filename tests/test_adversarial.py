@@ -5,21 +5,25 @@ a model (fgsm, pgd) against autograd written out here, their bounds, and that th
 model as they found it; accuracy under attack, adversarial training batches and the widget."""
 
 import copy
+import inspect
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from conftest import DEVICES, assert_torch_twin
+from torch import nn
+
 from dlcourse import check, data
 from dlcourse.np import adversarial as np_adv
 from dlcourse.pt import adversarial as pt_adv
+from dlcourse.pt.adversarial import PGDConfig
 from dlcourse.pt.training import evaluate, mlp
-from torch import nn
 
 ASSIGNMENT = "10-adversarial"
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-TWINS = ["project_linf", "pgd_step", "logistic_predict_proba", "logistic_loss", "logistic_input_gradient"]
+TWINS = ["fgsm_step", "project_linf", "pgd_step", "logistic_predict_proba", "logistic_loss",
+         "logistic_input_gradient"]
 
 
 
@@ -64,19 +68,19 @@ def _on(model, device):
 # ---------------------------------------------------------------- NumPy reference
 
 
-def test_np_fgsm_steps_by_the_sign_and_clips():
+def test_np_fgsm_step_steps_by_the_sign_and_clips():
     x = np.array([[0.5, 0.5, 0.5, 0.02, 0.98]])
     grad = np.array([[2.0, -1e-9, 0.0, -3.0, 4.0]])
-    np.testing.assert_allclose(np_adv.fgsm(x, grad, 0.1), [[0.6, 0.4, 0.5, 0.0, 1.0]])
-    np.testing.assert_allclose(np_adv.fgsm(x, grad, 0.1, clip=None), [[0.6, 0.4, 0.5, -0.08, 1.08]])
-    np.testing.assert_array_equal(np_adv.fgsm(x, grad, 0.0), x)  # eps 0: the identity
-    np.testing.assert_allclose(np_adv.fgsm(x, grad, 0.1, clip=(0.45, 0.55)), [[0.55, 0.45, 0.5, 0.45, 0.55]])
+    np.testing.assert_allclose(np_adv.fgsm_step(x, grad, 0.1), [[0.6, 0.4, 0.5, 0.0, 1.0]])
+    np.testing.assert_allclose(np_adv.fgsm_step(x, grad, 0.1, clip=None), [[0.6, 0.4, 0.5, -0.08, 1.08]])
+    np.testing.assert_array_equal(np_adv.fgsm_step(x, grad, 0.0), x)  # eps 0: the identity
+    np.testing.assert_allclose(np_adv.fgsm_step(x, grad, 0.1, clip=(0.45, 0.55)), [[0.55, 0.45, 0.5, 0.45, 0.55]])
     with pytest.raises(ValueError, match=r"grad must have the shape of x, \(1, 5\), got \(5,\)"):
-        np_adv.fgsm(x, grad[0], 0.1)
+        np_adv.fgsm_step(x, grad[0], 0.1)
     with pytest.raises(ValueError, match="eps must be >= 0, got -0.1"):
-        np_adv.fgsm(x, grad, -0.1)
+        np_adv.fgsm_step(x, grad, -0.1)
     with pytest.raises(ValueError, match="clip must have low <= high"):
-        np_adv.fgsm(x, grad, 0.1, clip=(1.0, 0.0))
+        np_adv.fgsm_step(x, grad, 0.1, clip=(1.0, 0.0))
 
 
 def test_logistic_input_gradient_matches_finite_differences_and_autograd():
@@ -105,7 +109,7 @@ def test_fgsm_with_the_closed_form_gradient_raises_every_logistic_loss():
     rng = np.random.default_rng(1)
     x, w, b = rng.uniform(size=(50, 8)), rng.normal(size=8), -0.2
     y = (rng.uniform(size=50) < 0.5).astype(float)
-    x_adv = np_adv.fgsm(x, np_adv.logistic_input_gradient(x, y, w, b), 0.1)
+    x_adv = np_adv.fgsm_step(x, np_adv.logistic_input_gradient(x, y, w, b), 0.1)
     assert np.all(np_adv.logistic_loss(x_adv, y, w, b) >= np_adv.logistic_loss(x, y, w, b))
     assert np.abs(x_adv - x).max() <= 0.1 + 1e-12 and 0 <= x_adv.min() and x_adv.max() <= 1
 
@@ -139,11 +143,10 @@ def test_twins_take_the_same_arguments(name):
     assert_torch_twin(np_adv, pt_adv, name)
 
 
-def test_fgsm_step_is_the_twin_of_np_fgsm():
-    import inspect
-
-    assert list(inspect.signature(pt_adv.fgsm_step).parameters) == list(inspect.signature(np_adv.fgsm).parameters)
-    assert pt_adv.fgsm_step.__doc__.startswith("Torch twin of np.adversarial.fgsm")
+def test_fgsm_is_the_attack_on_a_model_and_fgsm_step_the_step_on_both_sides():
+    # one name, one meaning: the step takes a gradient, the attack a model (no np.fgsm)
+    assert not hasattr(np_adv, "fgsm")
+    assert list(inspect.signature(pt_adv.fgsm).parameters)[:4] == ["model", "x", "y", "eps"]
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -154,7 +157,7 @@ def test_twins_agree_with_numpy(device):
     for clip in ((0.0, 1.0), None):
         got = pt_adv.fgsm_step(t["x"], t["grad"], 0.07, clip=clip)
         assert got.device.type == device and got.dtype == torch.float64
-        np.testing.assert_allclose(got.cpu().numpy(), np_adv.fgsm(x, grad, 0.07, clip=clip), rtol=0, atol=1e-15)
+        np.testing.assert_allclose(got.cpu().numpy(), np_adv.fgsm_step(x, grad, 0.07, clip=clip), rtol=0, atol=1e-15)
         got = pt_adv.project_linf(t["x_adv"], t["x"], 0.1, clip=clip)
         np.testing.assert_allclose(got.cpu().numpy(), np_adv.project_linf(x_adv, x, 0.1, clip=clip), atol=1e-15)
         got = pt_adv.pgd_step(t["x_adv"], t["x"], t["grad"], 0.1, 0.03, clip=clip)
@@ -201,9 +204,9 @@ def test_attacks_stay_in_the_ball_and_the_box(mnist, mlp_model, device):
     x[:, :, :3] = 0.01          # near the edges of the box: clipping bites
     x[:, :, -3:] = 0.99
     eps = 0.2
-    for x_adv in (pt_adv.fgsm(model, x, y, eps), pt_adv.pgd(model, x, y, eps, alpha=0.05, steps=5),
+    for x_adv in (pt_adv.fgsm(model, x, y, eps), pt_adv.pgd(model, x, y, eps, PGDConfig(alpha=0.05, steps=5)),
                   pt_adv.fgsm(model, x, y, eps, targeted=True),
-                  pt_adv.pgd(model, x, y, eps, alpha=0.3, steps=3, random_start=False)):
+                  pt_adv.pgd(model, x, y, eps, PGDConfig(alpha=0.3, steps=3, random_start=False))):
         assert x_adv.shape == x.shape and x_adv.device == x.device and x_adv.dtype == x.dtype
         assert (x_adv - x).abs().max().item() <= eps + 1e-6
         assert x_adv.min().item() >= 0.0 and x_adv.max().item() <= 1.0
@@ -229,7 +232,7 @@ def test_targeted_lowers_the_target_loss_and_untargeted_raises_the_true_one(mnis
         with torch.no_grad():
             logit_gain = (model(towards) - model(x)).gather(1, target[:, None])
         assert logit_gain.mean() > 0
-        towards = pt_adv.pgd(model, x, target, 0.2, alpha=0.05, steps=10, targeted=True,
+        towards = pt_adv.pgd(model, x, target, 0.2, PGDConfig(alpha=0.05, steps=10, targeted=True),
                              generator=torch.Generator().manual_seed(0))
         with torch.no_grad():
             hit = (model(towards).argmax(1) == target).float().mean().item()
@@ -259,10 +262,10 @@ def test_attacks_leave_the_model_as_they_found_it(mnist, device, training):
     grads = [p.grad.clone() for p in model.parameters()]
     pt_adv.fgsm(model, x, y, 0.1)
     pt_adv.fgsm(model, x, y, 0.1, targeted=True)
-    pt_adv.pgd(model, x, y, 0.1, alpha=0.03, steps=3, generator=generator)
-    pt_adv.adversarial_batch(model, x, y, 0.1, attack="pgd", alpha=0.03, steps=2)
+    pt_adv.pgd(model, x, y, 0.1, PGDConfig(alpha=0.03, steps=3), generator=generator)
+    pt_adv.adversarial_batch(model, x, y, 0.1, attack="pgd", config=PGDConfig(alpha=0.03, steps=2))
     pt_adv.accuracy_under_attack(model, x, y, [0.0, 0.1])
-    pt_adv.accuracy_under_attack(model, x, y, [0.1], attack="pgd", alpha=0.03, steps=2)
+    pt_adv.accuracy_under_attack(model, x, y, [0.1], attack="pgd", config=PGDConfig(alpha=0.03, steps=2))
     with torch.no_grad():
         pt_adv.fgsm(model, x, y, 0.1)  # the attack needs gradients even under no_grad
     for key, value in model.state_dict().items():
@@ -289,7 +292,7 @@ def test_fgsm_computes_in_the_current_mode(mnist):
 
 def test_pgd_without_random_start_for_one_step_of_eps_is_fgsm(mnist, mlp_model):
     x, y = mnist[1][0][:50], mnist[1][1][:50]
-    torch.testing.assert_close(pt_adv.pgd(mlp_model, x, y, 0.1, alpha=0.1, steps=1, random_start=False),
+    torch.testing.assert_close(pt_adv.pgd(mlp_model, x, y, 0.1, PGDConfig(alpha=0.1, steps=1, random_start=False)),
                                pt_adv.fgsm(mlp_model, x, y, 0.1), rtol=0, atol=0)
 
 
@@ -297,12 +300,13 @@ def test_pgd_is_at_least_as_strong_as_fgsm(mnist, linear_model, mlp_model):
     X, y = mnist[1]
     for model in (linear_model, mlp_model):
         fgsm_acc = pt_adv.accuracy_under_attack(model, X, y, [0.0, 0.05, 0.1])
-        pgd_acc = pt_adv.accuracy_under_attack(model, X, y, [0.0, 0.05, 0.1], attack="pgd", alpha=0.02, steps=10,
+        pgd_acc = pt_adv.accuracy_under_attack(model, X, y, [0.0, 0.05, 0.1], attack="pgd",
+                                               config=PGDConfig(alpha=0.02, steps=10),
                                                generator=torch.Generator().manual_seed(0))
         assert fgsm_acc[0] == pgd_acc[0] > 0.7
         assert all(p <= f for p, f in zip(pgd_acc, fgsm_acc)), (pgd_acc, fgsm_acc)
         assert pgd_acc[2] < 0.5 * pgd_acc[0], "eps 0.1 breaks an undefended MNIST classifier"
-        x_adv = pt_adv.pgd(model, X[:50], y[:50], 0.1, alpha=0.02, steps=10,
+        x_adv = pt_adv.pgd(model, X[:50], y[:50], 0.1, PGDConfig(alpha=0.02, steps=10),
                            generator=torch.Generator().manual_seed(0))
         assert (x_adv - X[:50]).abs().max().item() <= 0.1 + 1e-6
         with torch.no_grad():
@@ -317,13 +321,14 @@ def test_random_start_follows_the_generator(mnist, mlp_model, device):
     x, y = (t[:20].to(device) for t in mnist[1])
 
     def run(seed, steps=3):
-        return pt_adv.pgd(model, x, y, 0.1, alpha=0.02, steps=steps, generator=torch.Generator().manual_seed(seed))
+        return pt_adv.pgd(model, x, y, 0.1, PGDConfig(alpha=0.02, steps=steps),
+                          generator=torch.Generator().manual_seed(seed))
 
     torch.testing.assert_close(run(0), run(0), rtol=0, atol=0)
     assert not torch.equal(run(0), run(1))
     start = run(0, steps=0)  # the random start alone: in the ball, not x
     assert 0 < (start - x).abs().max().item() <= 0.1 + 1e-6 and start.min() >= 0 and start.max() <= 1
-    cpu_start = pt_adv.pgd(mlp_model, x.cpu(), y.cpu(), 0.1, alpha=0.02, steps=0,
+    cpu_start = pt_adv.pgd(mlp_model, x.cpu(), y.cpu(), 0.1, PGDConfig(alpha=0.02, steps=0),
                            generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(start.cpu(), cpu_start, rtol=0, atol=0)  # the same draws on every device
 
@@ -349,9 +354,10 @@ def test_adversarial_batch_replaces_the_first_fraction(mnist, mlp_model):
     torch.testing.assert_close(x_mixed[:12], pt_adv.fgsm(mlp_model, x[:12], y[:12], 0.1), rtol=0, atol=0)
     assert torch.equal(x_mixed[12:], x[12:]) and not torch.equal(x_mixed[:12], x[:12])
     assert torch.equal(pt_adv.adversarial_batch(mlp_model, x, y, 0.1, fraction=0.0)[0], x)
-    x_all, _ = pt_adv.adversarial_batch(mlp_model, x, y, 0.1, fraction=1.0, attack="pgd", alpha=0.02, steps=3,
+    x_all, _ = pt_adv.adversarial_batch(mlp_model, x, y, 0.1, fraction=1.0, attack="pgd",
+                                        config=PGDConfig(alpha=0.02, steps=3),
                                         generator=torch.Generator().manual_seed(0))
-    torch.testing.assert_close(x_all, pt_adv.pgd(mlp_model, x, y, 0.1, alpha=0.02, steps=3,
+    torch.testing.assert_close(x_all, pt_adv.pgd(mlp_model, x, y, 0.1, PGDConfig(alpha=0.02, steps=3),
                                                  generator=torch.Generator().manual_seed(0)), rtol=0, atol=0)
     with pytest.raises(ValueError, match="fraction must be in"):
         pt_adv.adversarial_batch(mlp_model, x, y, 0.1, fraction=1.5)
@@ -364,7 +370,9 @@ def test_attacks_name_bad_arguments(mnist, mlp_model):
     with pytest.raises(ValueError, match="eps must be >= 0"):
         pt_adv.fgsm(mlp_model, x, y, -0.1)
     with pytest.raises(ValueError, match="steps must be an integer >= 0"):
-        pt_adv.pgd(mlp_model, x, y, 0.1, alpha=0.01, steps=-1)
+        pt_adv.pgd(mlp_model, x, y, 0.1, PGDConfig(alpha=0.01, steps=-1))
+    with pytest.raises(TypeError, match="config must be a PGDConfig"):
+        pt_adv.pgd(mlp_model, x, y, 0.1, {"alpha": 0.01, "steps": 1})
     with pytest.raises(ValueError, match="floating-point"):
         pt_adv.fgsm(mlp_model, (x * 255).to(torch.uint8), y, 0.1)
 
@@ -374,6 +382,7 @@ def test_attacks_name_bad_arguments(mnist, mlp_model):
 
 def test_adversarial_figure_and_explorer(mnist, mlp_model, monkeypatch, capsys):
     import matplotlib.pyplot as plt
+
     from dlcourse import widgets
 
     image, label = mnist[1][0][0], int(mnist[1][1][0])

@@ -20,9 +20,10 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ROOT, copy_course
+from lab_server import TOKEN, free_port, lab_command, private_env, running
+
 from dlcourse import runtime
 from dlcourse.grading import ANSWER, cell_kind, grade_id, nbgrader_metadata
-from lab_server import TOKEN, free_port, lab_command, private_env, running
 
 ASSIGNMENT = "01-perceptron"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"

@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from conftest import DEVICES, assert_torch_twin
+
 from dlcourse import check
 from dlcourse.np import init as np_init
 from dlcourse.np import layers as np_layers
@@ -200,13 +201,13 @@ def test_dropout_rejects_p_outside_zero_one(p):
 
 def test_init_shapes_bounds_and_variances_match_torch_nn_init():
     n_in, n_out = 400, 600
-    w = np_init.xavier_uniform(n_in, n_out, np.random.default_rng(18))
+    w = np_init.xavier_uniform(n_in, n_out, rng=np.random.default_rng(18))
     a = np.sqrt(6 / (n_in + n_out))
     assert w.shape == (n_in, n_out) and w.dtype == np.float64
     assert np.abs(w).max() <= a and np.abs(w).max() > 0.99 * a
     assert w.var() == pytest.approx(a**2 / 3, rel=0.02)
     assert a**2 / 3 == pytest.approx(2 / (n_in + n_out))
-    w = np_init.he_normal(n_in, n_out, np.random.default_rng(19))
+    w = np_init.he_normal(n_in, n_out, rng=np.random.default_rng(19))
     assert w.shape == (n_in, n_out) and w.dtype == np.float64
     assert w.mean() == pytest.approx(0.0, abs=0.003)
     assert w.var() == pytest.approx(2 / n_in, rel=0.03)
@@ -216,10 +217,12 @@ def test_init_shapes_bounds_and_variances_match_torch_nn_init():
     kaiming = torch.nn.init.kaiming_normal_(torch.empty(n_out, n_in, dtype=torch.float64),
                                             mode="fan_in", nonlinearity="relu")
     assert xavier.abs().max().item() <= a
-    assert xavier.var().item() == pytest.approx(np_init.xavier_uniform(n_in, n_out, np.random.default_rng(1)).var(), rel=0.03)
-    assert kaiming.var().item() == pytest.approx(np_init.he_normal(n_in, n_out, np.random.default_rng(2)).var(), rel=0.04)
+    xavier_np = np_init.xavier_uniform(n_in, n_out, rng=np.random.default_rng(1))
+    he_np = np_init.he_normal(n_in, n_out, rng=np.random.default_rng(2))
+    assert xavier.var().item() == pytest.approx(xavier_np.var(), rel=0.03)
+    assert kaiming.var().item() == pytest.approx(he_np.var(), rel=0.04)
     # the fans matter: he_normal's variance is set by n_in alone
-    assert np_init.he_normal(100, 600, np.random.default_rng(3)).var() == pytest.approx(2 / 100, rel=0.03)
+    assert np_init.he_normal(100, 600, rng=np.random.default_rng(3)).var() == pytest.approx(2 / 100, rel=0.03)
 
 
 # ---------------------------------------------------------------- torch twins
@@ -293,7 +296,7 @@ def test_torch_init_twins(device):
         w = fn(n_in, n_out, generator=torch.Generator().manual_seed(0), device=device)
         assert w.shape == (n_in, n_out) and w.dtype == torch.float32 and w.device.type == device
         assert w.var().item() == pytest.approx(variance, rel=0.03), name
-        np_variance = getattr(np_init, name)(n_in, n_out, np.random.default_rng(0)).var()
+        np_variance = getattr(np_init, name)(n_in, n_out, rng=np.random.default_rng(0)).var()
         assert w.var().item() == pytest.approx(np_variance, rel=0.04), name
         again = fn(n_in, n_out, generator=torch.Generator().manual_seed(0), device=device)
         torch.testing.assert_close(again, w, rtol=0, atol=0)  # the same seed, the same weights
@@ -333,18 +336,20 @@ def test_bad_inputs_raise_errors_naming_the_argument():
         np_layers.dropout_forward(np.ones(3), p=0.5, rng=np.random.RandomState(0))
     with pytest.raises(TypeError, match="generator must be a torch.Generator"):
         pt_layers.dropout_forward(torch.ones(3), p=0.5, generator=np.random.default_rng(0))
-    for fn, kwargs in ((np_init.xavier_uniform, {}), (np_init.he_normal, {}),
-                       (pt_init.xavier_uniform, None), (pt_init.he_normal, None)):
-        rest = (np.random.default_rng(0),) if kwargs is not None else ()
+    for fn, kwargs in ((np_init.xavier_uniform, {"rng": np.random.default_rng(0)}),
+                       (np_init.he_normal, {"rng": np.random.default_rng(0)}),
+                       (pt_init.xavier_uniform, {}), (pt_init.he_normal, {})):
         with pytest.raises(ValueError, match="n_in must be a positive number of features, got 0"):
-            fn(0, 3, *rest)
+            fn(0, 3, **kwargs)
         with pytest.raises(TypeError, match="n_out must be an int"):
-            fn(3, 2.5, *rest)
+            fn(3, 2.5, **kwargs)
         with pytest.raises(TypeError, match="n_in must be an int"):
-            fn(True, 3, *rest)
+            fn(True, 3, **kwargs)
     for fn in (np_init.xavier_uniform, np_init.he_normal):
         with pytest.raises(TypeError, match="rng must be a np.random.Generator"):
-            fn(3, 2, np.random)
+            fn(3, 2, rng=np.random)
+        with pytest.raises(TypeError, match="positional argument"):  # rng is keyword-only, as everywhere
+            fn(3, 2, np.random.default_rng(0))
     for fn in (pt_init.xavier_uniform, pt_init.he_normal):
         with pytest.raises(TypeError, match="generator must be a torch.Generator"):
             fn(3, 2, generator=0)

@@ -15,6 +15,7 @@ import time
 import nbformat
 import pytest
 from conftest import ROOT
+
 from dlcourse import doctor, grading
 
 ASSIGNMENT = "01-perceptron"

@@ -6,14 +6,17 @@ CPU and CUDA where present, mode coverage on hand-made samples, and a tiny GAN t
 a single Gaussian)."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 from conftest import DEVICES
+from torch import nn
+
 from dlcourse import data
 from dlcourse.pt import gan
-from torch import nn
+from dlcourse.pt.gan import GANConfig
 
 ASSIGNMENT = "09-gans"
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -140,9 +143,9 @@ def test_builders_give_the_documented_shapes():
     assert G(torch.zeros(5, 3)).shape == (5, 2)
     assert D(torch.zeros(5, 2)).shape == (5,)
     assert sum(isinstance(m, nn.Linear) for m in G) == 3 and not isinstance(G[-1], nn.ReLU)
-    assert gan.mlp([4, 6, 1], batchnorm=True)(torch.zeros(5, 4)).shape == (5, 1)
+    assert gan.mlp_from_sizes([4, 6, 1], batchnorm=True)(torch.zeros(5, 4)).shape == (5, 1)
     with pytest.raises(ValueError, match="sizes"):
-        gan.mlp([4])
+        gan.mlp_from_sizes([4])
 
 
 def test_packed_discriminator_judges_pack_samples_at_once():
@@ -247,10 +250,10 @@ def test_discriminator_step_checks_real_against_g():
 def test_train_gan_records_losses_and_snapshots_from_one_latent_batch(device):
     G, D = (m.to(device) for m in _pair(seed=4))
     rng = np.random.default_rng(0)
-    history = gan.train_gan(G, D, _ring_sampler(rng), steps=5, batch_size=16, latent_dim=4,
-                            opt_g=torch.optim.Adam(G.parameters(), lr=1e-2),
+    config = GANConfig(steps=5, batch_size=16, latent_dim=4, snapshot_every=2, snapshot_size=50)
+    history = gan.train_gan(G, D, _ring_sampler(rng), config, opt_g=torch.optim.Adam(G.parameters(), lr=1e-2),
                             opt_d=torch.optim.Adam(D.parameters(), lr=1e-2),
-                            generator=torch.Generator().manual_seed(0), snapshot_every=2, snapshot_size=50)
+                            generator=torch.Generator().manual_seed(0))
     assert len(history["d_loss"]) == len(history["g_loss"]) == 5
     assert all(isinstance(v, float) for v in history["d_loss"] + history["g_loss"])
     assert [step for step, _ in history["snapshots"]] == [0, 2, 4, 5]
@@ -264,9 +267,10 @@ def test_train_gan_records_losses_and_snapshots_from_one_latent_batch(device):
 
 def test_train_gan_snapshots_differ_only_through_training():
     G, D = _pair(seed=5)
-    history = gan.train_gan(G, D, _ring_sampler(np.random.default_rng(1)), steps=4, batch_size=8, latent_dim=4,
+    config = GANConfig(steps=4, batch_size=8, latent_dim=4, snapshot_every=1, snapshot_size=20)
+    history = gan.train_gan(G, D, _ring_sampler(np.random.default_rng(1)), config,
                             opt_g=torch.optim.SGD(G.parameters(), lr=0.0),    # G does not learn
-                            opt_d=torch.optim.SGD(D.parameters(), lr=0.1), snapshot_every=1, snapshot_size=20)
+                            opt_d=torch.optim.SGD(D.parameters(), lr=0.1))
     first = history["snapshots"][0][1]
     assert len(history["snapshots"]) == 5
     assert all(np.array_equal(first, x) for _, x in history["snapshots"])
@@ -276,8 +280,9 @@ def test_train_gan_is_seeded_and_snapshots_at_the_end_by_default():
     runs = []
     for _ in range(2):
         G, D = _pair(seed=6)
-        runs.append(gan.train_gan(G, D, _ring_sampler(np.random.default_rng(2)), steps=3, batch_size=8,
-                                  latent_dim=4, opt_g=torch.optim.Adam(G.parameters(), lr=1e-2),
+        runs.append(gan.train_gan(G, D, _ring_sampler(np.random.default_rng(2)),
+                                  GANConfig(steps=3, batch_size=8, latent_dim=4),
+                                  opt_g=torch.optim.Adam(G.parameters(), lr=1e-2),
                                   opt_d=torch.optim.Adam(D.parameters(), lr=1e-2),
                                   generator=torch.Generator().manual_seed(3)))
     assert runs[0]["d_loss"] == runs[1]["d_loss"] and runs[0]["g_loss"] == runs[1]["g_loss"]
@@ -287,17 +292,19 @@ def test_train_gan_is_seeded_and_snapshots_at_the_end_by_default():
 
 def test_train_gan_with_a_packed_discriminator_and_bad_arguments():
     G, D = _pair(seed=7, pack=2)
-    arguments = dict(latent_dim=4, opt_g=torch.optim.Adam(G.parameters(), lr=1e-2),
-                     opt_d=torch.optim.Adam(D.parameters(), lr=1e-2))
+    optimizers = dict(opt_g=torch.optim.Adam(G.parameters(), lr=1e-2), opt_d=torch.optim.Adam(D.parameters(), lr=1e-2))
+    config = GANConfig(steps=2, batch_size=8, latent_dim=4)
     sampler = _ring_sampler(np.random.default_rng(3))
-    history = gan.train_gan(G, D, sampler, steps=2, batch_size=8, **arguments)
+    history = gan.train_gan(G, D, sampler, config, **optimizers)
     assert len(history["d_loss"]) == 2
     with pytest.raises(ValueError, match="multiple of the discriminator's pack = 2"):
-        gan.train_gan(G, D, sampler, steps=2, batch_size=7, **arguments)
+        gan.train_gan(G, D, sampler, replace(config, batch_size=7), **optimizers)
     with pytest.raises(ValueError, match="steps must"):
-        gan.train_gan(G, D, sampler, steps=0, batch_size=8, **arguments)
+        gan.train_gan(G, D, sampler, replace(config, steps=0), **optimizers)
     with pytest.raises(ValueError, match=r"real_sampler\(8\) must return a tensor \(8, D\)"):
-        gan.train_gan(G, D, lambda n: torch.zeros(n + 1, 2), steps=2, batch_size=8, **arguments)
+        gan.train_gan(G, D, lambda n: torch.zeros(n + 1, 2), config, **optimizers)
+    with pytest.raises(TypeError, match="config must be a GANConfig"):
+        gan.train_gan(G, D, sampler, {"steps": 2, "batch_size": 8, "latent_dim": 4}, **optimizers)
 
 
 def test_a_tiny_gan_learns_a_single_gaussian():
@@ -305,10 +312,10 @@ def test_a_tiny_gan_learns_a_single_gaussian():
     G = gan.generator_mlp(2, [32, 32], 2)
     D = gan.discriminator_mlp(2, [32, 32])
     sampler = _ring_sampler(np.random.default_rng(0), modes=1, radius=2.0, std=0.05)
-    history = gan.train_gan(G, D, sampler, steps=300, batch_size=64, latent_dim=2,
+    history = gan.train_gan(G, D, sampler, GANConfig(steps=300, batch_size=64, latent_dim=2, snapshot_every=300),
                             opt_g=torch.optim.Adam(G.parameters(), lr=2e-3, betas=(0.5, 0.999)),
                             opt_d=torch.optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999)),
-                            generator=torch.Generator().manual_seed(0), snapshot_every=300)
+                            generator=torch.Generator().manual_seed(0))
     start, end = history["snapshots"][0][1], history["snapshots"][-1][1]
     distance = np.linalg.norm(end - [2.0, 0.0], axis=1)
     assert np.linalg.norm(start - [2.0, 0.0], axis=1).mean() > 1.0
@@ -368,6 +375,7 @@ def test_mode_coverage_rejects_bad_samples():
 
 def test_latent_path_and_interpolation_figure(monkeypatch, capsys):
     import matplotlib.pyplot as plt
+
     from dlcourse import widgets
 
     z0, z1 = torch.zeros(4), torch.ones(4) * 2

@@ -15,8 +15,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ASSIGNMENTS, ROOT, copy_course, run_autograde
-from dlcourse.grading import grade_id
 from nbgrader.api import Gradebook
+
+from dlcourse.grading import grade_id
 
 NBGRADER = str(Path(sys.executable).parent / "nbgrader")
 

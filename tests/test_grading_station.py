@@ -15,10 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
+import station_corpus as corpus
 from conftest import copy_course, run_autograde
 from nbgrader.api import Gradebook
-
-import station_corpus as corpus
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from autograde import sandbox  # noqa: E402

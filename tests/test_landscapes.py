@@ -7,6 +7,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+
 from dlcourse import check, widgets  # noqa: E402
 from dlcourse.np import landscapes as L  # noqa: E402
 from dlcourse.np import optim  # noqa: E402
@@ -45,16 +46,16 @@ def test_run_optimizer_records_the_path_and_survives_divergence():
     assert np.abs(diverging[-1]).max() > 1e6
 
 
-def test_logistic_loss_and_gradient_match_torch():
+def test_mean_logistic_loss_and_gradient_match_torch():
     rng = np.random.default_rng(0)
     X, y, w = rng.normal(size=(40, 3)), rng.integers(0, 2, size=40).astype(float), rng.normal(size=3)
     batch = rng.choice(40, size=13, replace=False)
     wt = torch.tensor(w, requires_grad=True)
     loss = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(X[batch]) @ wt, torch.tensor(y[batch]))
     loss.backward()
-    assert L.logistic_loss(w, X[batch], y[batch]) == pytest.approx(loss.item(), rel=1e-12)
-    np.testing.assert_allclose(L.logistic_gradient(w, X, y, batch), wt.grad.numpy(), rtol=1e-10)
-    assert np.all(np.isfinite(L.logistic_gradient(np.array([1e4, 0, 0]), X, y)))  # no overflow
+    assert L.mean_logistic_loss(w, X[batch], y[batch]) == pytest.approx(loss.item(), rel=1e-12)
+    np.testing.assert_allclose(L.mean_logistic_gradient(w, X, y, batch), wt.grad.numpy(), rtol=1e-10)
+    assert np.all(np.isfinite(L.mean_logistic_gradient(np.array([1e4, 0, 0]), X, y)))  # no overflow
 
 
 def test_momentum_widget_figure():

@@ -1,18 +1,20 @@
-"""Representations: dlcourse.np.representations (PCA against sklearn, principal angles on
-known cases) and dlcourse.pt.representations (its PCA twin against NumPy on CPU and CUDA
-where present; a linear autoencoder that finds PCA's subspace, tied weights, corruption for
-denoising, gradient reversal, few-shot episodes, the prototypical loss and the
-distillation loss against hand computations)."""
+"""Representations: dlcourse.np.pca (PCA against sklearn, principal angles on known cases),
+its twin dlcourse.pt.pca (against NumPy on CPU and CUDA where present), and dlcourse.pt's
+autoencoder (a linear autoencoder that finds PCA's subspace, tied weights, corruption for
+denoising), domain_adaptation (gradient reversal), few_shot (episodes, the prototypical
+loss) and distillation (the distillation loss against hand computations)."""
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from conftest import DEVICES, assert_torch_twin
-from dlcourse.np import representations as np_representations
-from dlcourse.pt import representations as pt_representations
 from sklearn.decomposition import PCA
 from torch import nn
+
+from dlcourse.np import pca as np_pca
+from dlcourse.pt import autoencoder, distillation, domain_adaptation, few_shot
+from dlcourse.pt import pca as pt_pca
 
 ASSIGNMENT = "08-representations"
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -34,7 +36,7 @@ def _low_rank_data(rng, n=500, d=10, scales=(3.0, 2.0, 1.5), noise=0.05):
 def test_pca_matches_sklearn(k):
     rng = np.random.default_rng(80)
     X = rng.normal(size=(40, 6)) @ rng.normal(size=(6, 6)) + 3.0
-    components, mean, variance = np_representations.pca(X, k)
+    components, mean, variance = np_pca.pca(X, k)
     reference = PCA(n_components=k, svd_solver="full").fit(X)
     assert components.shape == (k, 6) and mean.shape == (6,) and variance.shape == (k,)
     # sklearn picks its own signs: align each of its rows with ours before comparing
@@ -48,33 +50,33 @@ def test_pca_matches_sklearn(k):
 
 def test_pca_signs_are_fixed_by_each_rows_largest_entry():
     rng = np.random.default_rng(81)
-    components, _, _ = np_representations.pca(rng.normal(size=(30, 5)), 4)
+    components, _, _ = np_pca.pca(rng.normal(size=(30, 5)), 4)
     largest = components[np.arange(4), np.abs(components).argmax(axis=1)]
     assert np.all(largest > 0)
-    again, _, _ = np_representations.pca(-rng.normal(size=(30, 5)), 4)  # any data: the rule holds
+    again, _, _ = np_pca.pca(-rng.normal(size=(30, 5)), 4)  # any data: the rule holds
     assert np.all(again[np.arange(4), np.abs(again).argmax(axis=1)] > 0)
 
 
 def test_pca_transform_and_reconstruct_round_trip_exactly_with_all_components():
     rng = np.random.default_rng(82)
     X = rng.normal(size=(25, 5)) * [5, 1, 2, 0.5, 3] + 7
-    components, mean, _ = np_representations.pca(X, 5)
-    Z = np_representations.pca_transform(X, components, mean)
+    components, mean, _ = np_pca.pca(X, 5)
+    Z = np_pca.pca_transform(X, components, mean)
     assert Z.shape == (25, 5)
     np.testing.assert_allclose(Z.mean(axis=0), 0, atol=1e-12)
-    np.testing.assert_allclose(np_representations.pca_reconstruct(Z, components, mean), X, atol=1e-12)
+    np.testing.assert_allclose(np_pca.pca_reconstruct(Z, components, mean), X, atol=1e-12)
 
 
 def test_pca_reconstruction_with_fewer_components_is_the_projection():
     rng = np.random.default_rng(83)
     X, _ = _low_rank_data(rng, n=60, d=8)
-    components, mean, variance = np_representations.pca(X, 3)
-    Z = np_representations.pca_transform(X, components, mean)
-    X_hat = np_representations.pca_reconstruct(Z, components, mean)
+    components, mean, variance = np_pca.pca(X, 3)
+    Z = np_pca.pca_transform(X, components, mean)
+    X_hat = np_pca.pca_reconstruct(Z, components, mean)
     # the coordinates' variances are the explained variances; the residual is orthogonal
     np.testing.assert_allclose(Z.var(axis=0, ddof=1), variance, rtol=1e-10)
     np.testing.assert_allclose((X - X_hat) @ components.T, 0, atol=1e-10)
-    np.testing.assert_allclose(np_representations.pca_transform(X_hat, components, mean), Z, atol=1e-10)
+    np.testing.assert_allclose(np_pca.pca_transform(X_hat, components, mean), Z, atol=1e-10)
 
 
 def test_pca_subtracts_the_mean_itself():
@@ -82,8 +84,8 @@ def test_pca_subtracts_the_mean_itself():
     X = rng.normal(size=(30, 4)) @ rng.normal(size=(4, 4))
     X -= X.mean(axis=0)
     shift = np.array([10.0, -4.0, 2.5, 100.0])
-    centred = np_representations.pca(X, 3)
-    shifted = np_representations.pca(X + shift, 3)
+    centred = np_pca.pca(X, 3)
+    shifted = np_pca.pca(X + shift, 3)
     np.testing.assert_allclose(shifted[0], centred[0], atol=1e-10)
     np.testing.assert_allclose(shifted[1], shift, rtol=1e-12)
     np.testing.assert_allclose(shifted[2], centred[2], rtol=1e-10)
@@ -92,22 +94,22 @@ def test_pca_subtracts_the_mean_itself():
 def test_pca_rejects_bad_input():
     X = np.zeros((5, 3))
     with pytest.raises(ValueError, match=r"X must be \(N, D\).*\(5,\)"):
-        np_representations.pca(np.zeros(5), 1)
+        np_pca.pca(np.zeros(5), 1)
     with pytest.raises(ValueError, match="min"):
-        np_representations.pca(X, 4)
+        np_pca.pca(X, 4)
     with pytest.raises(ValueError, match="k must be"):
-        np_representations.pca(X, 0)
+        np_pca.pca(X, 0)
     with pytest.raises(ValueError, match="k must be"):
-        np_representations.pca(X, 1.5)
+        np_pca.pca(X, 1.5)
     with pytest.raises(ValueError, match="at least 2 samples"):
-        np_representations.pca(np.ones((1, 3)), 1)
-    components, mean, _ = np_representations.pca(np.arange(15.0).reshape(5, 3) ** 2, 2)
+        np_pca.pca(np.ones((1, 3)), 1)
+    components, mean, _ = np_pca.pca(np.arange(15.0).reshape(5, 3) ** 2, 2)
     with pytest.raises(ValueError, match=r"X must be \(N, 3\)"):
-        np_representations.pca_transform(np.zeros((4, 2)), components, mean)
+        np_pca.pca_transform(np.zeros((4, 2)), components, mean)
     with pytest.raises(ValueError, match=r"mean must be \(3,\)"):
-        np_representations.pca_transform(X, components, mean[:2])
+        np_pca.pca_transform(X, components, mean[:2])
     with pytest.raises(ValueError, match=r"Z must be \(N, 2\)"):
-        np_representations.pca_reconstruct(np.zeros((4, 3)), components, mean)
+        np_pca.pca_reconstruct(np.zeros((4, 3)), components, mean)
 
 
 # ---------------------------------------------------------------- principal angles
@@ -116,7 +118,7 @@ def test_pca_rejects_bad_input():
 def test_principal_angles_of_a_subspace_with_itself_are_zero():
     rng = np.random.default_rng(85)
     A = rng.normal(size=(3, 7))
-    angles = np_representations.principal_angles(A, A)
+    angles = np_pca.principal_angles(A, A)
     assert angles.shape == (3,)
     np.testing.assert_allclose(angles, 0, atol=1e-6)
 
@@ -124,68 +126,68 @@ def test_principal_angles_of_a_subspace_with_itself_are_zero():
 def test_principal_angles_of_orthogonal_subspaces_are_right_angles():
     A = np.eye(5)[:2]
     B = np.eye(5)[2:] * [[1.0], [3.0], [-2.0]]
-    angles = np_representations.principal_angles(A, B)
+    angles = np_pca.principal_angles(A, B)
     assert angles.shape == (2,)
     np.testing.assert_allclose(angles, np.pi / 2, atol=1e-12)
 
 
 def test_principal_angles_known_example():
     # two lines in the plane at 45 degrees
-    np.testing.assert_allclose(np_representations.principal_angles([[1.0, 0.0]], [[2.0, 2.0]]), [np.pi / 4])
+    np.testing.assert_allclose(np_pca.principal_angles([[1.0, 0.0]], [[2.0, 2.0]]), [np.pi / 4])
     # planes in R^3 sharing the x axis, the second tilted by 45 degrees about it: angles 0 and 45
     A = np.array([[1.0, 0, 0], [0, 1, 0]])
     B = np.array([[3.0, 0, 0], [0, 1, 1]])
-    np.testing.assert_allclose(np_representations.principal_angles(A, B), [0, np.pi / 4], atol=1e-7)
+    np.testing.assert_allclose(np_pca.principal_angles(A, B), [0, np.pi / 4], atol=1e-7)
     # ascending, whatever the order of the rows
-    np.testing.assert_allclose(np_representations.principal_angles(A, B[::-1]), [0, np.pi / 4], atol=1e-7)
+    np.testing.assert_allclose(np_pca.principal_angles(A, B[::-1]), [0, np.pi / 4], atol=1e-7)
 
 
 def test_principal_angles_do_not_depend_on_the_basis():
     rng = np.random.default_rng(86)
     A, B = rng.normal(size=(3, 8)), rng.normal(size=(4, 8))
     mix = rng.normal(size=(4, 4)) + 4 * np.eye(4)          # invertible
-    angles = np_representations.principal_angles(A, B)
+    angles = np_pca.principal_angles(A, B)
     assert angles.shape == (3,) and np.all(np.diff(angles) >= 0)
     assert np.all((angles > 0) & (angles <= np.pi / 2))
-    np.testing.assert_allclose(np_representations.principal_angles(A, mix @ B), angles, atol=1e-10)
-    np.testing.assert_allclose(np_representations.principal_angles(B, A), angles, atol=1e-10)
+    np.testing.assert_allclose(np_pca.principal_angles(A, mix @ B), angles, atol=1e-10)
+    np.testing.assert_allclose(np_pca.principal_angles(B, A), angles, atol=1e-10)
 
 
 def test_principal_angles_rejects_bad_input():
     with pytest.raises(ValueError, match=r"B must be \(m, 4\)"):
-        np_representations.principal_angles(np.ones((2, 4)), np.ones((2, 3)))
+        np_pca.principal_angles(np.ones((2, 4)), np.ones((2, 3)))
     with pytest.raises(ValueError, match="A must be"):
-        np_representations.principal_angles(np.ones(4), np.ones((2, 4)))
+        np_pca.principal_angles(np.ones(4), np.ones((2, 4)))
     with pytest.raises(ValueError, match="linearly independent"):
-        np_representations.principal_angles(np.array([[1.0, 2, 3], [2, 4, 6]]), np.eye(3)[:2])
+        np_pca.principal_angles(np.array([[1.0, 2, 3], [2, 4, 6]]), np.eye(3)[:2])
 
 
 # ---------------------------------------------------------------- the PCA twin
 
 
 def test_pca_is_a_torch_twin():
-    assert_torch_twin(np_representations, pt_representations, "pca")
+    assert_torch_twin(np_pca, pt_pca, "pca")
 
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_torch_pca_matches_numpy(device):
     rng = np.random.default_rng(87)
     X = rng.normal(size=(50, 7)) @ rng.normal(size=(7, 7)) - 2.0
-    reference = np_representations.pca(X, 4)
+    reference = np_pca.pca(X, 4)
     tensor = torch.tensor(X, device=device)
-    ours = pt_representations.pca(tensor, 4)
+    ours = pt_pca.pca(tensor, 4)
     for value, expected, name in zip(ours, reference, ("components", "mean", "explained_variance")):
         assert value.device.type == device and value.dtype == torch.float64, name
         np.testing.assert_allclose(value.cpu().numpy(), expected, rtol=1e-9, atol=1e-10, err_msg=name)
     assert torch.equal(tensor, torch.tensor(X, device=device)), "X is not modified"
-    assert pt_representations.pca(tensor.float(), 2)[0].dtype == torch.float32
+    assert pt_pca.pca(tensor.float(), 2)[0].dtype == torch.float32
 
 
 def test_torch_pca_rejects_bad_input():
     with pytest.raises(ValueError, match=r"X must be a tensor \(N, D\)"):
-        pt_representations.pca(torch.zeros(5), 1)
+        pt_pca.pca(torch.zeros(5), 1)
     with pytest.raises(ValueError, match="k must be"):
-        pt_representations.pca(torch.zeros(5, 3), 4)
+        pt_pca.pca(torch.zeros(5, 3), 4)
 
 
 # ---------------------------------------------------------------- autoencoders
@@ -195,28 +197,28 @@ def test_torch_pca_rejects_bad_input():
 def test_linear_autoencoder_finds_the_pca_subspace(tied):
     rng = np.random.default_rng(88)
     X, basis = _low_rank_data(rng)
-    components, mean, _ = np_representations.pca(X, 3)
+    components, mean, _ = np_pca.pca(X, 3)
     torch.manual_seed(0)
-    model = pt_representations.Autoencoder(10, [], 3, activation=None, tied=tied)
+    model = autoencoder.Autoencoder(10, [], 3, activation=None, tied=tied)
     X_t = torch.tensor(X, dtype=torch.float32)
-    losses = pt_representations.train_autoencoder(model, X_t, epochs=400, lr=3e-2, batch_size=len(X),
+    losses = autoencoder.train_autoencoder(model, X_t, epochs=400, lr=3e-2, batch_size=len(X),
                                                   generator=torch.Generator().manual_seed(0))
     assert losses[-1] < 0.01 * losses[0]
     # the decoder maps the code into the span of its columns: PCA's subspace, in another basis
     decoder = (model.encoder[0].weight if tied else model.decoder[0].weight.T).detach().double().numpy()  # (3, 10)
-    angles = np.degrees(np_representations.principal_angles(decoder, components))
+    angles = np.degrees(np_pca.principal_angles(decoder, components))
     assert angles.max() < 5, angles
-    assert np.degrees(np_representations.principal_angles(components, basis)).max() < 5  # the data's own
+    assert np.degrees(np_pca.principal_angles(components, basis)).max() < 5  # the data's own
     # and it reconstructs about as well as PCA, the best any rank-3 linear map can do
-    projection = np_representations.pca_reconstruct(np_representations.pca_transform(X, components, mean),
+    projection = np_pca.pca_reconstruct(np_pca.pca_transform(X, components, mean),
                                                      components, mean)
     with torch.no_grad():
         error = F.mse_loss(model(X_t), X_t).item()
     assert error < 1.5 * np.mean((X - projection) ** 2)
     # an untrained model's subspace is nowhere near
-    fresh = pt_representations.Autoencoder(10, [], 3, activation=None, tied=tied)
+    fresh = autoencoder.Autoencoder(10, [], 3, activation=None, tied=tied)
     w = (fresh.encoder[0].weight if tied else fresh.decoder[0].weight.T).detach().double().numpy()
-    assert np.degrees(np_representations.principal_angles(w, components)).max() > 20
+    assert np.degrees(np_pca.principal_angles(w, components)).max() > 20
 
 
 def _count(model):
@@ -224,12 +226,12 @@ def _count(model):
 
 
 def test_tied_autoencoder_has_only_the_decoders_biases_of_its_own():
-    untied = pt_representations.Autoencoder(784, [64, 32], 8)
-    tied = pt_representations.Autoencoder(784, [64, 32], 8, tied=True)
+    untied = autoencoder.Autoencoder(784, [64, 32], 8)
+    tied = autoencoder.Autoencoder(784, [64, 32], 8, tied=True)
     encoder = (784 * 64 + 64) + (64 * 32 + 32) + (32 * 8 + 8)
     assert _count(untied) == encoder + (8 * 32 + 32) + (32 * 64 + 64) + (64 * 784 + 784)
     assert _count(tied) == encoder + 32 + 64 + 784
-    linear = pt_representations.Autoencoder(10, [], 3, activation=None, tied=True)
+    linear = autoencoder.Autoencoder(10, [], 3, activation=None, tied=True)
     assert _count(linear) == 10 * 3 + 3 + 10
     # the decoder really uses the encoder's weights: a change in them changes the output
     x = torch.randn(4, 10)
@@ -241,7 +243,7 @@ def test_tied_autoencoder_has_only_the_decoders_biases_of_its_own():
 
 def test_tied_decoder_is_the_transpose_of_the_encoder():
     torch.manual_seed(1)
-    model = pt_representations.Autoencoder(6, [5], 3, activation=nn.Tanh, tied=True)
+    model = autoencoder.Autoencoder(6, [5], 3, activation=nn.Tanh, tied=True)
     with torch.no_grad():
         for bias in model.decoder_biases:
             bias.normal_()
@@ -256,7 +258,7 @@ def test_tied_decoder_is_the_transpose_of_the_encoder():
 @pytest.mark.parametrize("tied", [False, True])
 def test_autoencoder_shapes_flatten_images(tied):
     torch.manual_seed(2)
-    model = pt_representations.Autoencoder(784, [32], 8, tied=tied, output_activation=nn.Sigmoid)
+    model = autoencoder.Autoencoder(784, [32], 8, tied=tied, output_activation=nn.Sigmoid)
     images = torch.randn(5, 1, 28, 28) * 10
     z = model.encode(images)
     assert z.shape == (5, 8)
@@ -275,7 +277,7 @@ def test_autoencoder_shapes_flatten_images(tied):
 
 
 def test_autoencoder_layers():
-    model = pt_representations.Autoencoder(20, [16, 12], 4, activation=nn.Tanh)
+    model = autoencoder.Autoencoder(20, [16, 12], 4, activation=nn.Tanh)
     kinds = [type(m) for m in model.encoder]
     assert kinds == [nn.Linear, nn.Tanh, nn.Linear, nn.Tanh, nn.Linear]
     assert [m.out_features for m in model.encoder if isinstance(m, nn.Linear)] == [16, 12, 4]
@@ -283,9 +285,9 @@ def test_autoencoder_layers():
     assert [m.out_features for m in model.decoder if isinstance(m, nn.Linear)] == [12, 16, 20]
     assert model.output_activation is None
     with pytest.raises(ValueError, match="linear autoencoder"):
-        pt_representations.Autoencoder(20, [16], 4, activation=None)
+        autoencoder.Autoencoder(20, [16], 4, activation=None)
     with pytest.raises(ValueError, match="positive ints"):
-        pt_representations.Autoencoder(20, [0], 4)
+        autoencoder.Autoencoder(20, [0], 4)
 
 
 # ---------------------------------------------------------------- corruption
@@ -295,24 +297,24 @@ def test_autoencoder_layers():
 def test_corrupt_mask_zeroes_about_level_of_the_entries(device):
     x = torch.rand(200, 100, device=device) + 0.5            # no zeros of its own
     copy = x.clone()
-    out = pt_representations.corrupt(x, kind="mask", level=0.3, generator=torch.Generator().manual_seed(3))
+    out = autoencoder.corrupt(x, kind="mask", level=0.3, generator=torch.Generator().manual_seed(3))
     assert out.shape == x.shape and out.device == x.device and out.dtype == x.dtype
     assert torch.equal(x, copy), "x is not modified"
     zeroed = (out == 0).float().mean().item()
     assert abs(zeroed - 0.3) < 0.01                           # 20 000 draws: sd 0.003
     kept = out != 0
     assert torch.equal(out[kept], x[kept]), "the kept entries are unchanged, not rescaled"
-    again = pt_representations.corrupt(x, kind="mask", level=0.3, generator=torch.Generator().manual_seed(3))
+    again = autoencoder.corrupt(x, kind="mask", level=0.3, generator=torch.Generator().manual_seed(3))
     assert torch.equal(out, again)
-    assert torch.equal(pt_representations.corrupt(x, level=0.0), x)
-    assert torch.all(pt_representations.corrupt(x, level=1.0) == 0)
+    assert torch.equal(autoencoder.corrupt(x, level=0.0), x)
+    assert torch.all(autoencoder.corrupt(x, level=1.0) == 0)
 
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_corrupt_gaussian_adds_noise_of_std_level(device):
     x = torch.linspace(-1, 1, 40_000, device=device).reshape(200, 200)
     copy = x.clone()
-    out = pt_representations.corrupt(x, kind="gaussian", level=0.5, generator=torch.Generator().manual_seed(4))
+    out = autoencoder.corrupt(x, kind="gaussian", level=0.5, generator=torch.Generator().manual_seed(4))
     assert torch.equal(x, copy)
     noise = out - x
     assert abs(noise.std().item() - 0.5) < 0.01
@@ -321,11 +323,11 @@ def test_corrupt_gaussian_adds_noise_of_std_level(device):
 
 def test_corrupt_rejects_unknown_kinds_and_levels():
     with pytest.raises(ValueError, match="mask.*gaussian"):
-        pt_representations.corrupt(torch.ones(3), kind="salt")
+        autoencoder.corrupt(torch.ones(3), kind="salt")
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        pt_representations.corrupt(torch.ones(3), kind="mask", level=1.5)
+        autoencoder.corrupt(torch.ones(3), kind="mask", level=1.5)
     with pytest.raises(ValueError, match=">= 0"):
-        pt_representations.corrupt(torch.ones(3), kind="gaussian", level=-0.1)
+        autoencoder.corrupt(torch.ones(3), kind="gaussian", level=-0.1)
 
 
 # ---------------------------------------------------------------- training
@@ -341,8 +343,8 @@ def _blobs(n=256, d=20, seed=5):
 def test_train_autoencoder_lowers_the_loss(device):
     X = _blobs()
     torch.manual_seed(6)
-    model = pt_representations.Autoencoder(20, [16], 4, output_activation=nn.Sigmoid).to(device)
-    losses = pt_representations.train_autoencoder(model, X, epochs=15, lr=1e-2, batch_size=32,
+    model = autoencoder.Autoencoder(20, [16], 4, output_activation=nn.Sigmoid).to(device)
+    losses = autoencoder.train_autoencoder(model, X, epochs=15, lr=1e-2, batch_size=32,
                                                   generator=torch.Generator().manual_seed(0))
     assert len(losses) == 15 and all(isinstance(v, float) for v in losses)
     assert losses[-1] < 0.5 * losses[0]
@@ -355,8 +357,8 @@ def test_train_autoencoder_is_reproducible_and_denoises():
 
     def run(noise):
         torch.manual_seed(7)
-        model = pt_representations.Autoencoder(20, [16], 4, output_activation=nn.Sigmoid)
-        losses = pt_representations.train_autoencoder(model, X, epochs=15, lr=1e-2, batch_size=64, noise=noise,
+        model = autoencoder.Autoencoder(20, [16], 4, output_activation=nn.Sigmoid)
+        losses = autoencoder.train_autoencoder(model, X, epochs=15, lr=1e-2, batch_size=64, noise=noise,
                                                       generator=torch.Generator().manual_seed(1))
         return model, losses
 
@@ -365,21 +367,21 @@ def test_train_autoencoder_is_reproducible_and_denoises():
     assert losses == run(noise)[1]
     assert losses[-1] < 0.5 * losses[0]
     # it reconstructs clean points from corrupted ones better than the corrupted points are
-    noisy = pt_representations.corrupt(X, **noise, generator=torch.Generator().manual_seed(2))
+    noisy = autoencoder.corrupt(X, **noise, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         assert F.mse_loss(model(noisy), X) < 0.5 * F.mse_loss(noisy, X)
     assert run({"kind": "gaussian", "level": 0.1})[1][-1] < losses[0]
 
 
 def test_train_autoencoder_rejects_bad_arguments():
-    model = pt_representations.Autoencoder(20, [], 4)
+    model = autoencoder.Autoencoder(20, [], 4)
     X = _blobs(n=8)
     with pytest.raises(ValueError, match="epochs"):
-        pt_representations.train_autoencoder(model, X, epochs=0)
+        autoencoder.train_autoencoder(model, X, epochs=0)
     with pytest.raises(ValueError, match="kind"):
-        pt_representations.train_autoencoder(model, X, epochs=1, noise={"kind": "salt"})
+        autoencoder.train_autoencoder(model, X, epochs=1, noise={"kind": "salt"})
     with pytest.raises(ValueError, match="generator"):
-        pt_representations.train_autoencoder(model, X, epochs=1, noise={"generator": None})
+        autoencoder.train_autoencoder(model, X, epochs=1, noise={"generator": None})
 
 
 # ---------------------------------------------------------------- gradient reversal
@@ -389,7 +391,7 @@ def test_train_autoencoder_rejects_bad_arguments():
 def test_gradient_reversal_is_the_identity_forward_and_negates_backward(scale):
     x = torch.randn(4, 5, requires_grad=True)
     upstream = torch.randn(4, 5)
-    for reverse in (lambda t: pt_representations.grad_reverse(t, scale), pt_representations.GradientReversal(scale)):
+    for reverse in (lambda t: domain_adaptation.grad_reverse(t, scale), domain_adaptation.GradientReversal(scale)):
         x.grad = None
         y = reverse(x)
         assert torch.equal(y, x) and y is not x
@@ -409,10 +411,10 @@ def test_gradient_reversal_negates_the_gradients_of_the_layers_before_it():
         return features.weight.grad.clone(), head.weight.grad.clone()
 
     plain_features, plain_head = gradients()
-    reversed_features, reversed_head = gradients(pt_representations.GradientReversal(0.5))
+    reversed_features, reversed_head = gradients(domain_adaptation.GradientReversal(0.5))
     torch.testing.assert_close(reversed_features, -0.5 * plain_features)
     torch.testing.assert_close(reversed_head, plain_head)            # the layers after it are untouched
-    layer = pt_representations.GradientReversal()
+    layer = domain_adaptation.GradientReversal()
     assert layer.scale == 1.0 and "scale=1.0" in repr(layer)
     layer.scale = 0.2
     assert not list(layer.parameters())
@@ -428,7 +430,7 @@ def _labels():
 @pytest.mark.parametrize("device", DEVICES)
 def test_episode_samples_distinct_classes_and_disjoint_examples(device):
     labels = _labels().to(device)
-    support, query, classes = pt_representations.episode(labels, 5, 2, 3, generator=torch.Generator().manual_seed(0))
+    support, query, classes = few_shot.episode(labels, 5, 2, 3, generator=torch.Generator().manual_seed(0))
     assert support.shape == (5, 2) and query.shape == (5, 3) and classes.shape == (5,)
     assert support.device == labels.device and classes.device == labels.device
     assert len(set(classes.tolist())) == 5
@@ -440,7 +442,7 @@ def test_episode_samples_distinct_classes_and_disjoint_examples(device):
 
 def test_episode_is_reproducible_and_varies_with_the_seed():
     labels = _labels()
-    draws = [pt_representations.episode(labels, 4, 1, 2, generator=torch.Generator().manual_seed(s)) for s in (0, 0, 1)]
+    draws = [few_shot.episode(labels, 4, 1, 2, generator=torch.Generator().manual_seed(s)) for s in (0, 0, 1)]
     for a, b in zip(draws[0], draws[1]):
         assert torch.equal(a, b)
     assert any(not torch.equal(a, b) for a, b in zip(draws[0], draws[2]))
@@ -448,7 +450,7 @@ def test_episode_is_reproducible_and_varies_with_the_seed():
     g = torch.Generator().manual_seed(2)
     seen_classes, seen = set(), set()
     for _ in range(60):
-        support, query, classes = pt_representations.episode(labels, 3, 2, 2, generator=g)
+        support, query, classes = few_shot.episode(labels, 3, 2, 2, generator=g)
         seen_classes.update(classes.tolist())
         seen.update(support.flatten().tolist() + query.flatten().tolist())
     assert seen_classes == set(range(10)) and len(seen) > 70
@@ -458,30 +460,30 @@ def test_episode_restricts_itself_to_the_classes_given():
     labels = _labels()
     g = torch.Generator().manual_seed(3)
     for _ in range(10):
-        support, query, classes = pt_representations.episode(labels, 3, 1, 1, generator=g, classes=[7, 2, 4, 9])
+        support, query, classes = few_shot.episode(labels, 3, 1, 1, generator=g, classes=[7, 2, 4, 9])
         assert set(classes.tolist()) <= {7, 2, 4, 9}
         assert set(labels[support].flatten().tolist()) <= {7, 2, 4, 9}
     # all of them: a permutation of the classes given
-    _, _, classes = pt_representations.episode(labels, 4, 1, 1, generator=g, classes=torch.tensor([7, 2, 4, 9]))
+    _, _, classes = few_shot.episode(labels, 4, 1, 1, generator=g, classes=torch.tensor([7, 2, 4, 9]))
     assert sorted(classes.tolist()) == [2, 4, 7, 9]
 
 
 def test_episode_rejects_impossible_requests():
     labels = _labels()
     with pytest.raises(ValueError, match="n_way = 11.*10 classes"):
-        pt_representations.episode(labels, 11, 1, 1)
+        few_shot.episode(labels, 11, 1, 1)
     with pytest.raises(ValueError, match="n_way = 3.*2 classes"):
-        pt_representations.episode(labels, 3, 1, 1, classes=[0, 1])
+        few_shot.episode(labels, 3, 1, 1, classes=[0, 1])
     with pytest.raises(ValueError, match="needs k_shot \\+ n_query = 9.*class 0 has 8"):
-        pt_representations.episode(labels, 2, 4, 5)
+        few_shot.episode(labels, 2, 4, 5)
     short = torch.cat([labels, torch.tensor([10, 10])])
     with pytest.raises(ValueError, match="class 10 has 2"):
-        pt_representations.episode(short, 2, 2, 1)
-    pt_representations.episode(short, 2, 2, 1, classes=list(range(10)))   # leaving it out works
+        few_shot.episode(short, 2, 2, 1)
+    few_shot.episode(short, 2, 2, 1, classes=list(range(10)))   # leaving it out works
     with pytest.raises(ValueError, match="1-D integer"):
-        pt_representations.episode(labels.float(), 2, 1, 1)
+        few_shot.episode(labels.float(), 2, 1, 1)
     with pytest.raises(ValueError, match="k_shot"):
-        pt_representations.episode(labels, 2, 0, 1)
+        few_shot.episode(labels, 2, 0, 1)
 
 
 # ---------------------------------------------------------------- prototypical loss
@@ -507,7 +509,7 @@ def _prototypical_by_hand(support, query, prototype_axis=1):
 def test_prototypical_loss_matches_a_hand_computation(device):
     rng = np.random.default_rng(90)
     support, query = rng.normal(size=(4, 3, 5)), rng.normal(size=(4, 6, 5))
-    loss, accuracy = pt_representations.prototypical_loss(torch.tensor(support, device=device),
+    loss, accuracy = few_shot.prototypical_loss(torch.tensor(support, device=device),
                                                           torch.tensor(query, device=device))
     expected_loss, expected_accuracy = _prototypical_by_hand(support, query)
     assert loss.ndim == 0 and loss.device.type == device
@@ -516,7 +518,7 @@ def test_prototypical_loss_matches_a_hand_computation(device):
     assert accuracy == pytest.approx(expected_accuracy)
     # with k_shot == n_way a mean over the wrong axis (n_way) has the right shape, and another value
     support = rng.normal(size=(4, 4, 5))
-    loss, accuracy = pt_representations.prototypical_loss(torch.tensor(support, device=device),
+    loss, accuracy = few_shot.prototypical_loss(torch.tensor(support, device=device),
                                                           torch.tensor(query, device=device))
     expected_loss, expected_accuracy = _prototypical_by_hand(support, query)
     assert loss.item() == pytest.approx(expected_loss, rel=1e-12)
@@ -530,11 +532,11 @@ def test_prototypical_loss_accuracy_on_constructed_cases():
     offsets = torch.tensor([[1.0, 0.0], [-1.0, 0.0]])                  # the support averages to the prototype
     support = prototypes[:, None, :] + offsets[None]                   # (3, 2, 2)
     query = prototypes[:, None, :].expand(3, 4, 2)                     # every query on its own prototype
-    loss, accuracy = pt_representations.prototypical_loss(support, query)
+    loss, accuracy = few_shot.prototypical_loss(support, query)
     assert accuracy == 1.0
     assert loss.item() < 1e-20                                         # log(1 + 2 e^-100) at most
     swapped = query[[1, 0, 2]]                                         # classes 0 and 1 exchange queries
-    loss, accuracy = pt_representations.prototypical_loss(support, swapped)
+    loss, accuracy = few_shot.prototypical_loss(support, swapped)
     assert accuracy == pytest.approx(1 / 3)
     assert loss.item() == pytest.approx(2 / 3 * 100, rel=1e-6)         # -log p = distance^2 = 100 for 8 of 12
 
@@ -542,18 +544,18 @@ def test_prototypical_loss_accuracy_on_constructed_cases():
 def test_prototypical_loss_trains_an_embedding():
     support = torch.randn(3, 2, 4, generator=torch.Generator().manual_seed(10), requires_grad=True)
     query = torch.randn(3, 5, 4, generator=torch.Generator().manual_seed(11))
-    loss, _ = pt_representations.prototypical_loss(support, query)
+    loss, _ = few_shot.prototypical_loss(support, query)
     loss.backward()
     assert support.grad is not None and torch.isfinite(support.grad).all() and support.grad.abs().sum() > 0
 
 
 def test_prototypical_loss_rejects_mismatched_shapes():
     with pytest.raises(ValueError, match=r"support must be \(n_way, k_shot, E\)"):
-        pt_representations.prototypical_loss(torch.zeros(3, 2, 4), torch.zeros(2, 5, 4))
+        few_shot.prototypical_loss(torch.zeros(3, 2, 4), torch.zeros(2, 5, 4))
     with pytest.raises(ValueError, match="same n_way"):
-        pt_representations.prototypical_loss(torch.zeros(3, 2, 4), torch.zeros(3, 5, 3))
+        few_shot.prototypical_loss(torch.zeros(3, 2, 4), torch.zeros(3, 5, 3))
     with pytest.raises(ValueError, match="support must be"):
-        pt_representations.prototypical_loss(torch.zeros(3, 4), torch.zeros(3, 5, 4))
+        few_shot.prototypical_loss(torch.zeros(3, 4), torch.zeros(3, 5, 4))
 
 
 # ---------------------------------------------------------------- distillation
@@ -574,7 +576,7 @@ def test_distillation_loss_matches_a_hand_computation(device):
     kl = np.sum(p_teacher * (np.log(p_teacher) - np.log(p_student))) / 6
     ce = -np.mean(np.log(_softmax(student)[np.arange(6), labels]))
     expected = alpha * T * T * kl + (1 - alpha) * ce
-    loss = pt_representations.distillation_loss(torch.tensor(student, device=device),
+    loss = distillation.distillation_loss(torch.tensor(student, device=device),
                                                 torch.tensor(teacher, device=device),
                                                 torch.tensor(labels, device=device), temperature=T, alpha=alpha)
     assert loss.ndim == 0 and loss.device.type == device
@@ -585,11 +587,11 @@ def test_distillation_with_t1_and_alpha0_is_cross_entropy_and_the_teacher_is_not
     g = torch.Generator().manual_seed(12)
     student, teacher = torch.randn(8, 4, generator=g), torch.randn(8, 4, generator=g, requires_grad=True)
     labels = torch.randint(4, (8,), generator=g)
-    loss = pt_representations.distillation_loss(student, teacher, labels, temperature=1.0, alpha=0.0)
+    loss = distillation.distillation_loss(student, teacher, labels, temperature=1.0, alpha=0.0)
     torch.testing.assert_close(loss, F.cross_entropy(student, labels))
-    same = pt_representations.distillation_loss(student, student, labels, temperature=5.0, alpha=1.0)
+    same = distillation.distillation_loss(student, student, labels, temperature=5.0, alpha=1.0)
     assert abs(same.item()) < 1e-6                                     # KL(p || p) = 0
-    pt_representations.distillation_loss(student.requires_grad_(True), teacher, labels).backward()
+    distillation.distillation_loss(student.requires_grad_(True), teacher, labels).backward()
     assert teacher.grad is None
 
 
@@ -600,7 +602,7 @@ def test_the_t_squared_factor_keeps_the_soft_gradient_steady_across_temperatures
 
     def gradient_norm(T, *, undo_t_squared=False):
         student = start.clone().requires_grad_(True)
-        loss = pt_representations.distillation_loss(student, teacher, labels, temperature=T, alpha=1.0)
+        loss = distillation.distillation_loss(student, teacher, labels, temperature=T, alpha=1.0)
         (loss / T**2 if undo_t_squared else loss).backward()
         return student.grad.norm().item()
 
@@ -614,10 +616,10 @@ def test_the_t_squared_factor_keeps_the_soft_gradient_steady_across_temperatures
 def test_distillation_loss_rejects_bad_arguments():
     s = torch.zeros(4, 3)
     with pytest.raises(ValueError, match="both be \\(N, K\\)"):
-        pt_representations.distillation_loss(s, torch.zeros(4, 2), torch.zeros(4, dtype=torch.long))
+        distillation.distillation_loss(s, torch.zeros(4, 2), torch.zeros(4, dtype=torch.long))
     with pytest.raises(ValueError, match=r"labels must be \(4,\)"):
-        pt_representations.distillation_loss(s, s, torch.zeros(3, dtype=torch.long))
+        distillation.distillation_loss(s, s, torch.zeros(3, dtype=torch.long))
     with pytest.raises(ValueError, match="temperature"):
-        pt_representations.distillation_loss(s, s, torch.zeros(4, dtype=torch.long), temperature=0)
+        distillation.distillation_loss(s, s, torch.zeros(4, dtype=torch.long), temperature=0)
     with pytest.raises(ValueError, match="alpha"):
-        pt_representations.distillation_loss(s, s, torch.zeros(4, dtype=torch.long), alpha=1.5)
+        distillation.distillation_loss(s, s, torch.zeros(4, dtype=torch.long), alpha=1.5)

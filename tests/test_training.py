@@ -3,10 +3,12 @@
 import matplotlib.pyplot as plt
 import pytest
 import torch
+from conftest import DEVICES
+from torch import nn
+
 from dlcourse import widgets
 from dlcourse.pt import training
-from torch import nn
-from conftest import DEVICES
+from dlcourse.pt.training import FitConfig
 
 ASSIGNMENT = "04-training-deep-networks"
 
@@ -33,8 +35,9 @@ def test_fit_learns_and_records_a_history(device):
     torch.manual_seed(0)
     model = training.mlp(2, [16], 3).to(device)
     before = training.evaluate(model, (X, y))
-    history = training.fit(model, (X, y), epochs=5, optimizer=torch.optim.SGD(model.parameters(), lr=0.5),
-                           val_data=blobs(seed=1), batch_size=20, generator=torch.Generator().manual_seed(0))
+    history = training.fit(model, (X, y), FitConfig(epochs=5, batch_size=20),
+                           optimizer=torch.optim.SGD(model.parameters(), lr=0.5), val_data=blobs(seed=1),
+                           generator=torch.Generator().manual_seed(0))
     assert {k: len(v) for k, v in history.items()} == {"train_loss": 5, "train_acc": 5, "val_loss": 5, "val_acc": 5}
     assert history["val_acc"][-1] > 0.95 > before[1]
     assert history["train_loss"][-1] < history["train_loss"][0] < before[0] * 1.5
@@ -47,7 +50,8 @@ def test_fit_is_reproducible_with_a_generator():
     for _ in range(2):
         torch.manual_seed(3)
         model = training.mlp(2, [8], 3)
-        results.append(training.fit(model, (X, y), epochs=2, optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+        results.append(training.fit(model, (X, y), FitConfig(epochs=2),
+                                    optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
                                     generator=torch.Generator().manual_seed(5))["train_loss"])
     assert results[0] == results[1]
 
@@ -69,14 +73,17 @@ def test_bad_data_and_divergence_are_reported():
     model = training.mlp(2, [], 3)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     with pytest.raises(ValueError, match="pair \\(inputs, labels\\)"):
-        training.fit(model, torch.zeros(4, 2), epochs=1, optimizer=optimizer)
+        training.fit(model, torch.zeros(4, 2), FitConfig(epochs=1), optimizer=optimizer)
     with pytest.raises(ValueError, match="same first dimension"):
-        training.fit(model, (torch.zeros(4, 2), torch.zeros(3, dtype=torch.long)), epochs=1, optimizer=optimizer)
+        training.fit(model, (torch.zeros(4, 2), torch.zeros(3, dtype=torch.long)), FitConfig(epochs=1),
+                     optimizer=optimizer)
     with pytest.raises(ValueError, match="epochs must be at least 1"):
-        training.fit(model, blobs(), epochs=0, optimizer=optimizer)
+        training.fit(model, blobs(), FitConfig(epochs=0), optimizer=optimizer)
+    with pytest.raises(TypeError, match="config must be a FitConfig"):
+        training.fit(model, blobs(), {"epochs": 1}, optimizer=optimizer)
     X, y = blobs()
     with pytest.raises(FloatingPointError, match="lower the learning rate"):
-        training.fit(model, (X * 1e30, y), epochs=3, optimizer=torch.optim.SGD(model.parameters(), lr=1e10))
+        training.fit(model, (X * 1e30, y), FitConfig(epochs=3), optimizer=torch.optim.SGD(model.parameters(), lr=1e10))
 
 
 def test_activation_statistics_show_why_he_suits_relu(monkeypatch, capsys):

@@ -1,17 +1,20 @@
-"""Skip-gram with negative sampling in PyTorch: dlcourse.pt.word2vec's loss against its NumPy
-twin (CPU, and CUDA where present), the (input, context) pairs against a reference loop,
-training (shapes, seeds, history, words that co-occur end up close) and evaluation."""
+"""Skip-gram with negative sampling (word2vec) in PyTorch: dlcourse.pt.embeddings' loss against
+its NumPy twin (CPU, and CUDA where present), the (input, context) pairs against a reference
+loop, training (shapes, seeds, history, words that co-occur end up close) and evaluation."""
 
 import inspect
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 from conftest import DEVICES, assert_torch_twin
+
 from dlcourse import data
 from dlcourse.np import embeddings as np_embeddings
-from dlcourse.pt import word2vec as pt_word2vec
+from dlcourse.pt import embeddings as pt_embeddings
+from dlcourse.pt.embeddings import SkipGramConfig
 
 ASSIGNMENT = "07-embeddings"
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -22,13 +25,13 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_negative_sampling_loss_is_a_torch_twin():
-    assert_torch_twin(np_embeddings, pt_word2vec, "negative_sampling_loss")
+    assert_torch_twin(np_embeddings, pt_embeddings, "negative_sampling_loss")
 
 
 def test_negative_sampling_loss_twin_takes_the_same_parameters():
-    ours = list(inspect.signature(pt_word2vec.negative_sampling_loss).parameters)
+    ours = list(inspect.signature(pt_embeddings.negative_sampling_loss).parameters)
     assert ours == list(inspect.signature(np_embeddings.negative_sampling_loss).parameters)
-    assert pt_word2vec.negative_sampling_loss.__doc__.startswith("Torch twin of")
+    assert pt_embeddings.negative_sampling_loss.__doc__.startswith("Torch twin of")
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -39,7 +42,7 @@ def test_negative_sampling_loss_matches_numpy(device):
     tensors = [torch.tensor(a, device=device) for a in arrays]
     copies = [t.clone() for t in tensors]
     reference = np_embeddings.negative_sampling_loss(*arrays)
-    ours = pt_word2vec.negative_sampling_loss(*tensors)
+    ours = pt_embeddings.negative_sampling_loss(*tensors)
     assert len(ours) == 4
     for value, expected, name in zip(ours, reference, ("loss", "dv", "du_pos", "du_neg")):
         assert value.device.type == device and value.dtype == torch.float64, name
@@ -48,7 +51,7 @@ def test_negative_sampling_loss_matches_numpy(device):
     for tensor, copy in zip(tensors, copies):
         assert torch.equal(tensor, copy), "the inputs are not modified"
     # float32 stays float32; large scores stay finite
-    loss32, *grads32 = pt_word2vec.negative_sampling_loss(*(100 * t.float() for t in tensors))
+    loss32, *grads32 = pt_embeddings.negative_sampling_loss(*(100 * t.float() for t in tensors))
     assert loss32.dtype == torch.float32 and torch.isfinite(loss32)
     assert all(g.dtype == torch.float32 and torch.isfinite(g).all() for g in grads32)
 
@@ -57,7 +60,7 @@ def test_torch_negative_sampling_loss_rejects_bad_shapes():
     v, u_neg = torch.zeros(3, 4), torch.zeros(3, 2, 4)
     for args in ((v, torch.zeros(3, 5), u_neg), (v, v, torch.zeros(3, 4)), (v, v, torch.zeros(2, 2, 4))):
         with pytest.raises(ValueError, match=r"expected v: \(N, D\)"):
-            pt_word2vec.negative_sampling_loss(*args)
+            pt_embeddings.negative_sampling_loss(*args)
 
 
 # ---------------------------------------------------------------- (input, context) pairs
@@ -75,7 +78,7 @@ class _FixedReach:
 
 
 def _pairs(ids, sentence_of, window, rng):
-    inputs, contexts = pt_word2vec.skipgram_pairs(np.asarray(ids), np.asarray(sentence_of),
+    inputs, contexts = pt_embeddings.skipgram_pairs(np.asarray(ids), np.asarray(sentence_of),
                                                   window=window, rng=rng)
     assert inputs.shape == contexts.shape and inputs.ndim == 1
     return Counter(zip(inputs.tolist(), contexts.tolist()))
@@ -118,7 +121,7 @@ def test_skipgram_pairs_with_window_3_stay_close_and_average_the_right_count():
     assert expected == pytest.approx(T * (window + 1), rel=0.01)  # (window + 1) / 2 each side
     counts = []
     for seed in range(seeds):
-        inputs, contexts = pt_word2vec.skipgram_pairs(ids, sentence_of, window=window,
+        inputs, contexts = pt_embeddings.skipgram_pairs(ids, sentence_of, window=window,
                                                       rng=np.random.default_rng(seed))
         distance = np.abs(inputs - contexts)
         assert distance.min() >= 1 and distance.max() <= window
@@ -137,12 +140,12 @@ def _zipf_corpus(seed=0, sentences=60, length=12, words=40):
     return [list(rng.choice(vocabulary, size=length, p=p / p.sum())) for _ in range(sentences)]
 
 
-FAST = dict(dim=8, window=2, negative=3, epochs=2, batch_size=64)
+FAST = SkipGramConfig(dim=8, window=2, negative=3, epochs=2, batch_size=64)
 
 
 def test_train_skipgram_returns_vectors_and_a_frequency_sorted_vocabulary():
     corpus = _zipf_corpus()
-    vectors, vocab = pt_word2vec.train_skipgram(corpus, min_count=3, **FAST)
+    vectors, vocab = pt_embeddings.train_skipgram(corpus, replace(FAST, min_count=3))
     expected_vocab, counts = np_embeddings.build_vocabulary(corpus, min_count=3)
     assert vocab == expected_vocab and counts.min() >= 3 and len(vocab) < 40
     assert isinstance(vectors, torch.Tensor) and tuple(vectors.shape) == (len(vocab), 8)
@@ -151,37 +154,39 @@ def test_train_skipgram_returns_vectors_and_a_frequency_sorted_vocabulary():
 
 def test_train_skipgram_is_reproducible_by_seed_and_takes_flat_token_lists():
     corpus = _zipf_corpus(1)
-    first, vocab = pt_word2vec.train_skipgram(corpus, min_count=1, seed=3, **FAST)
-    again, _ = pt_word2vec.train_skipgram(corpus, min_count=1, seed=3, **FAST)
-    other, _ = pt_word2vec.train_skipgram(corpus, min_count=1, seed=4, **FAST)
+    first, vocab = pt_embeddings.train_skipgram(corpus, replace(FAST, min_count=1, seed=3))
+    again, _ = pt_embeddings.train_skipgram(corpus, replace(FAST, min_count=1, seed=3))
+    other, _ = pt_embeddings.train_skipgram(corpus, replace(FAST, min_count=1, seed=4))
     assert torch.equal(first, again)
     assert not torch.allclose(first, other)
     flat = [token for sentence in corpus for token in sentence]
-    as_one, vocab_one = pt_word2vec.train_skipgram(flat, min_count=1, seed=3, **FAST)
-    as_list, vocab_list = pt_word2vec.train_skipgram([flat], min_count=1, seed=3, **FAST)
+    as_one, vocab_one = pt_embeddings.train_skipgram(flat, replace(FAST, min_count=1, seed=3))
+    as_list, vocab_list = pt_embeddings.train_skipgram([flat], replace(FAST, min_count=1, seed=3))
     assert vocab_one == vocab_list == vocab and torch.equal(as_one, as_list)
     assert not torch.equal(as_one, first), "windows cross sentence ends in one stream, not in sentences"
-    tuples, _ = pt_word2vec.train_skipgram([tuple(s) for s in corpus], min_count=1, seed=3, **FAST)
+    tuples, _ = pt_embeddings.train_skipgram([tuple(s) for s in corpus], replace(FAST, min_count=1, seed=3))
     assert torch.equal(tuples, first)
 
 
 def test_train_skipgram_rejects_bad_input():
     with pytest.raises(ValueError, match="not one string"):
-        pt_word2vec.train_skipgram("the cat sat on the mat", min_count=1, **FAST)
+        pt_embeddings.train_skipgram("the cat sat on the mat", replace(FAST, min_count=1))
     with pytest.raises(ValueError, match=r"only 1 word\(s\)"):
-        pt_word2vec.train_skipgram(["cat"] * 10, min_count=1, **FAST)
+        pt_embeddings.train_skipgram(["cat"] * 10, replace(FAST, min_count=1))
     with pytest.raises(ValueError, match="lower min_count"):
-        pt_word2vec.train_skipgram(["the", "cat", "sat"], min_count=2, **FAST)
+        pt_embeddings.train_skipgram(["the", "cat", "sat"], replace(FAST, min_count=2))
     with pytest.raises(ValueError, match="list of strings or a list of lists"):
-        pt_word2vec.train_skipgram([["a", "b"], "c"], min_count=1, **FAST)
+        pt_embeddings.train_skipgram([["a", "b"], "c"], replace(FAST, min_count=1))
     with pytest.raises(ValueError, match="at least 1"):
-        pt_word2vec.train_skipgram(_zipf_corpus(), min_count=1, **{**FAST, "window": 0})
+        pt_embeddings.train_skipgram(_zipf_corpus(), replace(FAST, min_count=1, window=0))
+    with pytest.raises(TypeError, match="config must be a SkipGramConfig"):
+        pt_embeddings.train_skipgram(_zipf_corpus(), {"dim": 8, "min_count": 1})
 
 
 def test_train_skipgram_history_has_one_falling_entry_per_epoch():
     history = []
-    pt_word2vec.train_skipgram(_zipf_corpus(2, sentences=150), min_count=1, dim=16, window=2, negative=5,
-                               epochs=4, batch_size=64, sample=0, history=history)
+    config = SkipGramConfig(min_count=1, dim=16, window=2, negative=5, epochs=4, batch_size=64, sample=0)
+    pt_embeddings.train_skipgram(_zipf_corpus(2, sentences=150), config, history=history)
     assert [epoch for epoch, _, _ in history] == [1, 2, 3, 4]
     losses = [loss for _, loss, _ in history]
     assert all(np.isfinite(losses)) and all(seconds >= 0 for *_, seconds in history)
@@ -199,8 +204,8 @@ def _two_groups(seed=0, sentences=300, length=10, size=8):
 @pytest.mark.parametrize("device", DEVICES)
 def test_words_that_share_contexts_end_up_close(device):
     corpus = _two_groups()
-    vectors, vocab = pt_word2vec.train_skipgram(corpus, dim=16, window=2, negative=5, min_count=1, epochs=5,
-                                                sample=0, batch_size=64, seed=0, device=device)
+    config = SkipGramConfig(dim=16, window=2, negative=5, min_count=1, epochs=5, sample=0, batch_size=64, seed=0)
+    vectors, vocab = pt_embeddings.train_skipgram(corpus, config, device=device)
     assert vectors.device.type == device and tuple(vectors.shape) == (16, 16)
     C = np_embeddings.cosine_similarity(vectors.cpu().numpy(), vectors.cpu().numpy())
     in_a = np.array([w.startswith("a") for w in vocab])
@@ -222,10 +227,10 @@ def _evaluation_setup():
     return pairs, sections, vocab, vectors
 
 
-def test_evaluate_reports_wordsim_and_analogies():
+def test_evaluate_word_vectors_reports_wordsim_and_analogies():
     pairs, sections, vocab, vectors = _evaluation_setup()
     questions = [q for section in sections.values() for q in section]
-    result = pt_word2vec.evaluate(vectors, vocab, wordsim=pairs, analogies=sections)
+    result = pt_embeddings.evaluate_word_vectors(vectors, vocab, wordsim=pairs, analogies=sections)
     assert set(result) == {"spearman", "pairs_used", "pairs_total", "analogy_accuracy", "analogies_used",
                            "analogies_total"}
     rho, used = np_embeddings.wordsim_spearman(vectors, vocab, pairs)
@@ -234,22 +239,22 @@ def test_evaluate_reports_wordsim_and_analogies():
     assert result["analogy_accuracy"] == accuracy and result["analogies_used"] == answered
     assert result["analogies_total"] == 19_544 and answered >= 506
     # the same from a torch tensor, from a list of questions, from a generator of pairs
-    as_torch = pt_word2vec.evaluate(torch.tensor(vectors, dtype=torch.float32), vocab, wordsim=pairs,
+    as_torch = pt_embeddings.evaluate_word_vectors(torch.tensor(vectors, dtype=torch.float32), vocab, wordsim=pairs,
                                     analogies=sections)
     assert as_torch.keys() == result.keys()
     for key, value in result.items():
         assert as_torch[key] == pytest.approx(value, rel=1e-5), key
-    assert pt_word2vec.evaluate(vectors, vocab, wordsim=iter(pairs), analogies=questions) == result
-    assert set(pt_word2vec.evaluate(vectors, vocab, wordsim=pairs)) == {
+    assert pt_embeddings.evaluate_word_vectors(vectors, vocab, wordsim=iter(pairs), analogies=questions) == result
+    assert set(pt_embeddings.evaluate_word_vectors(vectors, vocab, wordsim=pairs)) == {
         "spearman", "pairs_used", "pairs_total"}
-    assert set(pt_word2vec.evaluate(vectors, vocab, analogies=questions)) == {
+    assert set(pt_embeddings.evaluate_word_vectors(vectors, vocab, analogies=questions)) == {
         "analogy_accuracy", "analogies_used", "analogies_total"}
-    assert pt_word2vec.evaluate(vectors, vocab) == {}
+    assert pt_embeddings.evaluate_word_vectors(vectors, vocab) == {}
 
 
-def test_evaluate_rejects_vectors_that_do_not_fit_the_vocabulary():
+def test_evaluate_word_vectors_rejects_vectors_that_do_not_fit_the_vocabulary():
     pairs, _, vocab, vectors = _evaluation_setup()
     with pytest.raises(ValueError, match="V = len\\(vocab\\)"):
-        pt_word2vec.evaluate(vectors[:-1], vocab, wordsim=pairs)
+        pt_embeddings.evaluate_word_vectors(vectors[:-1], vocab, wordsim=pairs)
     with pytest.raises(ValueError, match="V = len\\(vocab\\)"):
-        pt_word2vec.evaluate(torch.tensor(vectors[0]), vocab, wordsim=pairs)
+        pt_embeddings.evaluate_word_vectors(torch.tensor(vectors[0]), vocab, wordsim=pairs)

@@ -377,7 +377,7 @@ class Server:
     def sync_values_in(self, states):
         """Create or update the kernel's copies of the judge's graph nodes."""
         Value = _value_class()
-        for key, (data, grad, op, children) in states.items():
+        for key, (data, grad, op, _children) in states.items():
             node = self.values.get(key)
             if node is None:
                 node = Value(data)

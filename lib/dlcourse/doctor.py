@@ -32,9 +32,19 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from dlcourse.grading import (CELL_TIMEOUT_S, GRADING_ENV, NOTEBOOK_TIMEOUT_S, TEST, cell_kind, grading_plan,
-                              nbgrader_metadata, notebook_for, release_metadata, released_source,
-                              source_sha256)
+from dlcourse.grading import (
+    CELL_TIMEOUT_S,
+    GRADING_ENV,
+    NOTEBOOK_TIMEOUT_S,
+    TEST,
+    cell_kind,
+    grading_plan,
+    nbgrader_metadata,
+    notebook_for,
+    release_metadata,
+    released_source,
+    source_sha256,
+)
 
 # What `python -m dlcourse doctor --help` says.
 DESCRIPTION = """\

@@ -124,8 +124,8 @@ def activation_statistics(activation: str, init: str, *, gain: float = 1.0, dept
     rng = np.random.default_rng(0) if rng is None else rng
     draw = {
         INITS[0]: lambda: 0.01 * rng.standard_normal((width, width)),
-        INITS[1]: lambda: np_init.xavier_uniform(width, width, rng),
-        INITS[2]: lambda: np_init.he_normal(width, width, rng),
+        INITS[1]: lambda: np_init.xavier_uniform(width, width, rng=rng),
+        INITS[2]: lambda: np_init.he_normal(width, width, rng=rng),
     }[init]
     h = rng.standard_normal((n, width))
     stds = []

@@ -1,9 +1,9 @@
-"""Adversarial examples in NumPy: the fast gradient sign method, projected gradient descent
-steps and the input gradient of logistic regression in closed form.
+"""Adversarial examples in NumPy: the step of the fast gradient sign method, projected
+gradient descent steps and the input gradient of logistic regression in closed form.
 
 Legend: N batch, D input features; x may also have any shape (N, C, H, W) where noted.
 
-    x_adv = fgsm(x, grad, eps)                       x + eps * sign(grad), clipped to the box
+    x_adv = fgsm_step(x, grad, eps)                  x + eps * sign(grad), clipped to the box
     p = logistic_predict_proba(x, w, b)              x: (N, D), w: (D,), b scalar -> p: (N,)
     losses = logistic_loss(x, y, w, b)               binary cross-entropy per example: (N,)
     dx = logistic_input_gradient(x, y, w, b)         d sum(losses) / dx = (p - y)[:, None] * w: (N, D)
@@ -14,39 +14,21 @@ Images live in a box, [0, 1] for MNIST: ``clip=(low, high)`` clips every result 
 (``clip=None``: no box). The box is applied last, so a result is always inside it, and it
 is within eps of x wherever x itself is inside the box. sign(0) = 0: an input with no
 gradient is not moved. FGSM (Goodfellow et al., 2015) takes one step of size eps; PGD
-(Madry et al., 2018) takes many steps of size alpha and projects back after each.
+(Madry et al., 2018) takes many steps of size alpha and projects back after each. The
+steps take a given gradient; the attacks on a model, which compute it with autograd, are
+``dlcourse.pt.adversarial.fgsm`` and ``pgd``.
 """
 
 import numpy as np
 
-
-def _check_same_shape(name: str, a, ref_name: str, ref) -> None:
-    if np.shape(a) != np.shape(ref):
-        raise ValueError(f"{name} must have the shape of {ref_name}, {tuple(np.shape(ref))}, "
-                         f"got {tuple(np.shape(a))}")
-
-
-def _check_nonnegative(name: str, value) -> None:
-    if not np.isscalar(value) and np.ndim(value) != 0:
-        raise ValueError(f"{name} must be a number, got an array of shape {tuple(np.shape(value))}")
-    if not float(value) >= 0:  # also rejects NaN
-        raise ValueError(f"{name} must be >= 0, got {value}")
-
-
-def _check_clip(clip) -> None:
-    if clip is None:
-        return
-    if not (isinstance(clip, (tuple, list)) and len(clip) == 2):
-        raise ValueError(f"clip must be a pair (low, high) or None, got {clip!r}")
-    if not float(clip[0]) <= float(clip[1]):
-        raise ValueError(f"clip must have low <= high, got {clip!r}")
+from dlcourse.validate import check_clip, check_logistic, check_nonnegative, check_same_shape
 
 
 def _apply_clip(x, clip):
     return x if clip is None else np.clip(x, clip[0], clip[1])
 
 
-def fgsm(x, grad, eps, *, clip=(0.0, 1.0)):
+def fgsm_step(x, grad, eps, *, clip=(0.0, 1.0)):
     """The fast gradient sign step: x + eps * sign(grad), clipped into [clip[0], clip[1]].
 
     x: any shape, the inputs; grad: the shape of x, the gradient of the loss to increase
@@ -55,28 +37,16 @@ def fgsm(x, grad, eps, *, clip=(0.0, 1.0)):
     x (clipped). For a targeted step pass the negated gradient of the target's loss.
     """
     x, grad = np.asarray(x, dtype=np.float64), np.asarray(grad, dtype=np.float64)
-    _check_same_shape("grad", grad, "x", x)
-    _check_nonnegative("eps", eps)
-    _check_clip(clip)
+    check_same_shape("grad", grad, "x", x)
+    check_nonnegative("eps", eps)
+    check_clip(clip)
     return _apply_clip(x + eps * np.sign(grad), clip)
-
-
-def _check_logistic(x, w, b, y=None) -> None:
-    if np.ndim(x) != 2:
-        raise ValueError(f"x must be (N, D), got shape {tuple(np.shape(x))}")
-    if np.shape(w) != (np.shape(x)[1],):
-        raise ValueError(f"w must be (D,) = ({np.shape(x)[1]},) for x of shape {tuple(np.shape(x))}, "
-                         f"got {tuple(np.shape(w))}")
-    if np.ndim(b) != 0:
-        raise ValueError(f"b must be a scalar, got shape {tuple(np.shape(b))}")
-    if y is not None and np.shape(y) != (np.shape(x)[0],):
-        raise ValueError(f"y must be (N,) = ({np.shape(x)[0]},) labels in {{0, 1}}, got {tuple(np.shape(y))}")
 
 
 def logistic_predict_proba(x, w, b):
     """p = sigmoid(x @ w + b): (N,), the probability of class 1, for x: (N, D), w: (D,), b scalar."""
     x, w = np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64)
-    _check_logistic(x, w, b)
+    check_logistic(x, w, b)
     return 0.5 * (1.0 + np.tanh(0.5 * (x @ w + b)))  # the sigmoid without overflow
 
 
@@ -87,7 +57,7 @@ def logistic_loss(x, y, w, b):
     as softplus(a) - y a, which stays finite where p rounds to 0 or 1.
     """
     x, y, w = (np.asarray(v, dtype=np.float64) for v in (x, y, w))
-    _check_logistic(x, w, b, y)
+    check_logistic(x, w, b, y)
     a = x @ w + b                                               # (N,)
     return np.logaddexp(0.0, a) - y * a
 
@@ -97,11 +67,11 @@ def logistic_input_gradient(x, y, w, b):
 
     x: (N, D), y: (N,) in {0, 1}, w: (D,), b scalar. L is the sum over the batch of
     logistic_loss, so row i is the gradient of example i's own loss: (N, D). (With the
-    batch mean every row is divided by N, which the sign in fgsm ignores.)
+    batch mean every row is divided by N, which the sign in fgsm_step ignores.)
     dL_i/da_i = p_i - y_i and da_i/dx_i = w, a_i = x_i @ w + b.
     """
     x, y, w = (np.asarray(v, dtype=np.float64) for v in (x, y, w))
-    _check_logistic(x, w, b, y)
+    check_logistic(x, w, b, y)
     p = logistic_predict_proba(x, w, b)                         # (N,)
     return (p - y)[:, None] * w[None, :]                        # (N, D)
 
@@ -115,9 +85,9 @@ def project_linf(x_adv, x, eps, *, clip=(0.0, 1.0)):
     the box); the box wins otherwise.
     """
     x_adv, x = np.asarray(x_adv, dtype=np.float64), np.asarray(x, dtype=np.float64)
-    _check_same_shape("x_adv", x_adv, "x", x)
-    _check_nonnegative("eps", eps)
-    _check_clip(clip)
+    check_same_shape("x_adv", x_adv, "x", x)
+    check_nonnegative("eps", eps)
+    check_clip(clip)
     return _apply_clip(np.clip(x_adv, x - eps, x + eps), clip)
 
 
@@ -129,6 +99,6 @@ def pgd_step(x_adv, x, grad, eps, alpha, *, clip=(0.0, 1.0)):
     step size; clip: (low, high) or None. Returns the next x_adv, the shape of x.
     """
     x_adv, grad = np.asarray(x_adv, dtype=np.float64), np.asarray(grad, dtype=np.float64)
-    _check_same_shape("grad", grad, "x_adv", x_adv)
-    _check_nonnegative("alpha", alpha)
+    check_same_shape("grad", grad, "x_adv", x_adv)
+    check_nonnegative("alpha", alpha)
     return project_linf(x_adv + alpha * np.sign(grad), x, eps, clip=clip)

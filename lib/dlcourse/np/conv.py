@@ -20,29 +20,15 @@ w has nn.Conv2d(C, F, (KH, KW)).weight's layout and b its bias. Rows and columns
 window reaches (when (H + 2P - KH) is not a multiple of S) are dropped, as in torch.
 """
 
-import numbers
-
 import numpy as np
 
-
-def _check_int(name, value, minimum, why):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}: {why}")
-    return int(value)
-
-
-def _output_size(h, k, stride, pad, *, h_name, k_name, out_name):
-    """(h + 2 pad - k) // stride + 1, or a ValueError that names h_name and k_name."""
-    stride = _check_int("stride", stride, 1, "a stride of 0 would never move the window")
-    pad = _check_int("pad", pad, 0, "padding adds that many rows and columns of zeros on each side")
-    if k > h + 2 * pad:
-        raise ValueError(
-            f"{k_name} = {k} is larger than the padded {h_name} + 2*pad = {h} + 2*{pad} = {h + 2 * pad}:"
-            f" {out_name} = ({h_name.split()[-1]} + 2*pad - {k_name.split()[-1]}) // stride + 1 would be below 1;"
-            f" use a smaller kernel or more padding")
-    return (h + 2 * pad - k) // stride + 1
+from dlcourse.validate import (
+    check_conv_shapes,
+    check_int,
+    check_nchw_shape,
+    check_output_size,
+    check_pool_shapes,
+)
 
 
 def conv_output_size(h, k, *, stride=1, pad=0):
@@ -52,58 +38,15 @@ def conv_output_size(h, k, *, stride=1, pad=0):
     Windows that do not fit are dropped (floor), as in torch. Raises a ValueError naming
     h, k, stride or pad when the window does not fit once or an argument is out of range.
     """
-    h = _check_int("h", h, 1, "the input needs at least one row")
-    k = _check_int("k", k, 1, "a kernel needs at least one row")
-    return _output_size(h, k, stride, pad, h_name="h", k_name="k", out_name="the output size")
+    h = check_int("h", h, 1, "the input needs at least one row")
+    k = check_int("k", k, 1, "a kernel needs at least one row")
+    return check_output_size(h, k, stride, pad, h_name="h", k_name="k", out_name="the output size")
 
 
 def _check_x(x):
     x = np.asarray(x, dtype=np.float64)
-    _check_x_shape(x.shape)
+    check_nchw_shape(x.shape)
     return x
-
-
-def _check_x_shape(shape):
-    shape = tuple(shape)
-    if len(shape) == 3:
-        raise ValueError(f"x must be 4-D (N, C, H, W), got shape {shape}: add a batch axis with x[None]")
-    if len(shape) != 4:
-        raise ValueError(f"x must be 4-D (N, C, H, W), got shape {shape}")
-
-
-def _conv_shapes(x_shape, w_shape, b_shape, stride, pad):
-    """Checks the shapes of x, w and b (tuples) and returns (OH, OW)."""
-    _check_x_shape(x_shape)
-    x_shape, w_shape, b_shape = tuple(x_shape), tuple(w_shape), tuple(b_shape)
-    if len(w_shape) != 4:
-        raise ValueError(f"w must be 4-D (F, C, KH, KW), got shape {w_shape}")
-    n_filters, c_w, kh, kw = w_shape
-    c = x_shape[1]
-    if c_w != c:
-        raise ValueError(f"w must be (F, {c}, KH, KW) to match x: {x_shape}, got shape {w_shape}:"
-                         f" the filters have {c_w} channels but x has {c}")
-    if b_shape != (n_filters,):
-        raise ValueError(f"b must be ({n_filters},) to match w: {w_shape} (one bias per filter), got shape {b_shape}")
-    if min(w_shape) < 1:
-        raise ValueError(f"w must have at least one filter, channel, row and column, got shape {w_shape}")
-    _, _, h, w = x_shape
-    oh = _output_size(h, kh, stride, pad, h_name="input height H", k_name="kernel height KH", out_name="OH")
-    ow = _output_size(w, kw, stride, pad, h_name="input width W", k_name="kernel width KW", out_name="OW")
-    return oh, ow
-
-
-def _pool_shape(x_shape, size, stride):
-    """Checks x's shape, size and stride for pooling and returns (OH, OW)."""
-    _check_x_shape(x_shape)
-    size = _check_int("size", size, 1, "a pooling window needs at least one row")
-    _, _, h, w = tuple(x_shape)
-    for name, value, out_name in (("height H", h, "OH"), ("width W", w, "OW")):
-        if size > value:
-            raise ValueError(f"the pooling window size = {size} is larger than the input {name} = {value}:"
-                             f" {out_name} = ({name[-1]} - size) // stride + 1 would be below 1"
-                             f" (pooling does not pad); use a smaller window")
-    return (_output_size(h, size, stride, 0, h_name="H", k_name="size", out_name="OH"),
-            _output_size(w, size, stride, 0, h_name="W", k_name="size", out_name="OW"))
 
 
 def _pad(x, pad):
@@ -125,7 +68,7 @@ def conv2d_forward_naive(x, w, b, *, stride=1, pad=0):
     """
     x = _check_x(x)
     w, b = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    oh, ow = _conv_shapes(x.shape, w.shape, b.shape, stride, pad)
+    oh, ow = check_conv_shapes(x.shape, w.shape, b.shape, stride, pad)
     n_images = x.shape[0]
     n_filters, _, kh, kw = w.shape
     x_pad = _pad(x, pad)
@@ -180,11 +123,11 @@ def im2col(x, kh, kw, *, stride=1, pad=0):
     offset (di, dj) fills KH*KW rows at once: no loop over the N*OH*OW windows.
     """
     x = _check_x(x)
-    kh = _check_int("kh", kh, 1, "a kernel needs at least one row")
-    kw = _check_int("kw", kw, 1, "a kernel needs at least one column")
+    kh = check_int("kh", kh, 1, "a kernel needs at least one row")
+    kw = check_int("kw", kw, 1, "a kernel needs at least one column")
     n_images, c, h, w = x.shape
-    oh = _output_size(h, kh, stride, pad, h_name="input height H", k_name="kernel height KH", out_name="OH")
-    ow = _output_size(w, kw, stride, pad, h_name="input width W", k_name="kernel width KW", out_name="OW")
+    oh = check_output_size(h, kh, stride, pad, h_name="input height H", k_name="kernel height KH", out_name="OH")
+    ow = check_output_size(w, kw, stride, pad, h_name="input width W", k_name="kernel width KW", out_name="OW")
     x_pad = _pad(x, pad)
     cols = np.empty((c, kh, kw, n_images, oh, ow))
     for di in range(kh):
@@ -202,12 +145,12 @@ def col2im(cols, x_shape, kh, kw, *, stride=1, pad=0):
     overlap (stride < KH or KW) their values add up, which is what the backward pass needs:
     dx = col2im(dcols). The padding is cut off at the end. Returns an (N, C, H, W) array.
     """
-    _check_x_shape(x_shape)
+    check_nchw_shape(x_shape)
     n_images, c, h, w = (int(s) for s in x_shape)
-    kh = _check_int("kh", kh, 1, "a kernel needs at least one row")
-    kw = _check_int("kw", kw, 1, "a kernel needs at least one column")
-    oh = _output_size(h, kh, stride, pad, h_name="input height H", k_name="kernel height KH", out_name="OH")
-    ow = _output_size(w, kw, stride, pad, h_name="input width W", k_name="kernel width KW", out_name="OW")
+    kh = check_int("kh", kh, 1, "a kernel needs at least one row")
+    kw = check_int("kw", kw, 1, "a kernel needs at least one column")
+    oh = check_output_size(h, kh, stride, pad, h_name="input height H", k_name="kernel height KH", out_name="OH")
+    ow = check_output_size(w, kw, stride, pad, h_name="input width W", k_name="kernel width KW", out_name="OW")
     cols = np.asarray(cols, dtype=np.float64)
     if cols.shape != (c * kh * kw, n_images * oh * ow):
         raise ValueError(f"cols must be (C*KH*KW, N*OH*OW) = ({c * kh * kw}, {n_images * oh * ow}) for x_shape"
@@ -229,7 +172,7 @@ def conv2d_forward(x, w, b, *, stride=1, pad=0):
     """
     x = _check_x(x)
     w, b = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    oh, ow = _conv_shapes(x.shape, w.shape, b.shape, stride, pad)
+    oh, ow = check_conv_shapes(x.shape, w.shape, b.shape, stride, pad)
     n_images = x.shape[0]
     n_filters, _, kh, kw = w.shape
     cols = im2col(x, kh, kw, stride=stride, pad=pad)               # (C*KH*KW, N*OH*OW)
@@ -274,7 +217,7 @@ def maxpool2d_forward(x, *, size=2, stride=2):
     element torch's max_pool2d picks too).
     """
     x = _check_x(x)
-    oh, ow = _pool_shape(x.shape, size, stride)
+    oh, ow = check_pool_shapes(x.shape, size, stride)
     windows = _windows(x, size, stride, oh, ow)                    # (N, C, OH, OW, size*size)
     argmax = np.argmax(windows, axis=-1)                           # the first maximum on ties
     out = np.take_along_axis(windows, argmax[..., None], axis=-1)[..., 0]
@@ -306,7 +249,7 @@ def avgpool2d_forward(x, *, size=2, stride=2):
     Returns (out: (N, C, OH, OW), cache = (x.shape, size, stride)).
     """
     x = _check_x(x)
-    oh, ow = _pool_shape(x.shape, size, stride)
+    oh, ow = check_pool_shapes(x.shape, size, stride)
     return _windows(x, size, stride, oh, ow).mean(axis=-1), (x.shape, size, stride)
 
 
@@ -336,14 +279,14 @@ def conv2d_cost(c_in, h, w, n_filters, kh, kw=None, *, stride=1, pad=0):
     conv2d_cost(3, 32, 32, 6, 3, pad=1): 162 weights, 6 biases, 165,888 multiply-adds.
     """
     kw = kh if kw is None else kw
-    c_in = _check_int("c_in", c_in, 1, "the input needs at least one channel")
-    n_filters = _check_int("n_filters", n_filters, 1, "a layer needs at least one filter")
-    kh = _check_int("kh", kh, 1, "a kernel needs at least one row")
-    kw = _check_int("kw", kw, 1, "a kernel needs at least one column")
-    h = _check_int("h", h, 1, "the input needs at least one row")
-    w = _check_int("w", w, 1, "the input needs at least one column")
-    oh = _output_size(h, kh, stride, pad, h_name="input height h", k_name="kernel height kh", out_name="OH")
-    ow = _output_size(w, kw, stride, pad, h_name="input width w", k_name="kernel width kw", out_name="OW")
+    c_in = check_int("c_in", c_in, 1, "the input needs at least one channel")
+    n_filters = check_int("n_filters", n_filters, 1, "a layer needs at least one filter")
+    kh = check_int("kh", kh, 1, "a kernel needs at least one row")
+    kw = check_int("kw", kw, 1, "a kernel needs at least one column")
+    h = check_int("h", h, 1, "the input needs at least one row")
+    w = check_int("w", w, 1, "the input needs at least one column")
+    oh = check_output_size(h, kh, stride, pad, h_name="input height h", k_name="kernel height kh", out_name="OH")
+    ow = check_output_size(w, kw, stride, pad, h_name="input width w", k_name="kernel width kw", out_name="OW")
     weights = n_filters * c_in * kh * kw
     return {"out_shape": (n_filters, oh, ow), "weights": weights, "biases": n_filters,
             "multiply_adds": oh * ow * weights}

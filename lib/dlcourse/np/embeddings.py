@@ -14,7 +14,8 @@ Legend: V vocabulary, D vector dimensions, N pairs in a batch, K negative sample
     accuracy, used = analogy_accuracy(vectors, vocab, questions)
 
 A sentence is a list of tokens (strings); windows never cross from one sentence into the
-next. Vectors are rows: ``vectors[vocab.index(word)]``.
+next. Vectors are rows: ``vectors[vocab.index(word)]``. Skip-gram's training, batched, is in
+the torch twin ``dlcourse.pt.embeddings`` (train_skipgram).
 """
 
 from collections import Counter

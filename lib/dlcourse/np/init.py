@@ -4,8 +4,10 @@ Legend: n_in = fan-in (the layer's input features D), n_out = fan-out (its outpu
 Weights are (n_in, n_out), the shape of affine_forward's w: (D, M); nn.Linear(n_in, n_out)
 stores the transpose, (n_out, n_in), as its weight.
 
-    w = xavier_uniform(n_in, n_out, rng)   Var = 2 / (n_in + n_out): tanh, sigmoid, linear
-    w = he_normal(n_in, n_out, rng)        Var = 2 / n_in: relu
+    w = xavier_uniform(n_in, n_out, rng=rng)   Var = 2 / (n_in + n_out): tanh, sigmoid, linear
+    w = he_normal(n_in, n_out, rng=rng)        Var = 2 / n_in: relu
+
+Randomness is passed in, keyword-only, as in every dlcourse.np function that draws.
 """
 
 import numpy as np
@@ -25,7 +27,7 @@ def _check_rng(rng):
         raise TypeError(f"rng must be a np.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
 
 
-def xavier_uniform(n_in, n_out, rng):
+def xavier_uniform(n_in, n_out, *, rng):
     """Glorot & Bengio (2010): w ~ U(-a, a) with a = sqrt(6 / (n_in + n_out)).
 
     Var(w) = a^2 / 3 = 2 / (n_in + n_out), the compromise between keeping the forward
@@ -39,7 +41,7 @@ def xavier_uniform(n_in, n_out, rng):
     return rng.uniform(-a, a, size=(n_in, n_out))
 
 
-def he_normal(n_in, n_out, rng):
+def he_normal(n_in, n_out, *, rng):
     """He et al. (2015): w ~ N(0, 2 / n_in), for layers followed by a relu.
 
     A relu zeroes half of its inputs on average, so the factor 2 keeps the variance of the

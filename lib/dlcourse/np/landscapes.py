@@ -1,7 +1,14 @@
 """Loss surfaces for watching optimizers, and a loop that records their path.
 
-Legend: D parameters. Each surface comes as f(w) -> float, grad(w) -> (D,), and where the
-notebooks need it hessian(w) -> (D, D); w: (D,) float64.
+Legend: D parameters, N examples (for logistic regression's loss). Each surface comes as
+f(w) -> float, grad(w) -> (D,), and where the notebooks need it hessian(w) -> (D, D);
+w: (D,) float64.
+
+    f, grad, hessian = quadratic(H, b)                 H: (D, D) symmetric, b: (D,)
+    H = rotated_hessian([1.0, 10.0], angle)            (2, 2)
+    rosenbrock(w), rosenbrock_grad(w), rosenbrock_hessian(w)   w: (2,)
+    path = run_optimizer(np_optim.sgd, grad, w0, steps=100, lr=0.1)   (steps + 1, D)
+    mean_logistic_loss(w, X, y), mean_logistic_gradient(w, X, y, batch)   X: (N, D), y: (N,)
 """
 
 from collections.abc import Callable
@@ -39,17 +46,20 @@ def rotated_hessian(eigenvalues, angle: float) -> np.ndarray:
 
 
 def rosenbrock(w) -> float:
-    """Rosenbrock's banana valley f(x, y) = (1 - x)^2 + 100 (y - x^2)^2, minimum 0 at (1, 1)."""
+    """Rosenbrock's banana valley f(x, y) = (1 - x)^2 + 100 (y - x^2)^2, minimum 0 at (1, 1).
+    w: (2,) = (x, y)."""
     x, y = w
     return float((1 - x) ** 2 + 100 * (y - x * x) ** 2)
 
 
 def rosenbrock_grad(w) -> np.ndarray:
+    """The gradient of rosenbrock at w: (2,). Returns (2,)."""
     x, y = w
     return np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
 
 
 def rosenbrock_hessian(w) -> np.ndarray:
+    """The Hessian of rosenbrock at w: (2,). Returns (2, 2)."""
     x, y = w
     return np.array([[2 - 400 * (y - x * x) + 800 * x * x, -400 * x], [-400 * x, 200.0]])
 
@@ -70,16 +80,19 @@ def run_optimizer(optimizer: Callable, grad: Callable, w0, *, steps: int, **sett
     return np.array(path)
 
 
-def logistic_loss(w, X, y) -> float:
-    """Mean binary cross-entropy of logistic regression, p = sigmoid(X @ w), computed
-    stably as mean(log(1 + e^z) - y z) with z = X @ w. X: (N, D); y: (N,) in {0, 1}."""
+def mean_logistic_loss(w, X, y) -> float:
+    """Mean binary cross-entropy of logistic regression, p = sigmoid(X @ w), as a function of
+    the weights, computed stably as mean(log(1 + e^z) - y z) with z = X @ w.
+    w: (D,); X: (N, D); y: (N,) in {0, 1}. (dlcourse.np.adversarial.logistic_loss is the
+    per-example loss, as a function of the inputs.)"""
     z = np.asarray(X, dtype=np.float64) @ np.asarray(w, dtype=np.float64)
     return float(np.mean(np.logaddexp(0.0, z) - np.asarray(y, dtype=np.float64) * z))
 
 
-def logistic_gradient(w, X, y, batch=None) -> np.ndarray:
-    """Gradient of logistic_loss over the rows ``batch`` (all rows when None):
-    X_B^T (sigmoid(X_B w) - y_B) / |B|, shape (D,)."""
+def mean_logistic_gradient(w, X, y, batch=None) -> np.ndarray:
+    """Gradient of mean_logistic_loss with respect to w over the rows ``batch`` (all rows
+    when None): X_B^T (sigmoid(X_B w) - y_B) / |B|. w: (D,); X: (N, D); y: (N,);
+    batch: (B,) row indices. Returns (D,)."""
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if batch is not None:

@@ -62,6 +62,7 @@ def sigmoid_backward(dout, cache):
 
 
 def tanh_forward(x):
+    """out = tanh(x), elementwise; the output is the cache (tanh_backward reads it)."""
     out = np.tanh(np.asarray(x, dtype=np.float64))
     return out, out
 

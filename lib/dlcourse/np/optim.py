@@ -1,6 +1,8 @@
 """First-order optimizers as pure update functions (CS231n's optim.py with JAX's split of
 state from settings).
 
+Legend: P the parameters' shape, any shape (w: P, dw: P, and every buffer in state: P).
+
 Every optimizer has the form
 
     w_new, state = optimizer(w, dw, state, *, lr=..., ...)

@@ -151,7 +151,8 @@ def format_trace(trace: list[PerceptronStep], *, names: tuple[str, ...] | None =
 
 
 def delta_rule_loss(W, X, t) -> float:
-    """Squared error of the linear unit y = X @ W: E = 1/2 sum_n (t_n - y_n)^2."""
+    """Squared error of the linear unit y = X @ W: E = 1/2 sum_n (t_n - y_n)^2.
+    W: (D+1,); X: (N, D+1); t: (N,). Returns a float."""
     W = _as_weights(W)
     X = _as_design(X, W)
     residual = _as_targets(t, X) - X @ W  # (N,)

@@ -23,86 +23,18 @@ bias_hh's n block inside r * (...), so gru_step_forward keeps bx and bh apart.
 
 import numpy as np
 
-_GATES = {1: "", 3: " r, z, n", 4: " i, f, g, o"}
+from dlcourse.validate import (
+    check_recurrent_weights,
+    check_sequence_shapes,
+    check_step_shapes,
+    check_upstream,
+    lstm_parameters,
+)
 
 
 def _sigmoid(a):
     """1 / (1 + e^-a), computed as (1 + tanh(a/2)) / 2 to avoid overflow."""
     return 0.5 * (1.0 + np.tanh(0.5 * a))
-
-
-def _width(g):
-    return "H" if g == 1 else f"{g}H"
-
-
-def _check_weights(wx_shape, wh_shape, b_shapes, d, g, *, x_name="x", x_shape=None):
-    """Checks Wx: (D, G*H), Wh: (H, G*H) and each bias in b_shapes ({name: shape}): (G*H,).
-
-    d: the input width D read from x (None: Wx's rows). Returns H (Wh's number of rows).
-    """
-    wx_shape, wh_shape = tuple(wx_shape), tuple(wh_shape)
-    width = _width(g)
-    if len(wh_shape) != 2 or wh_shape[0] < 1 or wh_shape[1] != g * wh_shape[0]:
-        what = "square: hidden to hidden" if g == 1 else f"one (H, H) block per gate{_GATES[g]}"
-        raise ValueError(f"Wh must be (H, {width}) ({what}), got shape {wh_shape}")
-    h = wh_shape[0]
-    if len(wx_shape) != 2:
-        raise ValueError(f"Wx must be 2-D (D, {width}), one row per input feature, got shape {wx_shape}")
-    d = wx_shape[0] if d is None else d
-    x_what = f"{x_name}: {tuple(x_shape)}" if x_shape is not None else f"D = {d}"
-    if wx_shape[0] != d:
-        raise ValueError(f"Wx must be (D, {width}) with D = {d} rows to match {x_what}"
-                         f" (one row per input feature), got shape {wx_shape}")
-    if wx_shape[1] != g * h:
-        raise ValueError(f"Wx must be (D, {width}) = ({d}, {g * h}) to match Wh: {wh_shape} (H = {h}),"
-                         f" got shape {wx_shape}")
-    for name, shape in b_shapes.items():
-        if tuple(shape) != (g * h,):
-            blocks = f", blocks{_GATES[g]}," if g > 1 else ""
-            raise ValueError(f"{name} must be ({width},) = ({g * h},){blocks} to match Wh: {wh_shape},"
-                             f" got shape {tuple(shape)}")
-    return h
-
-
-def _check_state(name, shape, n, h, *, x_name, x_shape, wh_shape):
-    if tuple(shape) != (n, h):
-        raise ValueError(f"{name} must be (N, H) = ({n}, {h}) to match {x_name}: {tuple(x_shape)} and"
-                         f" Wh: {tuple(wh_shape)}, got shape {tuple(shape)}")
-
-
-def _check_step_shapes(x_shape, states, wx_shape, wh_shape, b_shapes, g, *, sequence_fn=None):
-    """Checks one step's shapes: x: (N, D), each state in states ({name: shape}): (N, H), and
-    the weights (see _check_weights). Returns H."""
-    x_shape = tuple(x_shape)
-    if len(x_shape) == 3:
-        tail = f", or call {sequence_fn} for the whole sequence" if sequence_fn else " and loop over t"
-        raise ValueError(f"x must be 2-D (N, D) for one time step, got shape {x_shape}: pass one step x[:, t]{tail}")
-    if len(x_shape) != 2:
-        raise ValueError(f"x must be 2-D (N, D) for one time step, got shape {x_shape}")
-    h = _check_weights(wx_shape, wh_shape, b_shapes, x_shape[1], g, x_shape=x_shape)
-    for name, shape in states.items():
-        _check_state(name, shape, x_shape[0], h, x_name="x", x_shape=x_shape, wh_shape=wh_shape)
-    return h
-
-
-def _check_sequence_shapes(x_shape, h0_shape, wx_shape, wh_shape, b_shape, g, *, step_fn):
-    """Checks x: (N, T, D) with T >= 1, h0: (N, H) and the weights. Returns H."""
-    x_shape = tuple(x_shape)
-    if len(x_shape) == 2:
-        raise ValueError(f"x must be 3-D (N, T, D), got shape {x_shape}: add a time axis with x[:, None]"
-                         f" (a sequence of one step), or call {step_fn} for a single step")
-    if len(x_shape) != 3:
-        raise ValueError(f"x must be 3-D (N, T, D), got shape {x_shape}")
-    if x_shape[1] < 1:
-        raise ValueError(f"x must hold at least one time step, got shape {x_shape}")
-    h = _check_weights(wx_shape, wh_shape, {"b": b_shape}, x_shape[2], g, x_shape=x_shape)
-    _check_state("h0", h0_shape, x_shape[0], h, x_name="x", x_shape=x_shape, wh_shape=wh_shape)
-    return h
-
-
-def _check_upstream(name, shape, expected, why):
-    if tuple(shape) != tuple(expected):
-        raise ValueError(f"{name} must be {tuple(expected)} {why}, got shape {tuple(shape)}")
 
 
 def _as_float(*arrays):
@@ -119,7 +51,7 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
     Returns (h: (N, H), cache = (x, h_prev, Wx, Wh, h)).
     """
     x, h_prev, Wx, Wh, b = _as_float(x, h_prev, Wx, Wh, b)
-    _check_step_shapes(x.shape, {"h_prev": h_prev.shape}, Wx.shape, Wh.shape, {"b": b.shape}, 1,
+    check_step_shapes(x.shape, {"h_prev": h_prev.shape}, Wx.shape, Wh.shape, {"b": b.shape}, 1,
                        sequence_fn="rnn_forward")
     h = np.tanh(x @ Wx + h_prev @ Wh + b)
     return h, (x, h_prev, Wx, Wh, h)
@@ -134,7 +66,7 @@ def rnn_step_backward(dh, cache):
     """
     x, h_prev, Wx, Wh, h = cache
     dh = np.asarray(dh, dtype=np.float64)
-    _check_upstream("dh", dh.shape, h.shape, "(N, H), the gradient on this step's h")
+    check_upstream("dh", dh.shape, h.shape, "(N, H), the gradient on this step's h")
     da = dh * (1.0 - h * h)                      # (N, H)
     return da @ Wx.T, da @ Wh.T, x.T @ da, h_prev.T @ da, da.sum(axis=0)
 
@@ -148,7 +80,7 @@ def rnn_forward(x, h0, Wx, Wh, b):
     Returns (h: (N, T, H), every hidden state, cache = the T step caches).
     """
     x, h0, Wx, Wh, b = _as_float(x, h0, Wx, Wh, b)
-    _check_sequence_shapes(x.shape, h0.shape, Wx.shape, Wh.shape, b.shape, 1, step_fn="rnn_step_forward")
+    check_sequence_shapes(x.shape, h0.shape, Wx.shape, Wh.shape, b.shape, 1, step_fn="rnn_step_forward")
     n, t_steps, _ = x.shape
     h = np.empty((n, t_steps, h0.shape[1]))
     caches, h_t = [], h0
@@ -172,7 +104,7 @@ def rnn_backward(dh, cache):
     n, d = x0.shape
     h = h_prev0.shape[1]
     dh = np.asarray(dh, dtype=np.float64)
-    _check_upstream("dh", dh.shape, (n, len(caches), h),
+    check_upstream("dh", dh.shape, (n, len(caches), h),
                     "(N, T, H), the gradient on every hidden state (zeros where a step feeds no loss)")
     dx = np.empty((n, len(caches), d))
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(h)
@@ -198,7 +130,7 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
     Returns (h: (N, H), c: (N, H), cache).
     """
     x, h_prev, c_prev, Wx, Wh, b = _as_float(x, h_prev, c_prev, Wx, Wh, b)
-    h = _check_step_shapes(x.shape, {"h_prev": h_prev.shape, "c_prev": c_prev.shape}, Wx.shape, Wh.shape,
+    h = check_step_shapes(x.shape, {"h_prev": h_prev.shape, "c_prev": c_prev.shape}, Wx.shape, Wh.shape,
                            {"b": b.shape}, 4, sequence_fn="lstm_forward")
     a = x @ Wx + h_prev @ Wh + b                 # (N, 4H)
     i = _sigmoid(a[:, :h])
@@ -224,8 +156,8 @@ def lstm_step_backward(dh, dc, cache):
     x, h_prev, c_prev, Wx, Wh, i, f, g, o, tanh_c = cache
     dh, dc = _as_float(dh, dc)
     why = "(N, H), like this step's h and c"
-    _check_upstream("dh", dh.shape, i.shape, why)
-    _check_upstream("dc", dc.shape, i.shape, why)
+    check_upstream("dh", dh.shape, i.shape, why)
+    check_upstream("dc", dc.shape, i.shape, why)
     dc_total = dc + dh * o * (1.0 - tanh_c * tanh_c)
     da = np.concatenate([
         dc_total * g * i * (1.0 - i),            # a_i
@@ -245,7 +177,7 @@ def lstm_forward(x, h0, Wx, Wh, b):
     Returns (h: (N, T, H), every hidden state (torch's output), cache = the T step caches).
     """
     x, h0, Wx, Wh, b = _as_float(x, h0, Wx, Wh, b)
-    _check_sequence_shapes(x.shape, h0.shape, Wx.shape, Wh.shape, b.shape, 4, step_fn="lstm_step_forward")
+    check_sequence_shapes(x.shape, h0.shape, Wx.shape, Wh.shape, b.shape, 4, step_fn="lstm_step_forward")
     n, t_steps, _ = x.shape
     h = np.empty((n, t_steps, h0.shape[1]))
     caches, h_t, c_t = [], h0, np.zeros_like(h0)
@@ -269,7 +201,7 @@ def lstm_backward(dh, cache):
     n, d = x0.shape
     h = h_prev0.shape[1]
     dh = np.asarray(dh, dtype=np.float64)
-    _check_upstream("dh", dh.shape, (n, len(caches), h),
+    check_upstream("dh", dh.shape, (n, len(caches), h),
                     "(N, T, H), the gradient on every hidden state (zeros where a step feeds no loss)")
     dx = np.empty((n, len(caches), d))
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(4 * h)
@@ -283,14 +215,14 @@ def lstm_backward(dh, cache):
 
 
 def lstm_weights_to_torch(Wx, Wh, b):
-    """Our LSTM weights as torch.nn.LSTM(D, H)'s state dict (NumPy arrays, float64):
-    {"weight_ih_l0": Wx.T (4H, D), "weight_hh_l0": Wh.T (4H, H), "bias_ih_l0": b (4H,),
-    "bias_hh_l0": zeros (4H,)}. Load it with
+    """Our LSTM weights Wx: (D, 4H), Wh: (H, 4H), b: (4H,) as torch.nn.LSTM(D, H)'s state
+    dict (NumPy arrays, float64): {"weight_ih_l0": Wx.T (4H, D), "weight_hh_l0": Wh.T
+    (4H, H), "bias_ih_l0": b (4H,), "bias_hh_l0": zeros (4H,)}. Load it with
     lstm.load_state_dict({k: torch.tensor(v) for k, v in lstm_weights_to_torch(Wx, Wh, b).items()})
     (a float64 LSTM, or cast the tensors to the LSTM's dtype). The gate order needs no change:
     both use i, f, g, o."""
     Wx, Wh, b = _as_float(Wx, Wh, b)
-    _check_weights(Wx.shape, Wh.shape, {"b": b.shape}, None, 4)
+    check_recurrent_weights(Wx.shape, Wh.shape, {"b": b.shape}, None, 4)
     return {"weight_ih_l0": Wx.T.copy(), "weight_hh_l0": Wh.T.copy(), "bias_ih_l0": b.copy(),
             "bias_hh_l0": np.zeros_like(b)}
 
@@ -300,24 +232,9 @@ def lstm_weights_from_torch(lstm):
     one-direction torch.nn.LSTM with biases: Wx = weight_ih_l0.T, Wh = weight_hh_l0.T and
     b = bias_ih_l0 + bias_hh_l0 (torch adds the two biases; so does one b). Any device.
     torch is not imported here: the module's attributes are read."""
-    weights = _lstm_parameters(lstm)
+    weights = lstm_parameters(lstm)
     weight_ih, weight_hh, bias_ih, bias_hh = (w.detach().cpu().double().numpy() for w in weights)
     return weight_ih.T.copy(), weight_hh.T.copy(), bias_ih + bias_hh
-
-
-def _lstm_parameters(lstm):
-    """weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0 of a one-layer, one-direction
-    nn.LSTM with biases, or a ValueError (TypeError for something else) saying what differs."""
-    if getattr(lstm, "mode", None) != "LSTM" or not hasattr(lstm, "weight_ih_l0"):
-        raise TypeError(f"lstm must be a torch.nn.LSTM, got {type(lstm).__name__}")
-    if lstm.num_layers != 1 or lstm.bidirectional:
-        raise ValueError(f"lstm must have one layer and one direction, got num_layers={lstm.num_layers},"
-                         f" bidirectional={lstm.bidirectional}: our Wx, Wh, b hold one layer's weights")
-    if not lstm.bias:
-        raise ValueError("lstm must have biases (bias=True): b = bias_ih_l0 + bias_hh_l0")
-    if getattr(lstm, "proj_size", 0):
-        raise ValueError(f"lstm must have no projection (proj_size=0), got proj_size={lstm.proj_size}")
-    return lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0
 
 
 # ---------------------------------------------------------------- GRU
@@ -335,7 +252,7 @@ def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
     Returns (h: (N, H), cache).
     """
     x, h_prev, Wx, Wh, bx, bh = _as_float(x, h_prev, Wx, Wh, bx, bh)
-    h = _check_step_shapes(x.shape, {"h_prev": h_prev.shape}, Wx.shape, Wh.shape, {"bx": bx.shape, "bh": bh.shape},
+    h = check_step_shapes(x.shape, {"h_prev": h_prev.shape}, Wx.shape, Wh.shape, {"bx": bx.shape, "bh": bh.shape},
                            3)
     ax = x @ Wx + bx                             # (N, 3H)
     ah = h_prev @ Wh + bh                        # (N, 3H)
@@ -358,7 +275,7 @@ def gru_step_backward(dh, cache):
     """
     x, h_prev, Wx, Wh, r, z, n, ah_n = cache
     dh = np.asarray(dh, dtype=np.float64)
-    _check_upstream("dh", dh.shape, z.shape, "(N, H), the gradient on this step's h")
+    check_upstream("dh", dh.shape, z.shape, "(N, H), the gradient on this step's h")
     da_n = dh * (1.0 - z) * (1.0 - n * n)
     da_r = da_n * ah_n * r * (1.0 - r)
     da_z = dh * (h_prev - n) * z * (1.0 - z)

@@ -5,16 +5,17 @@ Legend: N batch, C channels, H height, W width, K classes, D input features.
 
     x_adv = fgsm(model, x, y, eps)                                x: (N, C, H, W), y: (N,) -> (N, C, H, W)
     x_adv = fgsm(model, x, target, eps, targeted=True)            towards class target: (N,)
-    x_adv = pgd(model, x, y, eps, alpha=eps / 4, steps=10, generator=g)
-    accs = accuracy_under_attack(model, X, y, [0.0, 0.05, 0.1], attack="pgd", alpha=0.01, steps=10)
+    x_adv = pgd(model, x, y, eps, PGDConfig(alpha=eps / 4, steps=10), generator=g)
+    accs = accuracy_under_attack(model, X, y, [0.0, 0.05, 0.1], attack="pgd",
+                                 config=PGDConfig(alpha=0.01, steps=10))
     x_mixed, y_mixed = adversarial_batch(model, x, y, eps, fraction=0.5)
     dx = input_gradient(model, x, y)                              d loss / d x: (N, C, H, W)
 
-and tensor twins of dlcourse.np.adversarial: ``fgsm_step`` (np's ``fgsm``: one sign step
-from a given gradient), ``project_linf``, ``pgd_step``, ``logistic_predict_proba``,
-``logistic_loss`` and ``logistic_input_gradient``. Here ``fgsm`` and ``pgd`` are the
-attacks on a model: they compute the gradient themselves (autograd, with respect to the
-input only) and then take ``fgsm_step`` / ``pgd_step``.
+and tensor twins of dlcourse.np.adversarial: ``fgsm_step`` (one sign step from a given
+gradient), ``project_linf``, ``pgd_step``, ``logistic_predict_proba``, ``logistic_loss``
+and ``logistic_input_gradient``. ``fgsm`` and ``pgd`` are the attacks on a model: they
+compute the gradient themselves (autograd, with respect to the input only) and then take
+``fgsm_step`` / ``pgd_step``.
 
 What the attacks promise. The result is detached, on x's device and in x's dtype, inside
 ``clip`` (``None``: no box) and within eps of x in the L-infinity norm wherever x is in
@@ -37,12 +38,14 @@ are the classes to move *towards*.
 """
 
 import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dlcourse.np.adversarial import _check_clip, _check_logistic, _check_nonnegative, _check_same_shape
+from dlcourse.validate import check_clip, check_logistic, check_nonnegative, check_same_shape
 
 ATTACKS = ("fgsm", "pgd")
 
@@ -55,54 +58,66 @@ def _apply_clip(x, clip):
 
 
 def fgsm_step(x, grad, eps, *, clip=(0.0, 1.0)):
-    """Torch twin of np.adversarial.fgsm: x + eps * sign(grad), clipped into [clip[0], clip[1]].
+    """Torch twin of np.adversarial.fgsm_step: x + eps * sign(grad), clipped into [clip[0], clip[1]].
 
     x: any shape; grad: the shape of x; eps >= 0; clip: (low, high) or None. Returns a new
     tensor on x's device and in x's dtype. (The model-level attack is ``fgsm``.)
     """
-    _check_same_shape("grad", grad, "x", x)
-    _check_nonnegative("eps", eps)
-    _check_clip(clip)
+    check_same_shape("grad", grad, "x", x)
+    check_nonnegative("eps", eps)
+    check_clip(clip)
     return _apply_clip(x + eps * torch.sign(grad), clip)
 
 
 def project_linf(x_adv, x, eps, *, clip=(0.0, 1.0)):
     """Torch twin of np.adversarial.project_linf: clip(x_adv, x - eps, x + eps), then into the box.
 
-    x_adv, x: the same shape; eps >= 0; clip: (low, high) or None. The box is applied last.
+    x_adv, x: the same shape (any); eps >= 0; clip: (low, high) or None. The box is applied
+    last. Returns a tensor of x's shape.
     """
-    _check_same_shape("x_adv", x_adv, "x", x)
-    _check_nonnegative("eps", eps)
-    _check_clip(clip)
+    check_same_shape("x_adv", x_adv, "x", x)
+    check_nonnegative("eps", eps)
+    check_clip(clip)
     return _apply_clip(torch.minimum(torch.maximum(x_adv, x - eps), x + eps), clip)
 
 
 def pgd_step(x_adv, x, grad, eps, alpha, *, clip=(0.0, 1.0)):
     """Torch twin of np.adversarial.pgd_step: project_linf(x_adv + alpha * sign(grad), x, eps).
 
-    x_adv, x, grad: the same shape; eps >= 0 the ball's radius; alpha >= 0 the step size.
+    x_adv: the current adversarial inputs, x: the clean inputs, grad: the gradient at x_adv,
+    all three the same shape (any); eps >= 0 the ball's radius; alpha >= 0 the step size.
+    Returns the next x_adv: x's shape.
     """
-    _check_same_shape("grad", grad, "x_adv", x_adv)
-    _check_nonnegative("alpha", alpha)
+    check_same_shape("grad", grad, "x_adv", x_adv)
+    check_nonnegative("alpha", alpha)
     return project_linf(x_adv + alpha * torch.sign(grad), x, eps, clip=clip)
 
 
 def logistic_predict_proba(x, w, b):
-    """Torch twin of np.adversarial.logistic_predict_proba: sigmoid(x @ w + b): (N,)."""
-    _check_logistic(x, w, b)
+    """Torch twin of np.adversarial.logistic_predict_proba: sigmoid(x @ w + b): (N,).
+
+    x: (N, D); w: (D,); b scalar. Returns p: (N,), the probability of class 1.
+    """
+    check_logistic(x, w, b)
     return torch.sigmoid(x @ w + b)
 
 
 def logistic_loss(x, y, w, b):
-    """Torch twin of np.adversarial.logistic_loss: softplus(a) - y a, a = x @ w + b: (N,)."""
-    _check_logistic(x, w, b, y)
+    """Torch twin of np.adversarial.logistic_loss: softplus(a) - y a, a = x @ w + b: (N,).
+
+    x: (N, D); y: (N,) in {0, 1}; w: (D,); b scalar. Returns each example's loss: (N,).
+    """
+    check_logistic(x, w, b, y)
     a = x @ w + b                                               # (N,)
     return F.softplus(a) - y * a
 
 
 def logistic_input_gradient(x, y, w, b):
-    """Torch twin of np.adversarial.logistic_input_gradient: (p - y)[:, None] * w: (N, D)."""
-    _check_logistic(x, w, b, y)
+    """Torch twin of np.adversarial.logistic_input_gradient: (p - y)[:, None] * w: (N, D).
+
+    x: (N, D); y: (N,) in {0, 1}; w: (D,); b scalar. Row i is example i's own gradient.
+    """
+    check_logistic(x, w, b, y)
     p = torch.sigmoid(x @ w + b)                                # (N,)
     return (p - y)[:, None] * w[None, :]                        # (N, D)
 
@@ -178,42 +193,64 @@ def fgsm(model: nn.Module, x, y, eps, *, loss_fn=None, clip=(0.0, 1.0), targeted
     |x_adv - x|_inf <= eps. The model's current mode is used and the model is left as it
     was (see the module docstring).
     """
-    _check_nonnegative("eps", eps)
-    _check_clip(clip)
+    check_nonnegative("eps", eps)
+    check_clip(clip)
     grad = input_gradient(model, x, y, loss_fn=loss_fn)
     return fgsm_step(x.detach(), -grad if targeted else grad, eps, clip=clip)
 
 
-def pgd(model: nn.Module, x, y, eps, *, alpha, steps, clip=(0.0, 1.0), random_start=True, targeted=False,
-        loss_fn=None, generator: torch.Generator | None = None):
-    """Projected gradient descent (Madry et al., 2018): ``steps`` sign steps of size ``alpha``,
-    each projected back onto the L-infinity ball of radius eps around x and into ``clip``.
+@dataclass(frozen=True)
+class PGDConfig:
+    """The settings of ``pgd`` (eps, the budget, is pgd's own argument: attacks are compared
+    across eps with the other settings fixed).
 
-    x: (N, C, H, W); y: (N,) labels (targets with ``targeted=True``); eps >= 0; alpha >= 0
-    (a common choice: 2.5 * eps / steps); steps >= 0. random_start: begin at x + uniform
-    noise in [-eps, eps] (drawn with ``generator``), projected; else at x. With
-    random_start=False, steps=1 and alpha=eps this is fgsm. Same promises as fgsm: x_adv
-    (N, C, H, W) detached, on x's device and dtype, in the box and the ball; the model is
-    left as it was and its current mode is used.
+    alpha: the step size >= 0 (a common choice: 2.5 * eps / steps); steps: the number of
+    sign steps, an int >= 0; clip: the box (low, high) or None; random_start: begin at
+    x + uniform noise in [-eps, eps], projected (else at x); targeted: y holds the classes
+    to move *towards*; loss_fn: as in input_gradient (None: F.cross_entropy).
     """
-    _check_nonnegative("eps", eps)
-    _check_nonnegative("alpha", alpha)
-    _check_clip(clip)
+
+    alpha: float
+    steps: int
+    clip: tuple[float, float] | None = (0.0, 1.0)
+    random_start: bool = True
+    targeted: bool = False
+    loss_fn: Callable | None = None
+
+
+def pgd(model: nn.Module, x, y, eps, config: PGDConfig, *, generator: torch.Generator | None = None):
+    """Projected gradient descent (Madry et al., 2018): ``config.steps`` sign steps of size
+    ``config.alpha``, each projected back onto the L-infinity ball of radius eps around x and
+    into ``config.clip``.
+
+    x: (N, C, H, W); y: (N,) labels (targets with ``config.targeted``); eps >= 0; config: a
+    PGDConfig. The random start is drawn with ``generator``. With random_start=False,
+    steps=1 and alpha=eps this is fgsm. Same promises as fgsm: x_adv (N, C, H, W) detached,
+    on x's device and dtype, in the box and the ball; the model is left as it was and its
+    current mode is used.
+    """
+    if not isinstance(config, PGDConfig):
+        raise TypeError(f"config must be a PGDConfig, such as PGDConfig(alpha=eps / 4, steps=10), "
+                        f"got {type(config).__name__}")
+    alpha, steps, clip = config.alpha, config.steps, config.clip
+    check_nonnegative("eps", eps)
+    check_nonnegative("alpha", alpha)
+    check_clip(clip)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     _check_batch(x, y)
     x = x.detach()
-    if random_start:
+    if config.random_start:
         device = generator.device if generator is not None else x.device
         noise = torch.rand(x.shape, generator=generator, device=device, dtype=x.dtype).to(x.device)
         x_adv = project_linf(x + eps * (2 * noise - 1), x, eps, clip=clip)
     else:
         x_adv = project_linf(x, x, eps, clip=clip)
     for _ in range(steps):
-        grad = input_gradient(model, x_adv, y, loss_fn=loss_fn)
-        x_adv = pgd_step(x_adv, x, -grad if targeted else grad, eps, alpha, clip=clip)
+        grad = input_gradient(model, x_adv, y, loss_fn=config.loss_fn)
+        x_adv = pgd_step(x_adv, x, -grad if config.targeted else grad, eps, alpha, clip=clip)
     return x_adv
 
 
@@ -237,8 +274,9 @@ def accuracy_under_attack(model: nn.Module, X, y, eps_values, *, attack="fgsm", 
 
     X: (N, C, H, W), y: (N,), on any device: each batch of ``batch_size`` is moved to the
     model's device. attack: "fgsm", "pgd" or a function attack(model, x, y, eps, **kw) ->
-    x_adv; attack_kwargs go to it unchanged at every eps (pgd needs alpha and steps; a
-    fixed alpha larger than a small eps only bounces between the ball's corners). eps = 0
+    x_adv; attack_kwargs go to it unchanged at every eps (pgd needs config=PGDConfig(alpha,
+    steps); a fixed alpha larger than a small eps only bounces between the ball's corners,
+    so a function that scales alpha with eps often serves better). eps = 0
     is the clean accuracy (no attack is run). The model is evaluated, and attacked, in
     eval mode; every module's mode is restored afterwards. Returns [accuracy per eps].
     """
@@ -252,7 +290,7 @@ def accuracy_under_attack(model: nn.Module, X, y, eps_values, *, attack="fgsm", 
     accuracies = []
     with eval_mode(model):
         for eps in eps_values:
-            _check_nonnegative("eps", eps)
+            check_nonnegative("eps", eps)
             correct = 0
             for start in range(0, len(X), batch_size):
                 xb, yb = X[start:start + batch_size].to(device), y[start:start + batch_size].to(device)

@@ -6,30 +6,33 @@ on their device and dtype; w has nn.Conv2d(C, F, (KH, KW)).weight's layout and b
 im2col and col2im are torch.nn.functional.unfold and fold with the columns of all N
 images side by side, (C*KH*KW, N*OH*OW), as in the NumPy version. The backward passes are
 written out (no autograd). conv_output_size, conv2d_cost, vgg16_layers and vgg16_totals
-count with Python ints and are NumPy's own.
+count with Python ints and are NumPy's own; the shape checks and their messages are
+``dlcourse.validate``'s, shared with NumPy.
 """
 
 import torch
 import torch.nn.functional as F
 
 from dlcourse.np.conv import (  # noqa: F401  (re-exported: they count, no tensors involved)
-    _check_int,
-    _check_x_shape,
-    _conv_shapes,
-    _output_size,
-    _pool_shape,
     conv2d_cost,
     conv_output_size,
     vgg16_layers,
     vgg16_totals,
 )
+from dlcourse.validate import (
+    check_conv_shapes,
+    check_int,
+    check_nchw_shape,
+    check_output_size,
+    check_pool_shapes,
+)
 
 
 def _kernel_output(h, w, kh, kw, stride, pad):
-    kh = _check_int("kh", kh, 1, "a kernel needs at least one row")
-    kw = _check_int("kw", kw, 1, "a kernel needs at least one column")
-    oh = _output_size(h, kh, stride, pad, h_name="input height H", k_name="kernel height KH", out_name="OH")
-    ow = _output_size(w, kw, stride, pad, h_name="input width W", k_name="kernel width KW", out_name="OW")
+    kh = check_int("kh", kh, 1, "a kernel needs at least one row")
+    kw = check_int("kw", kw, 1, "a kernel needs at least one column")
+    oh = check_output_size(h, kh, stride, pad, h_name="input height H", k_name="kernel height KH", out_name="OH")
+    ow = check_output_size(w, kw, stride, pad, h_name="input width W", k_name="kernel width KW", out_name="OW")
     return kh, kw, oh, ow
 
 
@@ -39,8 +42,12 @@ def _pad(x, pad):
 
 
 def conv2d_forward_naive(x, w, b, *, stride=1, pad=0):
-    """Torch twin of np.conv.conv2d_forward_naive: loops over n, f, i, j; cache = (x, w, b, stride, pad)."""
-    oh, ow = _conv_shapes(x.shape, w.shape, b.shape, stride, pad)
+    """Torch twin of np.conv.conv2d_forward_naive: loops over n, f, i, j.
+
+    x: (N, C, H, W); w: (F, C, KH, KW); b: (F,); stride >= 1; pad >= 0.
+    Returns (out: (N, F, OH, OW), cache = (x, w, b, stride, pad)).
+    """
+    oh, ow = check_conv_shapes(x.shape, w.shape, b.shape, stride, pad)
     n_images = x.shape[0]
     n_filters, _, kh, kw = w.shape
     x_pad = _pad(x, pad)
@@ -76,12 +83,13 @@ def conv2d_backward_naive(dout, cache):
 
 
 def im2col(x, kh, kw, *, stride=1, pad=0):
-    """Torch twin of np.conv.im2col: cols (C*KH*KW, N*OH*OW), rows in (c, di, dj) order.
+    """Torch twin of np.conv.im2col: rows in (c, di, dj) order.
 
-    F.unfold gives (N, C*KH*KW, OH*OW) with its rows in the same (c, di, dj) order; moving
-    N next to OH*OW puts the images' columns side by side in (n, i, j) order.
+    x: (N, C, H, W). Returns cols: (C*KH*KW, N*OH*OW). F.unfold gives (N, C*KH*KW, OH*OW)
+    with its rows in the same (c, di, dj) order; moving N next to OH*OW puts the images'
+    columns side by side in (n, i, j) order.
     """
-    _check_x_shape(x.shape)
+    check_nchw_shape(x.shape)
     n_images, c, h, w = x.shape
     kh, kw, oh, ow = _kernel_output(h, w, kh, kw, stride, pad)
     cols = F.unfold(x, (kh, kw), padding=pad, stride=stride)       # (N, C*KH*KW, OH*OW)
@@ -89,8 +97,11 @@ def im2col(x, kh, kw, *, stride=1, pad=0):
 
 
 def col2im(cols, x_shape, kh, kw, *, stride=1, pad=0):
-    """Torch twin of np.conv.col2im: F.fold adds overlapping windows and cuts the padding off."""
-    _check_x_shape(x_shape)
+    """Torch twin of np.conv.col2im: F.fold adds overlapping windows and cuts the padding off.
+
+    cols: (C*KH*KW, N*OH*OW) in im2col's layout; x_shape: (N, C, H, W). Returns (N, C, H, W).
+    """
+    check_nchw_shape(x_shape)
     n_images, c, h, w = (int(s) for s in x_shape)
     kh, kw, oh, ow = _kernel_output(h, w, kh, kw, stride, pad)
     if tuple(cols.shape) != (c * kh * kw, n_images * oh * ow):
@@ -102,8 +113,12 @@ def col2im(cols, x_shape, kh, kw, *, stride=1, pad=0):
 
 
 def conv2d_forward(x, w, b, *, stride=1, pad=0):
-    """Torch twin of np.conv.conv2d_forward: w.reshape(F, -1) @ im2col(x) + b; cache = (x.shape, w, cols, stride, pad)."""
-    oh, ow = _conv_shapes(x.shape, w.shape, b.shape, stride, pad)
+    """Torch twin of np.conv.conv2d_forward: w.reshape(F, -1) @ im2col(x) + b.
+
+    x: (N, C, H, W); w: (F, C, KH, KW); b: (F,). Returns (out: (N, F, OH, OW),
+    cache = (x.shape, w, cols, stride, pad)) with cols: (C*KH*KW, N*OH*OW).
+    """
+    oh, ow = check_conv_shapes(x.shape, w.shape, b.shape, stride, pad)
     n_images = x.shape[0]
     n_filters, _, kh, kw = w.shape
     cols = im2col(x, kh, kw, stride=stride, pad=pad)                 # (C*KH*KW, N*OH*OW)
@@ -130,14 +145,20 @@ def _windows(x, size, stride):
 
 
 def maxpool2d_forward(x, *, size=2, stride=2):
-    """Torch twin of np.conv.maxpool2d_forward: cache = (x.shape, argmax, size, stride), first maximum on ties."""
-    _pool_shape(x.shape, size, stride)
+    """Torch twin of np.conv.maxpool2d_forward: the first maximum on ties.
+
+    x: (N, C, H, W). Returns (out: (N, C, OH, OW), cache = (x.shape, argmax, size, stride)).
+    """
+    check_pool_shapes(x.shape, size, stride)
     out, argmax = torch.max(_windows(x, size, stride), dim=-1)
     return out, (tuple(x.shape), argmax, size, stride)
 
 
 def maxpool2d_backward(dout, cache):
-    """Torch twin of np.conv.maxpool2d_backward: dout to each window's (first) maximum, overlaps add up."""
+    """Torch twin of np.conv.maxpool2d_backward: dout to each window's (first) maximum, overlaps add up.
+
+    dout: (N, C, OH, OW). Returns dx: (N, C, H, W).
+    """
     x_shape, argmax, size, stride = cache
     oh, ow = argmax.shape[2:]
     dx = torch.zeros(x_shape, dtype=dout.dtype, device=dout.device)
@@ -149,13 +170,19 @@ def maxpool2d_backward(dout, cache):
 
 
 def avgpool2d_forward(x, *, size=2, stride=2):
-    """Torch twin of np.conv.avgpool2d_forward: cache = (x.shape, size, stride)."""
-    _pool_shape(x.shape, size, stride)
+    """Torch twin of np.conv.avgpool2d_forward: the mean of each size x size window.
+
+    x: (N, C, H, W). Returns (out: (N, C, OH, OW), cache = (x.shape, size, stride)).
+    """
+    check_pool_shapes(x.shape, size, stride)
     return _windows(x, size, stride).mean(dim=-1), (tuple(x.shape), size, stride)
 
 
 def avgpool2d_backward(dout, cache):
-    """Torch twin of np.conv.avgpool2d_backward: dout / size^2 to every element of each window."""
+    """Torch twin of np.conv.avgpool2d_backward: dout / size^2 to every element of each window.
+
+    dout: (N, C, OH, OW). Returns dx: (N, C, H, W).
+    """
     x_shape, size, stride = cache
     oh, ow = dout.shape[2:]
     dx = torch.zeros(x_shape, dtype=dout.dtype, device=dout.device)

@@ -1,10 +1,17 @@
-"""Skip-gram with negative sampling (word2vec, Mikolov et al. 2013) in PyTorch, batched.
+"""Torch twin of ``dlcourse.np.embeddings`` for prediction-based word vectors: skip-gram with
+negative sampling (word2vec, Mikolov et al. 2013) in PyTorch, batched.
 
-Legend: V vocabulary, D vector dimensions, N pairs in a batch, K negative samples per pair.
+Legend: V vocabulary, D vector dimensions, N pairs in a batch, K negative samples per pair,
+T tokens, P (input, context) pairs of an epoch.
 
-    vectors, vocab = train_skipgram(sentences, dim=100, window=5, negative=5, min_count=5, epochs=5)
-    scores = evaluate(vectors, vocab, wordsim=data.load_wordsim353(stem=True),
-                      analogies=data.load_analogies(stem=True))
+    loss, dv, du_pos, du_neg = negative_sampling_loss(v, u_pos, u_neg)   the twin of NumPy's
+    vectors, vocab = train_skipgram(sentences, SkipGramConfig(dim=100, window=5, min_count=5, epochs=5))
+    scores = evaluate_word_vectors(vectors, vocab, wordsim=data.load_wordsim353(stem=True),
+                                   analogies=data.load_analogies(stem=True))
+    vectors, vocab = train_gensim_skipgram(sentences, SkipGramConfig(...))   the same with gensim
+
+The counting methods (co-occurrences, PPMI, SVD) and the scores (cosine similarity,
+analogies, Spearman's rho) are NumPy's: ``dlcourse.np.embeddings``.
 
 What word2vec.c and gensim do, and this does too: words rarer than ``min_count`` are
 dropped; each occurrence of a frequent word is dropped with the subsampling probability
@@ -24,12 +31,13 @@ Weights: ``W_in`` (V, D) holds the vectors returned, ``W_out`` (V, D) the output
 
 import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from dlcourse.np import embeddings as np_embeddings
 from dlcourse import runtime
+from dlcourse.np import embeddings as np_embeddings
 
 
 def negative_sampling_loss(v, u_pos, u_neg):
@@ -88,17 +96,53 @@ def skipgram_pairs(ids: np.ndarray, sentence_of: np.ndarray, *, window: int,
     return np.concatenate(inputs), np.concatenate(contexts)
 
 
-def train_skipgram(tokens, *, dim: int = 100, window: int = 5, negative: int = 5, min_count: int = 5,
-                   epochs: int = 5, lr: float = 0.025, min_lr: float = 1e-4, sample: float = 1e-3,
-                   batch_size: int = 1024, seed: int = 0, device=None, progress: bool | None = None,
+@dataclass(frozen=True)
+class SkipGramConfig:
+    """The settings of skip-gram with negative sampling, named and defaulted as in gensim's
+    Word2Vec (dim: vector_size, lr: alpha, min_lr: min_alpha).
+
+    dim: D, the vectors' length; window: the largest distance between an input word and a
+    context word (each position draws its own window 1..window); negative: K noise words
+    per pair; min_count: words seen fewer times are dropped; epochs: passes over the text;
+    lr falling linearly to min_lr over the whole training; sample: the subsampling
+    threshold t of keep_probability (0: no subsampling); batch_size: N pairs scored with the
+    same vectors (train_skipgram only: gensim updates after every pair); seed: every random
+    draw (initial vectors, subsampling, windows, shuffling, noise words).
+    """
+
+    dim: int = 100
+    window: int = 5
+    negative: int = 5
+    min_count: int = 5
+    epochs: int = 5
+    lr: float = 0.025
+    min_lr: float = 1e-4
+    sample: float = 1e-3
+    batch_size: int = 1024
+    seed: int = 0
+
+
+def _check_config(config) -> SkipGramConfig:
+    if not isinstance(config, SkipGramConfig):
+        raise TypeError(f"config must be a SkipGramConfig, such as SkipGramConfig(dim=100, epochs=5), "
+                        f"got {type(config).__name__}")
+    return config
+
+
+def train_skipgram(tokens, config: SkipGramConfig, *, device=None, progress: bool | None = None,
                    history: list | None = None) -> tuple[torch.Tensor, list[str]]:
     """Train skip-gram with negative sampling; returns (vectors (V, D) on ``device``, vocab).
 
     ``tokens`` is one list of words or a list of sentences (windows stay inside a
-    sentence). ``device`` defaults to the CPU: pass ``runtime.default_device()`` for a GPU.
-    The vocabulary is sorted by frequency. ``history``, when given a list, receives one
-    (epoch, mean loss per pair, seconds) tuple per epoch.
+    sentence); config: a SkipGramConfig. ``device`` defaults to the CPU: pass
+    ``runtime.default_device()`` for a GPU. The vocabulary is sorted by frequency.
+    ``history``, when given a list, receives one (epoch, mean loss per pair, seconds) tuple
+    per epoch.
     """
+    config = _check_config(config)
+    dim, window, negative, min_count, epochs = (config.dim, config.window, config.negative, config.min_count,
+                                                config.epochs)
+    lr, min_lr, sample, batch_size, seed = config.lr, config.min_lr, config.sample, config.batch_size, config.seed
     sentences = _as_sentences(tokens)
     if dim < 1 or window < 1 or negative < 1 or epochs < 1 or batch_size < 1:
         raise ValueError("dim, window, negative, epochs and batch_size must be at least 1")
@@ -159,8 +203,9 @@ def train_skipgram(tokens, *, dim: int = 100, window: int = 5, negative: int = 5
     return W_in, vocab
 
 
-def evaluate(vectors, vocab, *, wordsim=None, analogies=None) -> dict:
-    """Quality of word vectors (torch or NumPy, any device):
+def evaluate_word_vectors(vectors, vocab, *, wordsim=None, analogies=None) -> dict:
+    """Quality of word vectors: (V, D), torch or NumPy on any device, one row per word of
+    ``vocab`` (a list of V words):
 
     - ``wordsim``: (word1, word2, human score) pairs, e.g. data.load_wordsim353(): Spearman's
       rho between cosine similarity and the human scores over the pairs whose words are in
@@ -187,16 +232,16 @@ def evaluate(vectors, vocab, *, wordsim=None, analogies=None) -> dict:
     return result
 
 
-def train_gensim_skipgram(tokens, *, dim: int = 100, window: int = 5, negative: int = 5, min_count: int = 5,
-                          epochs: int = 5, lr: float = 0.025, min_lr: float = 1e-4, sample: float = 1e-3,
-                          seed: int = 0, workers: int = 2) -> tuple[np.ndarray, list[str]]:
+def train_gensim_skipgram(tokens, config: SkipGramConfig, *, workers: int = 2) -> tuple[np.ndarray, list[str]]:
     """The baseline: gensim's Word2Vec (optimised C, one thread per worker) as skip-gram with
-    negative sampling and the settings of train_skipgram. Returns (vectors (V, D), vocab),
-    vocab sorted by frequency as ours is. gensim's results vary slightly from run to run
-    when workers > 1 (threads race on shared vectors)."""
+    negative sampling and the settings of ``config`` (its batch_size aside: gensim updates
+    after every pair). Returns (vectors (V, D), vocab), vocab sorted by frequency as ours
+    is. gensim's results vary slightly from run to run when workers > 1 (threads race on
+    shared vectors)."""
     from gensim.models import Word2Vec
 
-    model = Word2Vec(_as_sentences(tokens), vector_size=dim, window=window, negative=negative,
-                     min_count=min_count, epochs=epochs, alpha=lr, min_alpha=min_lr, sample=sample,
-                     seed=seed, workers=workers, sg=1, hs=0)
+    config = _check_config(config)
+    model = Word2Vec(_as_sentences(tokens), vector_size=config.dim, window=config.window, negative=config.negative,
+                     min_count=config.min_count, epochs=config.epochs, alpha=config.lr, min_alpha=config.min_lr,
+                     sample=config.sample, seed=config.seed, workers=workers, sg=1, hs=0)
     return model.wv.vectors.copy(), list(model.wv.index_to_key)

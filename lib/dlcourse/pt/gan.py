@@ -8,8 +8,8 @@ Legend: N batch, Z latent size, D data dimensions, H hidden width.
     d_loss = discriminator_loss(D_(real), D_(fake))        -log D(x) - log(1 - D(G(z))), averaged
     g_loss = generator_loss(D_(G(z)))                      -log D(G(z)), averaged (non-saturating)
     d, g = train_step(G, D_, real, opt_g=opt_g, opt_d=opt_d, latent_dim=Z)   one update of each
-    history = train_gan(G, D_, sampler, steps=2000, batch_size=256, latent_dim=Z,
-                        opt_g=opt_g, opt_d=opt_d, snapshot_every=500)
+    history = train_gan(G, D_, sampler, GANConfig(steps=2000, batch_size=256, latent_dim=Z, snapshot_every=500),
+                        opt_g=opt_g, opt_d=opt_d)
     modes_hit, high_quality = mode_coverage(history["snapshots"][-1][1])  on the ring of Gaussians
 
 The discriminator returns one logit per sample, shape (N,): D(x) = sigmoid(logit) is its
@@ -24,6 +24,7 @@ so a seeded CPU generator gives the same draws whatever device the models are on
 """
 
 import math
+from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
@@ -100,9 +101,11 @@ class Pack(nn.Module):
         return f"pack={self.pack}"
 
 
-def mlp(sizes: list[int], *, activation=nn.ReLU, batchnorm: bool = False) -> nn.Sequential:
+def mlp_from_sizes(sizes: list[int], *, activation=nn.ReLU, batchnorm: bool = False) -> nn.Sequential:
     """Linear layers between consecutive ``sizes`` [in, H1, ..., out], each but the last
-    followed by (BatchNorm1d ->) activation. No output activation: (N, in) -> (N, out)."""
+    followed by (BatchNorm1d ->) activation. No output activation: x: (N, in) -> (N, out).
+    (dlcourse.pt.training.mlp is the classifier of the other notebooks: it flattens its
+    input first and takes (n_in, hidden, n_out).)"""
     sizes = list(sizes)
     if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, Integral) or s < 1 for s in sizes):
         raise ValueError(f"sizes must be at least two positive ints [in, ..., out], got {sizes!r}")
@@ -120,7 +123,7 @@ def generator_mlp(latent_dim: int, hidden: list[int], out_dim: int, *, activatio
                   batchnorm: bool = False) -> nn.Sequential:
     """The generator G: z: (N, Z) -> x: (N, D), an MLP with a linear output (data on any
     scale, such as the ring of Gaussians of radius 2)."""
-    return mlp([latent_dim, *hidden, out_dim], activation=activation, batchnorm=batchnorm)
+    return mlp_from_sizes([latent_dim, *hidden, out_dim], activation=activation, batchnorm=batchnorm)
 
 
 def discriminator_mlp(in_dim: int, hidden: list[int], *, activation=nn.ReLU, pack: int = 1) -> nn.Sequential:
@@ -134,7 +137,7 @@ def discriminator_mlp(in_dim: int, hidden: list[int], *, activation=nn.ReLU, pac
     alike, which makes a collapsed generator easy to reject.
     """
     packer = Pack(pack)
-    net = mlp([in_dim * packer.pack, *hidden, 1], activation=activation)
+    net = mlp_from_sizes([in_dim * packer.pack, *hidden, 1], activation=activation)
     layers = ([packer] if packer.pack > 1 else []) + [*net, nn.Flatten(0)]   # (N, 1) -> (N,)
     return nn.Sequential(*layers)
 
@@ -241,20 +244,44 @@ def train_step(G: nn.Module, D: nn.Module, real, *, opt_g: torch.optim.Optimizer
     return d_loss, g_loss
 
 
-def train_gan(G: nn.Module, D: nn.Module, real_sampler, *, steps: int, batch_size: int, latent_dim: int,
-              opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, saturating: bool = False,
-              generator: torch.Generator | None = None, snapshot_every: int | None = None,
-              snapshot_size: int = 1000, progress: bool | None = None) -> dict:
-    """``steps`` rounds of train_step, each on a fresh real batch ``real_sampler(batch_size)``
-    (a tensor (batch_size, D) on any device, moved to G's device).
+@dataclass(frozen=True)
+class GANConfig:
+    """The settings of ``train_gan``.
+
+    steps: rounds of train_step; batch_size: real (and fake) samples per round, a multiple
+    of the discriminator's pack; latent_dim: Z, G's input width; saturating: the generator
+    loss (see generator_loss); snapshot_every: take snapshots at step 0, every so many steps
+    and at the end (None: at the end only); snapshot_size: samples per snapshot.
+    """
+
+    steps: int
+    batch_size: int
+    latent_dim: int
+    saturating: bool = False
+    snapshot_every: int | None = None
+    snapshot_size: int = 1000
+
+
+def train_gan(G: nn.Module, D: nn.Module, real_sampler, config: GANConfig, *, opt_g: torch.optim.Optimizer,
+              opt_d: torch.optim.Optimizer, generator: torch.Generator | None = None,
+              progress: bool | None = None) -> dict:
+    """``config.steps`` rounds of train_step, each on a fresh real batch
+    ``real_sampler(config.batch_size)`` (a tensor (batch_size, D) on any device, moved to G's
+    device).
 
     Returns {"d_loss": [...], "g_loss": [...], "snapshots": [(step, x), ...]}: the losses
     of every step, and samples x: (snapshot_size, D) float32 NumPy of G after ``step``
     steps, all from one latent batch fixed at the start, so that snapshots differ only
     through training. With ``snapshot_every`` they are taken at step 0 (before training),
     every ``snapshot_every`` steps and at the end; without it, at the end only. G and D
-    are put in training mode. A progress bar shows the steps (``runtime.progress``).
+    are put in training mode. The latent batches are drawn with ``generator``. A progress
+    bar shows the steps (``runtime.progress``).
     """
+    if not isinstance(config, GANConfig):
+        raise TypeError(f"config must be a GANConfig, such as GANConfig(steps=2000, batch_size=256, latent_dim=2), "
+                        f"got {type(config).__name__}")
+    steps, batch_size, latent_dim = config.steps, config.batch_size, config.latent_dim
+    snapshot_every, snapshot_size = config.snapshot_every, config.snapshot_size
     for name, value in (("steps", steps), ("batch_size", batch_size), ("snapshot_size", snapshot_size)):
         if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
@@ -283,7 +310,7 @@ def train_gan(G: nn.Module, D: nn.Module, real_sampler, *, steps: int, batch_siz
             raise ValueError(f"real_sampler({batch_size}) must return a tensor ({batch_size}, D), got "
                              f"{tuple(real.shape) if isinstance(real, torch.Tensor) else type(real).__name__}")
         d_loss, g_loss = train_step(G, D, real, opt_g=opt_g, opt_d=opt_d, latent_dim=latent_dim,
-                                    saturating=saturating, generator=generator)
+                                    saturating=config.saturating, generator=generator)
         if not (math.isfinite(d_loss) and math.isfinite(g_loss)):
             raise FloatingPointError(f"at step {step} the losses became d = {d_loss}, g = {g_loss}: "
                                      "lower the learning rates")

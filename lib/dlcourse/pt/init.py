@@ -1,5 +1,10 @@
 """Torch twin of ``dlcourse.np.init``: Xavier and He initialisations.
 
+Legend: n_in = fan-in (the layer's input features D), n_out = fan-out (its output features M).
+
+    w = xavier_uniform(n_in, n_out, generator=g)   Var = 2 / (n_in + n_out): tanh, sigmoid, linear
+    w = he_normal(n_in, n_out, generator=g)        Var = 2 / n_in: relu
+
 Weights are (n_in, n_out), the shape of affine_forward's w; nn.Linear(n_in, n_out) stores
 the transpose. Samples are drawn with ``generator`` (None: torch's global generator) on the
 generator's own device and then moved to ``device`` (None: torch's default device), so a
@@ -34,13 +39,21 @@ def _empty(n_in, n_out, generator, device, dtype):
 
 
 def xavier_uniform(n_in, n_out, *, generator=None, device=None, dtype=torch.float32):
-    """Torch twin of np.init.xavier_uniform: U(-a, a), a = sqrt(6 / (n_in + n_out)), (n_in, n_out)."""
+    """Torch twin of np.init.xavier_uniform: U(-a, a), a = sqrt(6 / (n_in + n_out)).
+
+    generator: torch.Generator or None (torch's global one). Returns w: (n_in, n_out) on
+    ``device`` in ``dtype``.
+    """
     w, target = _empty(n_in, n_out, generator, device, dtype)
     a = math.sqrt(6.0 / (n_in + n_out))
     return w.uniform_(-a, a, generator=generator).to(target)
 
 
 def he_normal(n_in, n_out, *, generator=None, device=None, dtype=torch.float32):
-    """Torch twin of np.init.he_normal: N(0, 2 / n_in), (n_in, n_out)."""
+    """Torch twin of np.init.he_normal: N(0, 2 / n_in).
+
+    generator: torch.Generator or None (torch's global one). Returns w: (n_in, n_out) on
+    ``device`` in ``dtype``.
+    """
     w, target = _empty(n_in, n_out, generator, device, dtype)
     return w.normal_(0.0, math.sqrt(2.0 / n_in), generator=generator).to(target)

@@ -22,7 +22,10 @@ def _check_vector(name, tensor, length, why):
 
 
 def affine_forward(x, w, b):
-    """Torch twin of np.layers.affine_forward: out = x @ w + b."""
+    """Torch twin of np.layers.affine_forward: out = x @ w + b.
+
+    x: (N, D); w: (D, M); b: (M,). Returns (out: (N, M), cache).
+    """
     _check_2d("w", w)
     _check_2d("x", x, w.shape[0])
     if tuple(b.shape) != (w.shape[1],):
@@ -182,7 +185,10 @@ def batchnorm_backward(dout, cache):
 
 
 def residual_forward(x, w1, b1, w2, b2):
-    """Torch twin of np.layers.residual_forward: y = x + relu(x @ w1 + b1) @ w2 + b2."""
+    """Torch twin of np.layers.residual_forward: y = x + relu(x @ w1 + b1) @ w2 + b2.
+
+    x: (N, D); w1: (D, H); b1: (H,); w2: (H, D); b2: (D,). Returns (out: (N, D), cache).
+    """
     _check_2d("w1", w1)
     _check_2d("x", x, w1.shape[0])
     d, h = w1.shape

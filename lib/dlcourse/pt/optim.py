@@ -1,5 +1,7 @@
 """Torch twin of ``dlcourse.np.optim``: the same update functions in torch ops.
 
+Legend: P the parameters' shape, any shape (w: P, dw: P, and every buffer in state: P).
+
     w_new, state = optimizer(w, dw, state, *, lr=..., ...)
 
 w, dw: tensors of one shape on one device; state: None, then what the previous call

@@ -144,7 +144,8 @@ def format_trace(trace: list[PerceptronStep], *, names: tuple[str, ...] | None =
 
 
 def delta_rule_loss(W, X, t) -> torch.Tensor:
-    """Torch twin of np.perceptron.delta_rule_loss: E = 1/2 sum_n (t_n - X[n] . W)^2 (0-d)."""
+    """Torch twin of np.perceptron.delta_rule_loss: E = 1/2 sum_n (t_n - X[n] . W)^2.
+    W: (D+1,); X: (N, D+1); t: (N,). Returns a 0-d tensor."""
     W, X = _weights_and_design(W, X)
     residual = _as_targets(t, X) - X @ W  # (N,)
     return 0.5 * residual @ residual
@@ -181,7 +182,10 @@ def delta_rule_train(
 
 
 def signed_distance(W, X) -> torch.Tensor:
-    """Torch twin of np.perceptron.signed_distance: X @ W / ||W[1:]||, (N,)."""
+    """Torch twin of np.perceptron.signed_distance: X @ W / ||W[1:]||.
+
+    W: (D+1,); X: (N, D+1). Returns (N,), positive on the side predicted 1.
+    """
     W, X = _weights_and_design(W, X)
     norm = torch.linalg.vector_norm(W[1:])
     if norm == 0:
@@ -190,7 +194,10 @@ def signed_distance(W, X) -> torch.Tensor:
 
 
 def margin(W, X, t) -> float:
-    """Torch twin of np.perceptron.margin: min_n s_n * signed_distance_n, s_n = 2 t_n - 1."""
+    """Torch twin of np.perceptron.margin: min_n s_n * signed_distance_n, s_n = 2 t_n - 1.
+
+    W: (D+1,); X: (N, D+1); t: (N,) in {0, 1}. Returns a float.
+    """
     W, X = _weights_and_design(W, X)
     sign = 2 * _as_targets(t, X, binary=True) - 1  # (N,)
     return float(torch.min(sign * signed_distance(W, X)))

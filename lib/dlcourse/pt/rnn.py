@@ -3,17 +3,18 @@
 Legend: N batch, T time steps, D input features, H hidden units; G = 1 (RNN), 4 (LSTM,
 blocks i, f, g, o) or 3 (GRU, blocks r, z, n). Tensors stay on their device and dtype; the
 backward passes are written out (no autograd). torch.nn.RNN, LSTM and GRUCell hold
-weight_ih = Wx.T and weight_hh = Wh.T; the shape checks and their messages are NumPy's own.
+weight_ih = Wx.T and weight_hh = Wh.T; the shape checks and their messages are
+``dlcourse.validate``'s, shared with NumPy.
 """
 
 import torch
 
-from dlcourse.np.rnn import (
-    _check_sequence_shapes,
-    _check_step_shapes,
-    _check_upstream,
-    _check_weights,
-    _lstm_parameters,
+from dlcourse.validate import (
+    check_recurrent_weights,
+    check_sequence_shapes,
+    check_step_shapes,
+    check_upstream,
+    lstm_parameters,
 )
 
 _WHY_SEQUENCE = "(N, T, H), the gradient on every hidden state (zeros where a step feeds no loss)"
@@ -23,8 +24,12 @@ _WHY_SEQUENCE = "(N, T, H), the gradient on every hidden state (zeros where a st
 
 
 def rnn_step_forward(x, h_prev, Wx, Wh, b):
-    """Torch twin of np.rnn.rnn_step_forward: h = tanh(x @ Wx + h_prev @ Wh + b); cache = (x, h_prev, Wx, Wh, h)."""
-    _check_step_shapes(x.shape, {"h_prev": h_prev.shape}, Wx.shape, Wh.shape, {"b": b.shape}, 1,
+    """Torch twin of np.rnn.rnn_step_forward: h = tanh(x @ Wx + h_prev @ Wh + b).
+
+    x: (N, D); h_prev: (N, H); Wx: (D, H); Wh: (H, H); b: (H,).
+    Returns (h: (N, H), cache = (x, h_prev, Wx, Wh, h)).
+    """
+    check_step_shapes(x.shape, {"h_prev": h_prev.shape}, Wx.shape, Wh.shape, {"b": b.shape}, 1,
                        sequence_fn="rnn_forward")
     h = torch.tanh(x @ Wx + h_prev @ Wh + b)
     return h, (x, h_prev, Wx, Wh, h)
@@ -33,14 +38,14 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
 def rnn_step_backward(dh, cache):
     """Torch twin of np.rnn.rnn_step_backward: (dx, dh_prev, dWx, dWh, db) through da = dh * (1 - h^2)."""
     x, h_prev, Wx, Wh, h = cache
-    _check_upstream("dh", dh.shape, h.shape, "(N, H), the gradient on this step's h")
+    check_upstream("dh", dh.shape, h.shape, "(N, H), the gradient on this step's h")
     da = dh * (1 - h * h)
     return da @ Wx.T, da @ Wh.T, x.T @ da, h_prev.T @ da, da.sum(dim=0)
 
 
 def rnn_forward(x, h0, Wx, Wh, b):
     """Torch twin of np.rnn.rnn_forward: h: (N, T, H), every hidden state; cache = the T step caches."""
-    _check_sequence_shapes(x.shape, h0.shape, Wx.shape, Wh.shape, b.shape, 1, step_fn="rnn_step_forward")
+    check_sequence_shapes(x.shape, h0.shape, Wx.shape, Wh.shape, b.shape, 1, step_fn="rnn_step_forward")
     n, t_steps, _ = x.shape
     h = torch.empty((n, t_steps, h0.shape[1]), dtype=h0.dtype, device=h0.device)
     caches, h_t = [], h0
@@ -57,7 +62,7 @@ def rnn_backward(dh, cache):
     x0, h_prev0, Wx, Wh, _ = caches[0]
     n, d = x0.shape
     h = h_prev0.shape[1]
-    _check_upstream("dh", dh.shape, (n, len(caches), h), _WHY_SEQUENCE)
+    check_upstream("dh", dh.shape, (n, len(caches), h), _WHY_SEQUENCE)
     dx = torch.empty((n, len(caches), d), dtype=dh.dtype, device=dh.device)
     dWx, dWh = torch.zeros_like(Wx), torch.zeros_like(Wh)
     db = torch.zeros(h, dtype=dh.dtype, device=dh.device)
@@ -74,8 +79,12 @@ def rnn_backward(dh, cache):
 
 
 def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
-    """Torch twin of np.rnn.lstm_step_forward: gates i, f, g, o; c = f * c_prev + i * g, h = o * tanh(c)."""
-    h = _check_step_shapes(x.shape, {"h_prev": h_prev.shape, "c_prev": c_prev.shape}, Wx.shape, Wh.shape,
+    """Torch twin of np.rnn.lstm_step_forward: gates i, f, g, o; c = f * c_prev + i * g, h = o * tanh(c).
+
+    x: (N, D); h_prev, c_prev: (N, H); Wx: (D, 4H); Wh: (H, 4H); b: (4H,).
+    Returns (h: (N, H), c: (N, H), cache).
+    """
+    h = check_step_shapes(x.shape, {"h_prev": h_prev.shape, "c_prev": c_prev.shape}, Wx.shape, Wh.shape,
                            {"b": b.shape}, 4, sequence_fn="lstm_forward")
     a = x @ Wx + h_prev @ Wh + b
     i = torch.sigmoid(a[:, :h])
@@ -92,8 +101,8 @@ def lstm_step_backward(dh, dc, cache):
     dc_total = dc + dh * o * (1 - tanh(c)^2)."""
     x, h_prev, c_prev, Wx, Wh, i, f, g, o, tanh_c = cache
     why = "(N, H), like this step's h and c"
-    _check_upstream("dh", dh.shape, i.shape, why)
-    _check_upstream("dc", dc.shape, i.shape, why)
+    check_upstream("dh", dh.shape, i.shape, why)
+    check_upstream("dc", dc.shape, i.shape, why)
     dc_total = dc + dh * o * (1 - tanh_c * tanh_c)
     da = torch.cat([
         dc_total * g * i * (1 - i),
@@ -106,7 +115,7 @@ def lstm_step_backward(dh, dc, cache):
 
 def lstm_forward(x, h0, Wx, Wh, b):
     """Torch twin of np.rnn.lstm_forward: c0 = 0, h: (N, T, H); cache = the T step caches."""
-    _check_sequence_shapes(x.shape, h0.shape, Wx.shape, Wh.shape, b.shape, 4, step_fn="lstm_step_forward")
+    check_sequence_shapes(x.shape, h0.shape, Wx.shape, Wh.shape, b.shape, 4, step_fn="lstm_step_forward")
     n, t_steps, _ = x.shape
     h = torch.empty((n, t_steps, h0.shape[1]), dtype=h0.dtype, device=h0.device)
     caches, h_t, c_t = [], h0, torch.zeros_like(h0)
@@ -123,7 +132,7 @@ def lstm_backward(dh, cache):
     x0, h_prev0, _, Wx, Wh = caches[0][:5]
     n, d = x0.shape
     h = h_prev0.shape[1]
-    _check_upstream("dh", dh.shape, (n, len(caches), h), _WHY_SEQUENCE)
+    check_upstream("dh", dh.shape, (n, len(caches), h), _WHY_SEQUENCE)
     dx = torch.empty((n, len(caches), d), dtype=dh.dtype, device=dh.device)
     dWx, dWh = torch.zeros_like(Wx), torch.zeros_like(Wh)
     db = torch.zeros(4 * h, dtype=dh.dtype, device=dh.device)
@@ -140,8 +149,8 @@ def lstm_backward(dh, cache):
 def lstm_weights_to_torch(Wx, Wh, b):
     """Torch twin of np.rnn.lstm_weights_to_torch: a state dict of tensors for
     lstm.load_state_dict, {"weight_ih_l0": Wx.T, "weight_hh_l0": Wh.T, "bias_ih_l0": b,
-    "bias_hh_l0": zeros}, on Wx's device and in its dtype."""
-    _check_weights(Wx.shape, Wh.shape, {"b": b.shape}, None, 4)
+    "bias_hh_l0": zeros}, on Wx's device and in its dtype. Wx: (D, 4H); Wh: (H, 4H); b: (4H,)."""
+    check_recurrent_weights(Wx.shape, Wh.shape, {"b": b.shape}, None, 4)
     return {"weight_ih_l0": Wx.T.contiguous(), "weight_hh_l0": Wh.T.contiguous(), "bias_ih_l0": b.clone(),
             "bias_hh_l0": torch.zeros_like(b)}
 
@@ -149,7 +158,7 @@ def lstm_weights_to_torch(Wx, Wh, b):
 def lstm_weights_from_torch(lstm):
     """Torch twin of np.rnn.lstm_weights_from_torch: (Wx, Wh, b = bias_ih + bias_hh) as
     detached tensors on the LSTM's device and in its dtype."""
-    weight_ih, weight_hh, bias_ih, bias_hh = (w.detach() for w in _lstm_parameters(lstm))
+    weight_ih, weight_hh, bias_ih, bias_hh = (w.detach() for w in lstm_parameters(lstm))
     return weight_ih.T.contiguous(), weight_hh.T.contiguous(), bias_ih + bias_hh
 
 
@@ -157,8 +166,11 @@ def lstm_weights_from_torch(lstm):
 
 
 def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
-    """Torch twin of np.rnn.gru_step_forward: gates r, z, n as torch.nn.GRUCell; h = (1 - z) * n + z * h_prev."""
-    h = _check_step_shapes(x.shape, {"h_prev": h_prev.shape}, Wx.shape, Wh.shape, {"bx": bx.shape, "bh": bh.shape},
+    """Torch twin of np.rnn.gru_step_forward: gates r, z, n as torch.nn.GRUCell; h = (1 - z) * n + z * h_prev.
+
+    x: (N, D); h_prev: (N, H); Wx: (D, 3H); Wh: (H, 3H); bx, bh: (3H,). Returns (h: (N, H), cache).
+    """
+    h = check_step_shapes(x.shape, {"h_prev": h_prev.shape}, Wx.shape, Wh.shape, {"bx": bx.shape, "bh": bh.shape},
                            3)
     ax = x @ Wx + bx
     ah = h_prev @ Wh + bh
@@ -172,7 +184,7 @@ def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
 def gru_step_backward(dh, cache):
     """Torch twin of np.rnn.gru_step_backward: (dx, dh_prev, dWx, dWh, dbx, dbh)."""
     x, h_prev, Wx, Wh, r, z, n, ah_n = cache
-    _check_upstream("dh", dh.shape, z.shape, "(N, H), the gradient on this step's h")
+    check_upstream("dh", dh.shape, z.shape, "(N, H), the gradient on this step's h")
     da_n = dh * (1 - z) * (1 - n * n)
     da_r = da_n * ah_n * r * (1 - r)
     da_z = dh * (h_prev - n) * z * (1 - z)

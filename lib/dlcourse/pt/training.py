@@ -1,8 +1,13 @@
 """The PyTorch training loop every later notebook uses, written out once.
 
-    model = mlp(784, [30, 30], 10, activation=nn.Sigmoid).to(device)
-    history = fit(model, (X_train, y_train), epochs=10, optimizer=torch.optim.SGD(model.parameters(), lr=0.5),
-                  val_data=(X_val, y_val), batch_size=32, generator=torch.Generator().manual_seed(0))
+Legend: N examples, D input features (inputs of any shape (N, ...) are flattened to
+(N, D) by mlp), H hidden units, K classes.
+
+    model = mlp(784, [30, 30], 10, activation=nn.Sigmoid).to(device)   x: (N, D) -> logits: (N, K)
+    history = fit(model, (X_train, y_train), FitConfig(epochs=10, batch_size=32),
+                  optimizer=torch.optim.SGD(model.parameters(), lr=0.5), val_data=(X_val, y_val),
+                  generator=torch.Generator().manual_seed(0))
+    loss, accuracy = evaluate(model, (X_test, y_test))
 
 Data are pairs of tensors (inputs (N, ...), integer labels (N,)) on any device; each
 mini-batch is moved to the model's device as it is used, so a data set can stay on the
@@ -11,6 +16,8 @@ widget in JupyterLab, text under tests and grading; ``progress=False`` hides it)
 """
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -22,8 +29,9 @@ def mlp(n_in: int, hidden: list[int], n_out: int, *, activation=nn.ReLU, batchno
         dropout: float = 0.0) -> nn.Sequential:
     """Flatten -> [Linear -> (BatchNorm1d) -> activation -> (Dropout)] per hidden width -> Linear.
 
-    ``hidden=[]`` is a linear classifier (softmax regression with CrossEntropyLoss). The
-    output is logits (no softmax): nn.CrossEntropyLoss applies log-softmax itself.
+    x: (N, n_in), or (N, ...) that flattens to it -> logits: (N, n_out). ``hidden=[]`` is a
+    linear classifier (softmax regression with CrossEntropyLoss). The output is logits (no
+    softmax): nn.CrossEntropyLoss applies log-softmax itself.
     """
     layers: list[nn.Module] = [nn.Flatten()]
     width = n_in
@@ -92,29 +100,44 @@ def evaluate(model: nn.Module, data, *, loss_fn=None, batch_size: int = 1000) ->
     return total_loss / len(inputs), correct / len(inputs)
 
 
-def fit(model: nn.Module, train_data, *, epochs: int, optimizer: torch.optim.Optimizer, val_data=None,
-        loss_fn=None, batch_size: int = 32, generator: torch.Generator | None = None,
-        progress: bool | None = None, description: str = "training") -> dict[str, list[float]]:
-    """Train for ``epochs`` epochs; returns the history {"train_loss", "train_acc", "val_loss",
+@dataclass(frozen=True)
+class FitConfig:
+    """The settings of ``fit``: ``epochs`` passes over the training data in shuffled
+    mini-batches of ``batch_size``, scored by ``loss_fn(logits, labels)`` (None:
+    nn.CrossEntropyLoss())."""
+
+    epochs: int
+    batch_size: int = 32
+    loss_fn: Callable | None = None
+
+
+def fit(model: nn.Module, train_data, config: FitConfig, *, optimizer: torch.optim.Optimizer, val_data=None,
+        generator: torch.Generator | None = None, progress: bool | None = None,
+        description: str = "training") -> dict[str, list[float]]:
+    """Train for ``config.epochs`` epochs; returns the history {"train_loss", "train_acc", "val_loss",
     "val_acc"}: one entry per epoch (the val lists stay empty without ``val_data``).
 
-    The training columns are averaged over each epoch while the weights change; the
-    validation ones are measured after it, in evaluation mode.
+    train_data, val_data: (inputs (N, ...), labels (N,)); the mini-batches are shuffled with
+    ``generator``. The training columns are averaged over each epoch while the weights
+    change; the validation ones are measured after it, in evaluation mode. ``description``
+    labels the progress bar.
     """
-    if epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    if not isinstance(config, FitConfig):
+        raise TypeError(f"config must be a FitConfig, such as FitConfig(epochs=10), got {type(config).__name__}")
+    if config.epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {config.epochs}")
     history = {"train_loss": [], "train_acc": [], "val_loss": [], "val_acc": []}
-    bar = runtime.progress(range(epochs), desc=description, enabled=progress is not False)
+    bar = runtime.progress(range(config.epochs), desc=description, enabled=progress is not False)
     for _ in bar:
-        loss, accuracy = train_epoch(model, train_data, optimizer=optimizer, loss_fn=loss_fn,
-                                     batch_size=batch_size, generator=generator)
+        loss, accuracy = train_epoch(model, train_data, optimizer=optimizer, loss_fn=config.loss_fn,
+                                     batch_size=config.batch_size, generator=generator)
         if not math.isfinite(loss):
             raise FloatingPointError(f"the training loss became {loss}: lower the learning rate")
         history["train_loss"].append(loss)
         history["train_acc"].append(accuracy)
         shown = {"loss": f"{loss:.3f}", "acc": f"{accuracy:.3f}"}
         if val_data is not None:
-            val_loss, val_accuracy = evaluate(model, val_data, loss_fn=loss_fn)
+            val_loss, val_accuracy = evaluate(model, val_data, loss_fn=config.loss_fn)
             history["val_loss"].append(val_loss)
             history["val_acc"].append(val_accuracy)
             shown["val_acc"] = f"{val_accuracy:.3f}"
