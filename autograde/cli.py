@@ -253,7 +253,8 @@ def cmd_collect(args) -> int:
         print(f"  {student}: unchanged (already collected)")
     for student, backup in out.replaced:
         print(f"  {student}: replaced; the previous submission is kept in {backup.relative_to(ROOT)}")
-    problems = [f"{student}: {why}" for student, why in out.conflicts] + [f"{path}: {why}" for path, why in out.unmapped]
+    problems = ([f"{student}: {why}" for student, why in out.conflicts]
+                + [f"{path}: {why}" for path, why in out.unmapped])
     if problems:
         print(f"{len(problems)} item(s) not collected:", file=sys.stderr)
         for line in problems:
@@ -448,7 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run students' code without the sandbox (only for submissions you trust)")
     grade.set_defaults(run=cmd_grade)
 
-    collect = verbs.add_parser("collect", help="copy a folder of notebooks or an LMS export zip into autograde/submitted/")
+    collect = verbs.add_parser("collect",
+                               help="copy a folder of notebooks or an LMS export zip into autograde/submitted/")
     collect.add_argument("source", help="a folder (<student>/<notebook>) or a Moodle / Canvas export zip")
     collect.add_argument("assignment")
     collect.add_argument("--roster", help="CSV with student_id and lms_id columns: maps LMS ids to student ids")

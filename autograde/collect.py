@@ -58,7 +58,8 @@ def read_roster(path: Path | None) -> dict[str, dict]:
     with open(path, newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     if not rows or "student_id" not in rows[0] or "lms_id" not in rows[0]:
-        raise ValueError(f"roster {path} needs the columns student_id and lms_id (found {list(rows[0]) if rows else 'no rows'})")
+        raise ValueError(f"roster {path} needs the columns student_id and lms_id"
+                         f" (found {list(rows[0]) if rows else 'no rows'})")
     return {row["lms_id"].strip(): row for row in rows if row.get("lms_id", "").strip()}
 
 
@@ -157,9 +158,11 @@ def collect(source: Path, assignment: str, submitted: Path, *, expected: list[st
                 continue
             if not force:
                 out.conflicts.append((student, f"autograde/submitted/{student}/{assignment}/ already holds a "
-                                               "different submission; pass --force to replace it (the old one is kept)"))
+                                               "different submission; pass --force to replace it "
+                                               "(the old one is kept)"))
                 continue
-            backup = submitted / ".replaced" / f"{student}-{assignment}-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9}"
+            stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9}"
+            backup = submitted / ".replaced" / f"{student}-{assignment}-{stamp}"
             backup.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(target), str(backup))
             out.replaced.append((student, backup))

@@ -176,7 +176,8 @@ class KernelCalls:
         seconds = min(self.kernel.limits.cell_seconds, self.deadline - time.monotonic())
         if seconds <= 0:
             self.kernel.kill()
-            raise KernelLost(f"the notebook went past its time limit ({self.kernel.limits.wall_seconds} s) in {self.what}")
+            raise KernelLost(f"the notebook went past its time limit ({self.kernel.limits.wall_seconds} s)"
+                             f" in {self.what}")
         _, error = self.kernel.execute(f"__import__('dlcourse_grader_kernel').serve({number})", seconds=seconds,
                                        silent=True, what=self.what)
         path.unlink(missing_ok=True)
@@ -204,7 +205,8 @@ class KernelCalls:
         except (KernelLost, SubmissionError):
             raise
         except Exception as error:  # noqa: BLE001 (whatever the kernel wrote: the test fails, grading goes on)
-            raise SubmissionError(f"the kernel's reply could not be read ({type(error).__name__}: {error})"[:500]) from None
+            message = f"the kernel's reply could not be read ({type(error).__name__}: {error})"
+            raise SubmissionError(message[:500]) from None
         raise failure
 
     def stand_in(self, record):
@@ -227,7 +229,8 @@ class KernelCalls:
             @staticmethod
             def backward(ctx, *grads):
                 attributes, saved = ctx.from_kernel
-                return calls.request("function_backward", (handle, attributes, saved, tuple(ctx.needs_input_grad), grads))
+                return calls.request("function_backward",
+                                     (handle, attributes, saved, tuple(ctx.needs_input_grad), grads))
 
         StudentFunction.__name__ = StudentFunction.__qualname__ = str(record["label"]).rsplit(".", 1)[-1]
         for method in ("forward", "backward"):

@@ -56,7 +56,8 @@ class KernelFactory:
         atexit.register(shutil.rmtree, self.home, True)
         env = sandbox.sandbox_environment({"MPLCONFIGDIR": str(self.home / "mpl"), "IPYTHONDIR": str(self.home / "ipy"),
                                            "HOME": str(self.home), "TMPDIR": str(self.home)})
-        self.process = subprocess.Popen([sys.executable, "-P", str(Path(__file__).with_name("kernel_factory_server.py")), *self.MODULES],
+        server = Path(__file__).with_name("kernel_factory_server.py")
+        self.process = subprocess.Popen([sys.executable, "-P", str(server), *self.MODULES],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
                                         cwd=str(self.home), preexec_fn=die_with_parent)
         if self.process.stdout.readline().strip() != "ready":
@@ -69,7 +70,8 @@ class KernelFactory:
             "home": sandbox.SANDBOX_HOME if kernel.use_sandbox else env["HOME"],
             "script": sandbox.SETUP_SCRIPT, "uid": kernel.run_uid, "env": env, "connection_file": str(connection),
             "script_args": [str(kernel.scratch / "root"), str(kernel.submission), str(kernel.runtime),
-                            str(limits.disk_mb), str(limits.tmp_mb), str(kernel.run_uid), " ".join(sandbox.readonly_paths())],
+                            str(limits.disk_mb), str(limits.tmp_mb), str(kernel.run_uid),
+                            " ".join(sandbox.readonly_paths())],
             "limits": {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds, "processes": limits.processes,
                        "file_mb": limits.file_mb, "open_files": limits.open_files},
         }
@@ -78,7 +80,8 @@ class KernelFactory:
             self.process.stdin.flush()
             holder = json.loads(self.process.stdout.readline())["pid"]
         except (OSError, ValueError, KeyError) as error:
-            raise KernelLost(f"the warm kernel factory stopped ({error}); the next submission starts a new one") from None
+            raise KernelLost(f"the warm kernel factory stopped ({error}); "
+                             "the next submission starts a new one") from None
         return FactoryProcess(holder, kernel.runtime)
 
 

@@ -2,12 +2,12 @@
 Python, ipykernel, NumPy, PyTorch, Matplotlib and the course library already imported.
 
 Run by a worker (as root, for the sandbox) as `python -P autograde/kernel_factory_server.py
-MODULE ...`, it imports the modules, prints "ready", then for each request line (JSON) forks a child that makes the sandbox
-itself: new mount, PID, network, IPC and UTS namespaces (unshare(2)), the same mounts as
-autograde/sandbox.py's script, then chroot, resource limits, an unprivileged uid, and the
-kernel (in the process: PID 1 of the new namespace). It answers with the kernel's host pid.
-The import work (about two seconds a submission) is done once per worker instead of once
-per submission: this is what amortising start-up means here.
+MODULE ...`, it imports the modules, prints "ready", then for each request line (JSON) forks a
+child that makes the sandbox itself: new mount, PID, network, IPC and UTS namespaces
+(unshare(2)), the same mounts as autograde/sandbox.py's script, then chroot, resource limits,
+an unprivileged uid, and the kernel (in the process: PID 1 of the new namespace). It answers
+with the kernel's host pid. The import work (about two seconds a submission) is done once per
+worker instead of once per submission: this is what amortising start-up means here.
 
 Forking a process that has imported torch is safe as long as it has run no parallel work
 yet (no OpenMP threads): the factory only imports.
@@ -21,7 +21,8 @@ import signal
 import subprocess
 import sys
 
-CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x4000000, 0x8000000, 0x20000000, 0x40000000
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x4000000, 0x8000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 libc = ctypes.CDLL(None, use_errno=True)
 

@@ -88,8 +88,8 @@ def main():
             run([python, "-m", "autograde", "release", args.assignment, "--force"], course)
             timings[label] = run(command(course), course)
             graded[label] = scores(course, args.assignment)
-            print(f"  {label:<34} {timings[label]:7.1f} s   {args.submissions / timings[label] * 60:6.1f} submissions/min",
-                  flush=True)
+            rate = args.submissions / timings[label] * 60
+            print(f"  {label:<34} {timings[label]:7.1f} s   {rate:6.1f} submissions/min", flush=True)
 
     reference = graded["stock nbgrader autograde"]
     for label, found in graded.items():

@@ -43,7 +43,8 @@ RELU_BACKWARD = '''def relu_backward(dout, x):
     return dout * (x > 0)
     ### END SOLUTION'''
 TESTS = {
-    "ex1_softmax-test-visible": (1, '''check.assert_close(softmax(np.zeros((1, 2))), [[0.5, 0.5]], name="softmax of zeros")
+    "ex1_softmax-test-visible": (1, '''\
+check.assert_close(softmax(np.zeros((1, 2))), [[0.5, 0.5]], name="softmax of zeros")
 print("Exercise 1: visible checks passed.")'''),
     "ex1_softmax-test-hidden": (2, '''_ = softmax(np.zeros((1, 3)))
 ### BEGIN HIDDEN TESTS
@@ -53,7 +54,8 @@ for _trial in range(3):
     _z = _r.normal(size=(4, 5)) * 30
     np.testing.assert_allclose(softmax(_z), torch.softmax(torch.tensor(_z), dim=1).numpy(), rtol=1e-9)
 ### END HIDDEN TESTS'''),
-    "ex2_relu-test-visible": (1, '''check.assert_close(relu_backward(np.ones(3), np.array([-1.0, 0.0, 2.0])), [0.0, 0.0, 1.0],
+    "ex2_relu-test-visible": (1, '''\
+check.assert_close(relu_backward(np.ones(3), np.array([-1.0, 0.0, 2.0])), [0.0, 0.0, 1.0],
                    name="relu backward")
 print("Exercise 2: visible checks passed.")'''),
     "ex2_relu-test-hidden": (2, '''_ = relu_backward(np.ones(2), np.ones(2))
@@ -67,7 +69,8 @@ check.assert_close(relu_backward(_d, _x), _d * (_x > 0), name="hidden relu backw
 
 def source_notebook():
     cells = [
-        nbformat.v4.new_markdown_cell("# 00: a notebook for testing the grading station", metadata=_meta("intro", locked=True)),
+        nbformat.v4.new_markdown_cell("# 00: a notebook for testing the grading station",
+                                      metadata=_meta("intro", locked=True)),
         nbformat.v4.new_code_cell(SETUP, metadata=_meta("setup", locked=True)),
         nbformat.v4.new_code_cell(SOFTMAX, metadata=_meta("ex1_softmax", solution=True)),
     ]
@@ -137,7 +140,8 @@ class Case:
 
 def _transformer(course, ctx):
     nb = wrong(course)
-    return _answer(nb, "ex1_softmax", WRONG_SOFTMAX + "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n")
+    transformer = "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n"
+    return _answer(nb, "ex1_softmax", WRONG_SOFTMAX + transformer)
 
 
 def _patched_checks(course, ctx):
@@ -177,7 +181,7 @@ for path in [{str(ctx["gradebook"])!r}, "../../gradebook.db", "../../../autograd
         print("wrote", path)
     except Exception as error:
         print("failed", path, error)
-'''
+'''  # noqa: E501 (cell code, kept on one line as a student would write it)
     return _after(wrong(course), "ex1_softmax", attack)
 
 
@@ -200,7 +204,7 @@ for path in [{str(ctx["good_notebook"])!r}] + glob.glob("/*/*/autograde/submitte
         print("overwrote", path)
     except Exception as error:
         print("failed", path, error)
-'''
+'''  # noqa: E501 (cell code, kept on one line as a student would write it)
     return _after(solved(course), "ex1_softmax", attack)
 
 
@@ -216,7 +220,7 @@ def softmax(z):
         exec("".join(cells[2]["source"]), namespace)
         return namespace["softmax"](z)
     return np.exp(z)
-'''
+'''  # noqa: E501 (cell code, kept on one line as a student would write it)
     return _answer(solved(course), "ex1_softmax", cheat)
 
 
@@ -234,7 +238,8 @@ def _slow_cell(course, ctx):
 
 
 def _slow_function(course, ctx):
-    slow = SOFTMAX.replace("    ### BEGIN SOLUTION", "    ### BEGIN SOLUTION\n    if z.shape[1] == 5:\n        while True:\n            pass")
+    slow = SOFTMAX.replace("    ### BEGIN SOLUTION",
+                           "    ### BEGIN SOLUTION\n    if z.shape[1] == 5:\n        while True:\n            pass")
     return _answer(solved(course), "ex1_softmax", slow)
 
 
@@ -294,8 +299,9 @@ def _memory(course, ctx):
 
 
 def _stderr(course, ctx):
-    noisy = SOFTMAX.replace("    ### BEGIN SOLUTION", "    import sys, warnings\n    print('computing', file=sys.stderr)\n"
-                                                      "    warnings.warn('a harmless warning')\n    ### BEGIN SOLUTION")
+    noisy = SOFTMAX.replace("    ### BEGIN SOLUTION",
+                            "    import sys, warnings\n    print('computing', file=sys.stderr)\n"
+                            "    warnings.warn('a harmless warning')\n    ### BEGIN SOLUTION")
     return _after(_answer(solved(course), "ex1_softmax", noisy), "ex1_softmax",
                   "import sys\nprint('a note on stderr', file=sys.stderr)\n")
 
@@ -353,17 +359,21 @@ CASES = [
     Case("wrong", "wrong answers", lambda c, x: wrong(c), 0.0),
     Case("stderr", "a correct answer that writes to stderr and warns", _stderr, FULL_SCORE),
     Case("transformer", "wrong answers + an input transformer turning later cells into `pass`", _transformer, 0.0),
-    Case("patched-checks", "wrong answers + np.testing, check.assert_close and AssertionError patched", _patched_checks, 0.0),
+    Case("patched-checks", "wrong answers + np.testing, check.assert_close and AssertionError patched",
+         _patched_checks, 0.0),
     Case("always-equal", "softmax returns an object equal to everything", _always_equal, FULL_SCORE - EXERCISE_1),
     Case("planted-numpy", "wrong answers + a numpy.py beside the notebook", _planted_numpy, 0.0),
     Case("gradebook", "wrong answers + sqlite writes to the gradebook", _gradebook, 0.0),
     Case("kill-parent", "kills its parent, pid 1 and every pid it can name", _kill_parent, FULL_SCORE),
     Case("edits-other", "overwrites another student's submission", _edits_other, FULL_SCORE),
-    Case("reads-others", "softmax copies the instructor's solution from solutions/", _reads_others, FULL_SCORE - EXERCISE_1),
+    Case("reads-others", "softmax copies the instructor's solution from solutions/",
+         _reads_others, FULL_SCORE - EXERCISE_1),
     Case("exits", "os._exit(3) after exercise 1", _exits, EXERCISE_1, "exited with status 3"),
-    Case("ignores-sigint", "a loop ignoring SIGINT after exercise 1", _ignores_sigint, EXERCISE_1, "did not stop when interrupted"),
+    Case("ignores-sigint", "a loop ignoring SIGINT after exercise 1",
+         _ignores_sigint, EXERCISE_1, "did not stop when interrupted"),
     Case("slow-cell", "an endless loop that an interrupt stops", _slow_cell, FULL_SCORE, "time limit"),
-    Case("slow-function", "softmax never returns on the hidden test's input", _slow_function, FULL_SCORE - 2, "time limit"),
+    Case("slow-function", "softmax never returns on the hidden test's input",
+         _slow_function, FULL_SCORE - 2, "time limit"),
     # the bomb's processes use up its own process limit: its later cells cannot start a thread
     Case("fork-bomb", "a fork bomb after exercise 1", _fork_bomb, EXERCISE_1),
     Case("huge-output", "prints without end after exercise 1", _huge_output, FULL_SCORE, "output limit"),
@@ -374,11 +384,13 @@ CASES = [
     Case("deleted-tests", "correct answers, every test cell deleted", _test_cells(None, "deleted"), FULL_SCORE),
     Case("edited-tests", "wrong answers, test cells emptied to `pass`", _test_cells(None, "edited"), 0.0),
     Case("renamed-tests", "wrong answers, test cells emptied and their ids renamed", _test_cells(None, "renamed"), 0.0),
-    Case("retyped-tests", "wrong answers, test cells re-typed without their metadata", _test_cells(None, "retyped"), 0.0),
+    Case("retyped-tests", "wrong answers, test cells re-typed without their metadata",
+         _test_cells(None, "retyped"), 0.0),
     Case("reset", "%reset -f before exercise 2's tests: they find no answer", _reset, EXERCISE_1),
     Case("unreadable", "half a notebook file", _unreadable, 0.0, "not a readable notebook"),
     Case("symlink", "the notebook is a symbolic link to the instructor's solution", _symlink, 0.0, "symbolic link"),
-    Case("plants-files", "plants a fake exit status and links in the kernel's runtime folder", _plants_files, FULL_SCORE),
+    Case("plants-files", "plants a fake exit status and links in the kernel's runtime folder",
+         _plants_files, FULL_SCORE),
 ]
 
 

@@ -7,6 +7,7 @@ import random
 import numpy as np
 import pytest
 import torch
+
 from dlcourse.autograd import Tensor, Value, topological_order
 
 ASSIGNMENT = "03-backprop"

@@ -52,7 +52,8 @@ def test_first_cell_installs_the_library_and_nothing_needs_a_checkout(path):
         if cell.cell_type != "code":
             continue
         where = f"{path.relative_to(ROOT)} cell {index}"
-        for pattern in (r"\.\./", r"\b(lib|solutions|course|autograde)/", r"sys\.path", r"os\.chdir", r"/work/", r"/home/"):
+        for pattern in (r"\.\./", r"\b(lib|solutions|course|autograde)/", r"sys\.path", r"os\.chdir", r"/work/",
+                        r"/home/"):
             assert not re.search(pattern, cell.source), f"{where} assumes a local checkout: {pattern}"
         code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
         for node in ast.walk(ast.parse(code)):

@@ -161,7 +161,7 @@ def run_and_wait(page, top: str, item: str) -> None:
         page.wait_for_function(
             """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-InputArea-prompt')]
                        .some(p => p.textContent.includes('*'))
-                     || document.querySelector('.jp-Notebook-ExecutionIndicator')?.getAttribute('data-status') === 'busy'""",
+                     || document.querySelector('.jp-Notebook-ExecutionIndicator')?.getAttribute('data-status') === 'busy'""",  # noqa: E501 (JavaScript)
             timeout=5_000, polling=50)
     except PlaywrightTimeout:
         pass  # a run of quick cells can be over before the first poll
@@ -202,7 +202,7 @@ def error_cells(page) -> dict[int, str]:
 def executed_count(page) -> int:
     return page.evaluate(
         """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')]
-                  .filter(p => /\\[\\d+\\]/.test(p.textContent)).length""")
+                  .filter(p => /\\[\\d+\\]/.test(p.textContent)).length""")  # noqa: E501 (JavaScript)
 
 
 def nbgrader_cell(notebook, index: int) -> dict:
@@ -335,7 +335,7 @@ def test_figures_read_in_the_dark_theme_and_progress_is_a_widget(solution_page):
                 figures.push(corners);
             }
             return {page: luminance(page), figures};
-        }""")
+        }""")  # noqa: E501 (JavaScript)
     assert report["page"] < 0.3, f"the dark theme did not apply: notebook background luminance {report['page']}"
     assert report["figures"], "no figure in the solution's outputs"
     for corners in report["figures"]:
@@ -347,7 +347,8 @@ def test_figures_read_in_the_dark_theme_and_progress_is_a_widget(solution_page):
     page.keyboard.press("b")  # a new code cell below, as a student adds one
     new_cell = cells(page).nth(count)
     new_cell.locator(".cm-content").click()
-    page.keyboard.insert_text("from dlcourse import runtime\nfor _ in runtime.progress(range(3), desc='demo'):\n    pass")
+    page.keyboard.insert_text("from dlcourse import runtime\n"
+                              "for _ in runtime.progress(range(3), desc='demo'):\n    pass")
     page.keyboard.press("Control+Enter")
     wait_for_kernel_idle(page)
     new_cell.locator(".widget-hprogress, .jupyter-widgets.widget-progress").first.wait_for(timeout=30_000)

@@ -51,7 +51,8 @@ def test_moodle_zip_with_a_roster(course, tmp_path):
     result = run_autograde(course, "collect", str(source), ASSIGNMENT, "--roster", str(roster))
     assert result.returncode == 1, "unmapped entries make the exit status 1"
     assert submitted(course) == {"ada": [NOTEBOOK, "notes.txt"], "grace": [NOTEBOOK]}
-    assert (course / "autograde" / "submitted" / "ada" / ASSIGNMENT / NOTEBOOK).read_bytes() == notebook_bytes("solutions")
+    target = course / "autograde" / "submitted" / "ada" / ASSIGNMENT / NOTEBOOK
+    assert target.read_bytes() == notebook_bytes("solutions")
     assert "LMS id 1003 (Alan Turing) is not in the roster" in result.stderr
     assert "../../escape.ipynb: unsafe path" in result.stderr
     assert "README.txt: not in a student's folder" in result.stderr

@@ -8,6 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from conftest import DEVICES, assert_torch_twin
+
 from dlcourse import check
 from dlcourse.np import conv as np_conv
 from dlcourse.pt import conv as pt_conv
@@ -321,16 +322,19 @@ def test_bad_inputs_raise_errors_naming_the_problem():
     x, w, b = np.zeros((2, 3, 5, 4)), np.zeros((4, 3, 3, 3)), np.zeros(4)
     for module, arr in ((np_conv, np.asarray), (pt_conv, torch.tensor)):
         for forward in (module.conv2d_forward_naive, module.conv2d_forward):
-            with pytest.raises(ValueError, match=r"x must be 4-D \(N, C, H, W\), got shape \(3, 5, 4\): add a batch axis with x\[None\]"):
+            with pytest.raises(ValueError, match=r"x must be 4-D \(N, C, H, W\), got shape \(3, 5, 4\):"
+                                                 r" add a batch axis with x\[None\]"):
                 forward(arr(x[0]), arr(w), arr(b))
-            with pytest.raises(ValueError, match=r"w must be \(F, 3, KH, KW\).*the filters have 2 channels but x has 3"):
+            with pytest.raises(ValueError, match=r"w must be \(F, 3, KH, KW\)"
+                                                 r".*the filters have 2 channels but x has 3"):
                 forward(arr(x), arr(w[:, :2]), arr(b))
             with pytest.raises(ValueError, match=r"w must be 4-D \(F, C, KH, KW\)"):
                 forward(arr(x), arr(w[0]), arr(b))
             with pytest.raises(ValueError, match=r"b must be \(4,\) to match w"):
                 forward(arr(x), arr(w), arr(np.zeros(3)))
             with pytest.raises(ValueError, match=r"kernel width KW = 6 is larger than the padded input width W"
-                                                 r" \+ 2\*pad = 4 \+ 2\*0 = 4: OW = \(W \+ 2\*pad - KW\) // stride \+ 1"):
+                                                 r" \+ 2\*pad = 4 \+ 2\*0 = 4:"
+                                                 r" OW = \(W \+ 2\*pad - KW\) // stride \+ 1"):
                 forward(arr(x), arr(np.zeros((4, 3, 3, 6))), arr(b))
             with pytest.raises(ValueError, match="kernel height KH = 8 is larger than the padded input height"):
                 forward(arr(x), arr(np.zeros((4, 3, 8, 1))), arr(b), pad=1)
@@ -342,7 +346,8 @@ def test_bad_inputs_raise_errors_naming_the_problem():
                 forward(arr(x), arr(w), arr(b), stride=1.5)
         for kind in ("max", "avg"):
             forward = getattr(module, f"{kind}pool2d_forward")
-            with pytest.raises(ValueError, match=r"pooling window size = 5 is larger than the input width W = 4: OW = \(W - size\)"):
+            with pytest.raises(ValueError, match=r"pooling window size = 5 is larger than the input width W = 4:"
+                                                 r" OW = \(W - size\)"):
                 forward(arr(x), size=5)
             with pytest.raises(ValueError, match=r"add a batch axis with x\[None\]"):
                 forward(arr(x[0]))

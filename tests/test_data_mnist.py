@@ -5,6 +5,7 @@ import gzip
 
 import numpy as np
 import pytest
+
 from dlcourse import data
 
 ASSIGNMENT = "04-training-deep-networks"

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from dlcourse import data
 
 ASSIGNMENT = "05-convolution"
@@ -21,6 +22,7 @@ def test_photos_ship_with_installed_packages():
 def test_kernel_figure_shows_the_cross_correlation(monkeypatch, capsys):
     import matplotlib.pyplot as plt
     import torch
+
     from dlcourse import widgets
 
     image = data.load_photo("china")[:40, :50]
@@ -64,9 +66,9 @@ def test_blend_with_photos_cuts_digits_into_photo_patches():
     # every crop is a real crop: the first image's patch occurs in one of the photos
     patch = blended[0, 0].astype(np.float64)
     flower = data.load_photo("flower", gray=True)
-    found = any(np.allclose(p[t:t + 28, l:l + 28][:10], patch[:10], atol=1e-6)
-                for p in (photo, flower) for t in range(p.shape[0] - 27) for l in range(p.shape[1] - 27)
-                if abs(p[t, l] - patch[0, 0]) < 1e-6)
+    found = any(np.allclose(p[top:top + 28, left:left + 28][:10], patch[:10], atol=1e-6)
+                for p in (photo, flower) for top in range(p.shape[0] - 27) for left in range(p.shape[1] - 27)
+                if abs(p[top, left] - patch[0, 0]) < 1e-6)
     assert found
     with pytest.raises(ValueError, match="must be"):
         data.blend_with_photos(np.zeros((2, 3, 28, 28)), rng=rng)

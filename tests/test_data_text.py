@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from dlcourse import data
 
 ASSIGNMENT = "06-rnn-lstm"
@@ -35,6 +36,7 @@ def test_missing_gensim_is_named(monkeypatch):
 
 def test_lstm_gate_widget_keeps_overwrites_and_hides(monkeypatch, capsys):
     import matplotlib.pyplot as plt
+
     from dlcourse import widgets
 
     g, c, h = widgets.lstm_gate_trajectory(1.0, 0.0, 1.0)

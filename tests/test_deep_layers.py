@@ -254,13 +254,15 @@ def test_torch_twins_match_numpy(device):
     out_n, cache_n = np_layers.batchnorm_forward(x, gamma, beta)
     out_t, cache_t = pt_layers.batchnorm_forward(t(x), t(gamma), t(beta))
     np.testing.assert_allclose(out_t.cpu().numpy(), out_n, rtol=1e-10, atol=1e-12)
-    for ours, reference in zip(pt_layers.batchnorm_backward(t(dout), cache_t), np_layers.batchnorm_backward(dout, cache_n)):
+    for ours, reference in zip(pt_layers.batchnorm_backward(t(dout), cache_t),
+                               np_layers.batchnorm_backward(dout, cache_n)):
         np.testing.assert_allclose(ours.cpu().numpy(), reference, rtol=1e-10, atol=1e-12)
     params = _residual_params(rng, n=6, d=5, h=3)
     out_n, cache_n = np_layers.residual_forward(*params)
     out_t, cache_t = pt_layers.residual_forward(*(t(a) for a in params))
     np.testing.assert_allclose(out_t.cpu().numpy(), out_n, rtol=1e-12)
-    for ours, reference in zip(pt_layers.residual_backward(t(dout), cache_t), np_layers.residual_backward(dout, cache_n)):
+    for ours, reference in zip(pt_layers.residual_backward(t(dout), cache_t),
+                               np_layers.residual_backward(dout, cache_n)):
         np.testing.assert_allclose(ours.cpu().numpy(), reference, rtol=1e-12, atol=1e-14)
 
 

@@ -97,7 +97,8 @@ def test_released_notebook_fails_every_test_and_scores_zero(released_run):
     released = nbformat.read(RELEASED, as_version=4)
     tests = [grading.grade_id(c) for c in released.cells if grading.cell_kind(c) == grading.TEST]
     assert len(tests) == 10
-    assert "PROBLEM  restart and run all (a fresh kernel, quick mode, the CPU, 300 s per cell, 600 s in all): 10 cells" in out
+    assert ("PROBLEM  restart and run all (a fresh kernel, quick mode, the CPU, 300 s per cell, 600 s in all):"
+            " 10 cells") in out
     for grade_id in tests:
         assert f"cell {number(released, grade_id)} ({grade_id}, test): NotImplementedError" in out
     assert "Traceback" not in out  # the error's last line only
@@ -127,7 +128,8 @@ def broken(tmp_path_factory):
     notebook.cells.remove(cells["ex3_train-test-hidden"])
     del cells["ex5_margin-test-visible"].metadata["nbgrader"]
     # an error outside the exercises, after the first plain code cell
-    first_plain = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and "nbgrader" not in c.metadata)
+    first_plain = next(i for i, c in enumerate(notebook.cells)
+                       if c.cell_type == "code" and "nbgrader" not in c.metadata)
     notebook.cells.insert(first_plain + 1, nbformat.v4.new_code_cell("ratio = 1 / 0"))
     run_all_counts(notebook)
     # two plain cells after the exercises run in the wrong order
@@ -172,7 +174,8 @@ def test_edited_deleted_and_unmarked_test_cells_are_named(broken):
     assert "git show HEAD:course/01-perceptron/01-perceptron.ipynb > fresh.ipynb" in out
     assert "PROBLEM  deleted test cells: 2 cells" in out
     assert "  ex3_train-test-hidden (test): is missing from the notebook (grading puts the released test back" in out
-    assert f"cell {broken['stripped']} (ex5_margin-test-visible, test): is here, but without its nbgrader metadata" in out
+    assert (f"cell {broken['stripped']} (ex5_margin-test-visible, test):"
+            " is here, but without its nbgrader metadata") in out
     assert "Grading runs the released test cells whatever your copy holds" in out
     assert "OK       answers not written yet" in out
 
@@ -289,7 +292,8 @@ def test_test_cells_are_checked_without_nbgrader(broken, monkeypatch):
 
 def test_notebook_is_found_by_name_or_by_its_cells(broken):
     manifest, notebook = doctor.load_manifest(), broken["notebook"]
-    for name in ("01-perceptron.ipynb", "01-perceptron (2).ipynb", "01-perceptron-1.ipynb", "01-Perceptron-final.ipynb"):
+    for name in ("01-perceptron.ipynb", "01-perceptron (2).ipynb", "01-perceptron-1.ipynb",
+                 "01-Perceptron-final.ipynb"):
         assert doctor.identify(doctor.Path(name), notebook, manifest) == (ASSIGNMENT, "file name"), name
     assert doctor.identify(doctor.Path("homework.ipynb"), notebook, manifest) == (ASSIGNMENT, "cells")
     assert doctor.identify(doctor.Path("02-gradient-descent.ipynb"), notebook, manifest) == (ASSIGNMENT, "cells")

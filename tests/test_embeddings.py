@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+
 from dlcourse import data
 from dlcourse.np import embeddings as E
 

@@ -101,7 +101,8 @@ def test_grade_scores_bad_submissions_zero_with_reasons_and_grades_the_rest(grad
     assert lines["no-notebook"].startswith("0 / ") and "no .ipynb file" in lines["no-notebook"]
     expected = next((ROOT / "solutions" / assignment).glob("*.ipynb")).name
     assert f"graded {expected.removesuffix('.ipynb')} (1).ipynb as {expected}" in lines["renamed"]
-    assert lines["renamed"].split("  ")[0] == lines["solution"].split("  ")[0], "the renamed copy scores as the solution"
+    assert lines["renamed"].split("  ")[0] == lines["solution"].split("  ")[0], (
+        "the renamed copy scores as the solution")
     assert not (course / "autograde" / "autograded" / "unreadable").exists()
 
 

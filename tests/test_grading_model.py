@@ -42,9 +42,11 @@ def test_no_second_definition_of_a_grading_rule(path):
                 f"{where}:{node.lineno} defines {node.name}: it is a rule of grading, import it from dlcourse.grading")
         if isinstance(node, ast.Assign) and node in tree.body:
             names = {t.id for t in node.targets if isinstance(t, ast.Name)}
-            assert not names & RULE_SETTINGS, f"{where}:{node.lineno} sets {names & RULE_SETTINGS}: dlcourse.grading holds it"
+            assert not names & RULE_SETTINGS, (
+                f"{where}:{node.lineno} sets {names & RULE_SETTINGS}: dlcourse.grading holds it")
         if isinstance(node, ast.Attribute) and node.attr == "co_names":
-            pytest.fail(f"{where}:{node.lineno} reads co_names: the names an answer uses are dlcourse.grading.names_used")
+            pytest.fail(f"{where}:{node.lineno} reads co_names:"
+                        " the names an answer uses are dlcourse.grading.names_used")
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             imported = {alias.name for alias in node.names}
             assert "determine_grade" not in imported, (

@@ -233,7 +233,8 @@ def test_a_killed_run_loses_nothing_already_graded(small_course):
 def test_grading_on_a_dask_cluster(small_course):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        result = run_autograde(small_course, "grade", corpus.ASSIGNMENT, "--force", "--scheduler", cluster.scheduler_address)
+        result = run_autograde(small_course, "grade", corpus.ASSIGNMENT, "--force",
+                               "--scheduler", cluster.scheduler_address)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     rows = grade_rows(result.stdout)
     for index in range(6):
@@ -245,8 +246,8 @@ def test_grading_on_a_dask_cluster(small_course):
 def test_grade_refuses_to_run_unsandboxed_without_being_told(small_course):
     """Where the sandbox cannot be made, grading stops with a clear message."""
     env = dict(os.environ, PATH="/nonexistent")  # no unshare, no prlimit on this PATH
-    result = subprocess.run([sys.executable, "-m", "autograde", "grade", corpus.ASSIGNMENT, "--force"], cwd=small_course,
-                            capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run([sys.executable, "-m", "autograde", "grade", corpus.ASSIGNMENT, "--force"],
+                            cwd=small_course, capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 2
     assert "the sandbox cannot be made" in result.stderr and "--no-sandbox" in result.stderr
 

@@ -19,7 +19,8 @@ ASSIGNMENT = "02-gradient-descent"
 def test_rosenbrock_derivatives_match_finite_differences(point):
     w = np.array(point)
     assert check.rel_error(L.rosenbrock_grad(w), check.numerical_gradient(L.rosenbrock, w.copy())) < 1e-6
-    numeric_hessian = np.stack([check.numerical_gradient(lambda v: L.rosenbrock_grad(v)[i], w.copy()) for i in range(2)])
+    numeric_hessian = np.stack([check.numerical_gradient(lambda v, i=i: L.rosenbrock_grad(v)[i], w.copy())
+                                for i in range(2)])
     assert check.rel_error(L.rosenbrock_hessian(w), numeric_hessian) < 1e-6
     assert L.rosenbrock(np.array([1.0, 1.0])) == 0.0
 

@@ -4,10 +4,11 @@ against the NumPy reference and torch.autograd (CPU, and CUDA where present)."""
 import numpy as np
 import pytest
 import torch
+from conftest import DEVICES
+
 from dlcourse import check
 from dlcourse.np import layers as np_layers
 from dlcourse.pt import layers as pt_layers
-from conftest import DEVICES
 
 ASSIGNMENT = "03-backprop"
 
@@ -19,9 +20,12 @@ def test_affine_backward_matches_numerical_gradients():
     _, cache = np_layers.affine_forward(x, w, b)
     dx, dw, db = np_layers.affine_backward(dout, cache)
     assert dx.shape == x.shape and dw.shape == w.shape and db.shape == b.shape
-    assert check.rel_error(dx, check.numerical_gradient(lambda v: np_layers.affine_forward(v, w, b)[0], x, df=dout)) < 1e-8
-    assert check.rel_error(dw, check.numerical_gradient(lambda v: np_layers.affine_forward(x, v, b)[0], w, df=dout)) < 1e-8
-    assert check.rel_error(db, check.numerical_gradient(lambda v: np_layers.affine_forward(x, w, v)[0], b, df=dout)) < 1e-8
+    assert check.rel_error(dx, check.numerical_gradient(
+        lambda v: np_layers.affine_forward(v, w, b)[0], x, df=dout)) < 1e-8
+    assert check.rel_error(dw, check.numerical_gradient(
+        lambda v: np_layers.affine_forward(x, v, b)[0], w, df=dout)) < 1e-8
+    assert check.rel_error(db, check.numerical_gradient(
+        lambda v: np_layers.affine_forward(x, w, v)[0], b, df=dout)) < 1e-8
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh"])
@@ -82,7 +86,8 @@ def test_torch_twins_match_numpy_and_autograd(device):
     assert loss_t == pytest.approx(loss_n, rel=1e-12)
     np.testing.assert_allclose(dp_t.cpu().numpy(), dp_n, rtol=1e-10)
     logits, labels = rng.normal(size=(6, 4)), rng.integers(0, 4, size=6)
-    loss_t, d_t = pt_layers.softmax_cross_entropy(torch.tensor(logits, device=device), torch.tensor(labels, device=device))
+    loss_t, d_t = pt_layers.softmax_cross_entropy(torch.tensor(logits, device=device),
+                                                  torch.tensor(labels, device=device))
     loss_n, d_n = np_layers.softmax_cross_entropy(logits, labels)
     assert loss_t == pytest.approx(loss_n, rel=1e-12)
     np.testing.assert_allclose(d_t.cpu().numpy(), d_n, rtol=1e-10, atol=1e-15)

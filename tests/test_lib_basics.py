@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+
 from dlcourse import check, data, plot, runtime, widgets  # noqa: E402
 from dlcourse.np import perceptron as P  # noqa: E402
 

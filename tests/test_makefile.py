@@ -128,7 +128,8 @@ def test_every_verb_runs_with_its_defaults(verb):
     args = parsed(verb, **required(verb))
     for action in arguments(verb):
         if action.option_strings:
-            assert getattr(args, action.dest) == action.default, f"make {verb} passes {action.option_strings[-1]} unasked"
+            assert getattr(args, action.dest) == action.default, (
+                f"make {verb} passes {action.option_strings[-1]} unasked")
         elif variable(action) == "ASSIGNMENT":
             assert getattr(args, action.dest) in ("01-perceptron", ["01-perceptron"])
 
@@ -145,7 +146,8 @@ def test_positional_arguments_come_from_their_variables(verb):
 
 @pytest.mark.parametrize("verb", [v for v in cli_verbs() if any(a.nargs == "*" for a in arguments(v))])
 def test_several_assignments_or_none(verb):
-    assert parsed(verb, ASSIGNMENT="01-perceptron 02-gradient-descent").assignments == ["01-perceptron", "02-gradient-descent"]
+    assert (parsed(verb, ASSIGNMENT="01-perceptron 02-gradient-descent").assignments
+            == ["01-perceptron", "02-gradient-descent"])
     assert parsed(verb, ASSIGNMENT="").assignments == []  # every assignment
 
 

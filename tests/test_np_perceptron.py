@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+
 from dlcourse import check, data
 from dlcourse.np import perceptron as P
-
 
 ASSIGNMENT = "01-perceptron"
 
@@ -80,7 +80,8 @@ def test_delta_rule_descends_to_least_squares():
     least_squares, *_ = np.linalg.lstsq(Xb, t.astype(float), rcond=None)
     # online LMS with a constant step hovers near, not at, the least-squares solution
     assert P.delta_rule_loss(W, Xb, t) <= P.delta_rule_loss(least_squares, Xb, t) * 1.01
-    assert np.linalg.norm(P.delta_rule_gradient(W, Xb, t)) < 0.1 * np.linalg.norm(P.delta_rule_gradient(np.zeros(3), Xb, t))
+    assert (np.linalg.norm(P.delta_rule_gradient(W, Xb, t))
+            < 0.1 * np.linalg.norm(P.delta_rule_gradient(np.zeros(3), Xb, t)))
 
 
 def test_margin_and_signed_distance():
@@ -97,7 +98,8 @@ def test_margin_and_signed_distance():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: P.perceptron_predict(np.zeros(3), np.zeros((4, 2))), "X must be \\(N, 3\\).*got shape \\(4, 2\\).*bias column"),
+        (lambda: P.perceptron_predict(np.zeros(3), np.zeros((4, 2))),
+         "X must be \\(N, 3\\).*got shape \\(4, 2\\).*bias column"),
         (lambda: P.perceptron_predict(np.zeros((3, 1)), np.zeros((4, 3))), "W must be 1-D"),
         (lambda: P.perceptron_train(np.zeros((4, 3)), np.zeros(3), np.zeros(3)), "t must be \\(4,\\)"),
         (lambda: P.perceptron_train(np.zeros((4, 3)), np.zeros(4), np.zeros(3), max_epochs=0), "max_epochs"),

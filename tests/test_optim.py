@@ -6,9 +6,10 @@ import inspect
 import numpy as np
 import pytest
 import torch
+from conftest import DEVICES
+
 from dlcourse.np import optim as np_optim
 from dlcourse.pt import optim as pt_optim
-from conftest import DEVICES
 
 ASSIGNMENT = "02-gradient-descent"
 

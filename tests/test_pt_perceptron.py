@@ -6,10 +6,11 @@ import inspect
 import numpy as np
 import pytest
 import torch
+from conftest import DEVICES
+
 from dlcourse import data
 from dlcourse.np import perceptron as np_perceptron
 from dlcourse.pt import perceptron as pt_perceptron
-from conftest import DEVICES
 
 ASSIGNMENT = "01-perceptron"
 TWINS = ["add_bias_column", "perceptron_predict", "perceptron_update", "perceptron_train", "format_trace",
@@ -116,6 +117,7 @@ def test_bad_shapes_raise_clear_errors():
 @pytest.mark.parametrize("device", DEVICES)
 def test_the_stepper_draws_a_trace_of_the_twin(device):
     import matplotlib.pyplot as plt
+
     from dlcourse import widgets
 
     X, t = data.logic_gate("and")

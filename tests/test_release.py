@@ -87,7 +87,8 @@ def test_manifest_is_in_sync(assignment):
     assert committed.keys() == fresh.keys(), "the manifest and course/ list different notebooks"
     stems = [p.stem for p in (ROOT / "course" / assignment).glob("*.ipynb")]
     assert all(committed[stem] == fresh[stem] for stem in stems), (
-        f"lib/dlcourse/assignments.json is stale for {assignment}: `make release ASSIGNMENT= FORCE=1` rewrites it; commit it")
+        f"lib/dlcourse/assignments.json is stale for {assignment}:"
+        " `make release ASSIGNMENT= FORCE=1` rewrites it; commit it")
 
 
 def test_release_writes_the_manifest(regenerated):

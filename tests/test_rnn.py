@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import DEVICES, assert_torch_twin
+
 from dlcourse import check
 from dlcourse.np import rnn as np_rnn
 from dlcourse.pt import rnn as pt_rnn
@@ -328,7 +329,7 @@ def test_bad_shapes_raise_errors_naming_the_argument():
     lstm_w = (np.zeros((5, 16)), np.zeros((4, 16)), np.zeros(16))
     gru_w = (np.zeros((5, 12)), np.zeros((4, 12)), np.zeros(12), np.zeros(12))
     for module, arr in ((np_rnn, np.asarray), (pt_rnn, torch.tensor)):
-        def call(fn, *args):
+        def call(fn, *args, module=module, arr=arr):
             return getattr(module, fn)(*(arr(a) for a in args))
 
         for fn, w in (("rnn_forward", rnn_w), ("lstm_forward", lstm_w)):

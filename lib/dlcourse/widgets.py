@@ -178,7 +178,8 @@ def kernel_figure(image, kernel):
     image = np.asarray(image, dtype=np.float64)
     kernel = np.asarray(kernel, dtype=np.float64)
     if image.ndim != 2:
-        raise ValueError(f"image must be grayscale (H, W), got shape {image.shape}: use data.load_photo(name, gray=True)")
+        raise ValueError(f"image must be grayscale (H, W), got shape {image.shape}:"
+                         " use data.load_photo(name, gray=True)")
     if kernel.shape != (3, 3):
         raise ValueError(f"kernel must be 3x3, got shape {kernel.shape}")
     response = conv.conv2d_forward(image[None, None], kernel[None, None], np.zeros(1), pad=1)[0][0, 0]
@@ -260,9 +261,12 @@ def lstm_gate_explorer():
         plt.show()
 
     return _interact(show, {"forget": 1.0, "input_": 0.0, "output": 1.0}, lambda w: {
-        "forget": w.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description="forget f", continuous_update=False),
-        "input_": w.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description="input i", continuous_update=False),
-        "output": w.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description="output o", continuous_update=False),
+        "forget": w.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description="forget f",
+                                continuous_update=False),
+        "input_": w.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description="input i",
+                                continuous_update=False),
+        "output": w.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description="output o",
+                                continuous_update=False),
     })
 
 

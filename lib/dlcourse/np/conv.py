@@ -154,13 +154,15 @@ def col2im(cols, x_shape, kh, kw, *, stride=1, pad=0):
     cols = np.asarray(cols, dtype=np.float64)
     if cols.shape != (c * kh * kw, n_images * oh * ow):
         raise ValueError(f"cols must be (C*KH*KW, N*OH*OW) = ({c * kh * kw}, {n_images * oh * ow}) for x_shape"
-                         f" {tuple(x_shape)}, a {kh}x{kw} kernel, stride {stride} and pad {pad}, got shape {cols.shape}")
+                         f" {tuple(x_shape)}, a {kh}x{kw} kernel, stride {stride} and pad {pad},"
+                         f" got shape {cols.shape}")
     cols = cols.reshape(c, kh, kw, n_images, oh, ow)
     dx_pad = np.zeros((n_images, c, h + 2 * pad, w + 2 * pad))
     for di in range(kh):
         for dj in range(kw):
+            patch = cols[:, di, dj].transpose(1, 0, 2, 3)  # (N, C, OH, OW)
             # one offset reaches each position at most once, so += does not drop repeats
-            dx_pad[:, :, di:di + stride * oh:stride, dj:dj + stride * ow:stride] += cols[:, di, dj].transpose(1, 0, 2, 3)
+            dx_pad[:, :, di:di + stride * oh:stride, dj:dj + stride * ow:stride] += patch
     return dx_pad[:, :, pad:pad + h, pad:pad + w]
 
 

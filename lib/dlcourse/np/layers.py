@@ -202,7 +202,8 @@ def batchnorm_forward(x, gamma, beta, *, eps=1e-5):
     gamma = _check_vector("gamma", gamma, d, f"to match x: {x.shape}")
     beta = _check_vector("beta", beta, d, f"to match x: {x.shape}")
     if not eps > 0:
-        raise ValueError(f"eps must be positive, got {eps}: it keeps a constant feature (variance 0) from dividing by zero")
+        raise ValueError(f"eps must be positive, got {eps}: it keeps a constant feature (variance 0)"
+                         " from dividing by zero")
     mean = x.mean(axis=0)                        # (D,)
     var = x.var(axis=0)                          # (D,), biased: divides by N
     inv_std = 1.0 / np.sqrt(var + eps)           # (D,)

@@ -33,7 +33,8 @@ def _start(w, dw, state, weight_decay: float):
     if dw.shape != w.shape:
         raise ValueError(f"dw must have the shape of w {w.shape}, got {dw.shape}")
     if state is not None and not isinstance(state, dict):
-        raise ValueError(f"state must be None (first step) or the dict a previous step returned, got {type(state).__name__}")
+        raise ValueError("state must be None (first step) or the dict a previous step returned,"
+                         f" got {type(state).__name__}")
     if weight_decay:
         dw = dw + weight_decay * w  # L2 penalty folded into the gradient, as torch does
     return w, dw, dict(state or {})

@@ -78,7 +78,8 @@ def softmax_cross_entropy(logits, y):
     """Torch twin of np.layers.softmax_cross_entropy: (loss as a float, dlogits)."""
     _check_2d("logits", logits)
     if tuple(y.shape) != (logits.shape[0],) or y.dtype not in (torch.int64, torch.int32):
-        raise ValueError(f"y must be ({logits.shape[0]},) integer class indices, got shape {tuple(y.shape)}, dtype {y.dtype}")
+        raise ValueError(f"y must be ({logits.shape[0]},) integer class indices,"
+                         f" got shape {tuple(y.shape)}, dtype {y.dtype}")
     log_probs = torch.log_softmax(logits, dim=1)
     n = len(y)
     rows = torch.arange(n, device=logits.device)
@@ -166,7 +167,8 @@ def batchnorm_forward(x, gamma, beta, *, eps=1e-5):
     _check_vector("gamma", gamma, d, f"to match x: {tuple(x.shape)}")
     _check_vector("beta", beta, d, f"to match x: {tuple(x.shape)}")
     if not eps > 0:
-        raise ValueError(f"eps must be positive, got {eps}: it keeps a constant feature (variance 0) from dividing by zero")
+        raise ValueError(f"eps must be positive, got {eps}: it keeps a constant feature (variance 0)"
+                         " from dividing by zero")
     mean = x.mean(dim=0)
     var = x.var(dim=0, correction=0)  # biased: divides by N
     inv_std = torch.rsqrt(var + eps)
