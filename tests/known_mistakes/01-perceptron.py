@@ -1,126 +1,60 @@
-"""Plausible wrong answers to the exercises of 01-perceptron, as whole answer cells.
+"""Plausible wrong answers to the exercises of 01-perceptron, each an edit of the solution's
+answer cell (tests/known_mistakes/mistakes.py) or, where it is no slip, a whole cell.
 
 tests/test_known_mistakes.py runs each in place of the solution, with the exercise's
 visible and hidden tests, and requires that it loses points. Keep at least two per exercise.
 """
 
+from known_mistakes.mistakes import edits_of, whole
+
+edit = edits_of("01-perceptron")
+
 MISTAKES = {
     "ex1_predict": {
-        "bias column ignored": '''
-def perceptron_predict(W, X):
-    return (np.asarray(X)[:, 1:] @ np.asarray(W)[1:] > 0).astype(np.int64)
-''',
-        "non-strict threshold": '''
-def perceptron_predict(W, X):
-    return (np.asarray(X) @ np.asarray(W) >= 0).astype(np.int64)
-''',
-        "sign output in -1/+1": '''
-def perceptron_predict(W, X):
-    return np.sign(np.asarray(X) @ np.asarray(W)).astype(np.int64)
-''',
+        "bias column ignored": edit("ex1_predict", (
+            "np.asarray(X, dtype=float) @ np.asarray(W, dtype=float) > 0",
+            "np.asarray(X, dtype=float)[:, 1:] @ np.asarray(W, dtype=float)[1:] > 0")),
+        "non-strict threshold": edit("ex1_predict", ("float) > 0)", "float) >= 0)")),
+        "sign output in -1/+1": edit("ex1_predict", (
+            "(np.asarray(X, dtype=float) @ np.asarray(W, dtype=float) > 0)",
+            "np.sign(np.asarray(X, dtype=float) @ np.asarray(W, dtype=float))")),
     },
     "ex2_update": {
-        "update sign flipped": '''
-def perceptron_update(W, x, t, *, eta=1.0):
-    y = int(perceptron_predict(W, np.asarray(x)[None, :])[0])
-    return np.asarray(W) + eta * np.asarray(x) * (y - t), y
-''',
-        "eta ignored": '''
-def perceptron_update(W, x, t, *, eta=1.0):
-    y = int(perceptron_predict(W, np.asarray(x)[None, :])[0])
-    return np.asarray(W) + np.asarray(x) * (t - y), y
-''',
-        "W modified in place": '''
-def perceptron_update(W, x, t, *, eta=1.0):
-    y = int(perceptron_predict(W, np.asarray(x)[None, :])[0])
-    W += eta * np.asarray(x) * (t - y)
-    return W, y
-''',
+        "update sign flipped": edit("ex2_update", ("* (t - y)", "* (y - t)")),
+        "eta ignored": edit("ex2_update", ("W + eta * x * (t - y)", "W + x * (t - y)")),
+        # the caller's W itself, updated (np.asarray(W, dtype=float) may copy: it does for the
+        # unpickled arrays the grader passes, so the slip keeps the argument as it came)
+        "W modified in place": edit("ex2_update",
+                                    ("    W = np.asarray(W, dtype=float)\n", ""),
+                                    ("    return W + eta * x * (t - y), y",
+                                     ("    W += eta * x * (t - y)\n"
+                                      "    return W, y"))),
     },
     "ex3_train": {
-        "the library's reference instead of an answer": """
+        "the library's reference instead of an answer": whole("""
 perceptron_train = np_perceptron.perceptron_train
-""",
-        "stops before a clean epoch": '''
-def perceptron_train(X, t, W0, *, eta=1.0, max_epochs=100):
-    W = np.array(W0, dtype=float)
-    trace = []
-    for epoch in range(1, max_epochs + 1):
-        changed = False
-        for x, target in zip(np.asarray(X, dtype=float), t):
-            W_new, y = perceptron_update(W, x, target, eta=eta)
-            trace.append(np_perceptron.PerceptronStep(epoch, x, W, y, int(target), W_new))
-            changed = changed or y != target
-            W = W_new
-        if not changed or epoch >= 2:  # "two epochs are always enough"
-            break
-    return W, trace
-''',
-        "trace keeps only the updates": '''
-def perceptron_train(X, t, W0, *, eta=1.0, max_epochs=100):
-    W = np.array(W0, dtype=float)
-    trace = []
-    for epoch in range(1, max_epochs + 1):
-        errors = 0
-        for x, target in zip(np.asarray(X, dtype=float), t):
-            W_new, y = perceptron_update(W, x, target, eta=eta)
-            if y != target:
-                trace.append(np_perceptron.PerceptronStep(epoch, x, W, y, int(target), W_new))
-                errors += 1
-            W = W_new
-        if errors == 0:
-            break
-    return W, trace
-''',
-        "stops at the first correct sample": '''
-def perceptron_train(X, t, W0, *, eta=1.0, max_epochs=100):
-    W = np.array(W0, dtype=float)
-    trace = []
-    for epoch in range(1, max_epochs + 1):
-        for x, target in zip(np.asarray(X, dtype=float), t):
-            W_new, y = perceptron_update(W, x, target, eta=eta)
-            trace.append(np_perceptron.PerceptronStep(epoch, x, W, y, int(target), W_new))
-            W = W_new
-            if y == target:
-                return W, trace
-    return W, trace
-''',
+"""),
+        "stops before a clean epoch": edit("ex3_train", (
+            "if errors == 0:", 'if errors == 0 or epoch >= 2:  # "two epochs are always enough"')),
+        "trace keeps only the updates": edit("ex3_train", (
+            "            trace.append(np_perceptron.PerceptronStep(epoch, x, W, y, int(target), W_new))",
+            ("            if y != target:\n"
+             "                trace.append(np_perceptron.PerceptronStep(epoch, x, W, y, int(target), W_new))"))),
+        "stops at the first correct sample": edit("ex3_train", (
+            "            W = W_new\n",
+            ("            W = W_new\n"
+             "            if y == target:\n"
+             "                return W, trace\n"))),
     },
     "ex4_gradient": {
-        "gradient sign flipped": '''
-def delta_rule_gradient(W, X, t):
-    X = np.asarray(X, dtype=float)
-    return X.T @ (np.asarray(t, dtype=float) - X @ np.asarray(W, dtype=float))
-''',
-        "mean instead of sum": '''
-def delta_rule_gradient(W, X, t):
-    X = np.asarray(X, dtype=float)
-    return -X.T @ (np.asarray(t, dtype=float) - X @ np.asarray(W, dtype=float)) / len(X)
-''',
-        "thresholded output": '''
-def delta_rule_gradient(W, X, t):
-    X = np.asarray(X, dtype=float)
-    y = (X @ np.asarray(W, dtype=float) > 0).astype(float)
-    return -X.T @ (np.asarray(t, dtype=float) - y)
-''',
+        "gradient sign flipped": edit("ex4_gradient", ("return -X.T @ residual", "return X.T @ residual")),
+        "mean instead of sum": edit("ex4_gradient", ("return -X.T @ residual", "return -X.T @ residual / len(X)")),
+        "thresholded output": edit("ex4_gradient", (
+            "- X @ np.asarray(W, dtype=float)", "- (X @ np.asarray(W, dtype=float) > 0)")),
     },
     "ex5_margin": {
-        "bias inside the norm": '''
-def margin(W, X, t):
-    W = np.asarray(W, dtype=float)
-    sign = 2 * np.asarray(t, dtype=float) - 1
-    return float(np.min(sign * (np.asarray(X) @ W) / np.linalg.norm(W)))
-''',
-        "labels ignored": '''
-def margin(W, X, t):
-    W = np.asarray(W, dtype=float)
-    return float(np.min(np.abs(np.asarray(X) @ W) / np.linalg.norm(W[1:])))
-''',
-        "not normalised": '''
-def margin(W, X, t):
-    W = np.asarray(W, dtype=float)
-    sign = 2 * np.asarray(t, dtype=float) - 1
-    return float(np.min(sign * (np.asarray(X) @ W)))
-''',
+        "bias inside the norm": edit("ex5_margin", ("np.linalg.norm(W[1:])", "np.linalg.norm(W)")),
+        "labels ignored": edit("ex5_margin", ("np.min(sign * distance)", "np.min(np.abs(distance))")),
+        "not normalised": edit("ex5_margin", (" / np.linalg.norm(W[1:])", "")),
     },
 }

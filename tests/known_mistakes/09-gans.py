@@ -1,111 +1,63 @@
-"""Plausible wrong answers to the exercises of 09-gans, as whole answer cells (see
-tests/test_known_mistakes.py). At least two per exercise, including those the assignment's
-issue names: generator gradients flowing into the discriminator step, labels swapped,
-log(1 - D) where the non-saturating loss was asked."""
+"""Plausible wrong answers to the exercises of 09-gans, each an edit of the solution's answer
+cell (tests/known_mistakes/mistakes.py; see tests/test_known_mistakes.py). At least two per
+exercise, including those the assignment's issue names: generator gradients flowing into
+the discriminator step, labels swapped, log(1 - D) where the non-saturating loss was asked."""
 
-_OPTIMAL = '''
-def optimal_discriminator(p_data, p_g):
-    p_data, p_g = np.asarray(p_data, dtype=float), np.asarray(p_g, dtype=float)
-    return RESULT
-'''
+from known_mistakes.mistakes import edits_of
 
+edit = edits_of("09-gans")
 
-def _optimal(result):
-    return _OPTIMAL.replace("RESULT", result)
-
-
-_GENERATOR = '''
-def generator_loss(fake_logits, *, saturating=False):
-    if saturating:
-        return SATURATING
-    return NON_SATURATING
-'''
-
-
-def _generator(saturating="-F.softplus(fake_logits).mean()", non_saturating="F.softplus(-fake_logits).mean()"):
-    return _GENERATOR.replace("NON_SATURATING", non_saturating).replace("SATURATING", saturating)
-
-
-_STEP = '''
-def train_step(G, D, real, *, opt_g, opt_d, latent_dim, saturating=False, generator=None):
-    ZERO_BOTH
-    z = pt_gan.sample_latent(len(real), latent_dim, generator=generator, device=real.device)
-    fake = FAKE
-    d_loss = pt_gan.discriminator_loss(D(real), D(fake))
-    ZERO_D
-    d_loss.backward()
-    opt_d.step()
-    z = pt_gan.sample_latent(len(real), latent_dim, generator=generator, device=real.device)
-    g_loss = pt_gan.generator_loss(D(G(z)), saturating=saturating)
-    ZERO_G
-    g_loss.backward()
-    opt_g.step()
-    return d_loss.item(), g_loss.item()
-'''
-
-
-def _step(fake="G(z).detach()", zero_both="pass", zero_d="opt_d.zero_grad()", zero_g="opt_g.zero_grad()"):
-    return (_STEP.replace("ZERO_BOTH", zero_both).replace("FAKE", fake).replace("ZERO_D", zero_d)
-            .replace("ZERO_G", zero_g))
-
-
-_COVERAGE = '''
-def mode_coverage(samples, *, modes=8, radius=2.0, std=0.02):
-    samples = check.as_numpy(samples).astype(float)
-    angles = 2 * np.pi * np.arange(modes) / modes
-    centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    distances = DISTANCES
-    nearest = distances.argmin(axis=1)
-    good = distances.min(axis=1) <= 3 * std
-    if not good.any():
-        return 0, 0.0
-    counts = np.bincount(nearest[good], minlength=modes)
-    return HIT, SHARE
-'''
-
-
-def _coverage(distances="np.linalg.norm(samples[:, None, :] - centres[None, :, :], axis=2)",
-              hit="int(np.sum(100 * counts >= good.sum()))", share="float(good.mean())"):
-    return _COVERAGE.replace("DISTANCES", distances).replace("HIT", hit).replace("SHARE", share)
-
+# train_step's first lines, and where it clears each optimiser's gradients
+_FAKES = ("    z = pt_gan.sample_latent(len(real), latent_dim, generator=generator, device=real.device)\n"
+          "    fake = G(z).detach()")
+_CLEAR_D = ("    opt_d.zero_grad()\n    d_loss.backward()", "    d_loss.backward()")
+_CLEAR_G = ("    opt_g.zero_grad()\n    g_loss.backward()", "    g_loss.backward()")
 
 MISTAKES = {
     "ex1_optimal_discriminator": {
-        "the densities swapped": _optimal("np.divide(p_g, p_data + p_g, out=np.full_like(p_data, 0.5), where=p_data + p_g > 0)"),
-        "0/0 left as nan": _optimal("p_data / (p_data + p_g)"),
-        "divided by p_g instead of the sum": _optimal("np.divide(p_data, p_g, out=np.full_like(p_data, 0.5), where=p_g > 0)"),
+        "the densities swapped": edit("ex1_optimal_discriminator", ("np.divide(p_data, total", "np.divide(p_g, total")),
+        "0/0 left as nan": edit("ex1_optimal_discriminator", (
+            "np.divide(p_data, total, out=np.full_like(total, 0.5), where=total > 0)", "p_data / total")),
+        "divided by p_g instead of the sum": edit("ex1_optimal_discriminator", (
+            "np.divide(p_data, total, out=np.full_like(total, 0.5), where=total > 0)",
+            "np.divide(p_data, p_g, out=np.full_like(total, 0.5), where=p_g > 0)")),
     },
     "ex2_discriminator_loss": {
-        "labels swapped (reals as 0, fakes as 1)": '''
-def discriminator_loss(real_logits, fake_logits):
-    return F.softplus(real_logits).mean() + F.softplus(-fake_logits).mean()
-''',
-        "log of the sigmoid computed naively": '''
-def discriminator_loss(real_logits, fake_logits):
-    return -torch.log(torch.sigmoid(real_logits)).mean() - torch.log(1 - torch.sigmoid(fake_logits)).mean()
-''',
-        "one mean over reals and fakes together": '''
-def discriminator_loss(real_logits, fake_logits):
-    return torch.cat([F.softplus(-real_logits), F.softplus(fake_logits)]).mean()
-''',
+        "labels swapped (reals as 0, fakes as 1)": edit("ex2_discriminator_loss", (
+            "F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()",
+            "F.softplus(real_logits).mean() + F.softplus(-fake_logits).mean()")),
+        "log of the sigmoid computed naively": edit("ex2_discriminator_loss", (
+            "F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()",
+            "-torch.log(torch.sigmoid(real_logits)).mean() - torch.log(1 - torch.sigmoid(fake_logits)).mean()")),
+        "one mean over reals and fakes together": edit("ex2_discriminator_loss", (
+            "F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()",
+            "torch.cat([F.softplus(-real_logits), F.softplus(fake_logits)]).mean()")),
     },
     "ex3_generator_loss": {
-        "log(1 - D) where the non-saturating loss was asked": _generator(non_saturating="-F.softplus(fake_logits).mean()"),
-        "non-saturating loss with the wrong sign (log D minimised)": _generator(
-            non_saturating="-F.softplus(-fake_logits).mean()"),
-        "saturating loss maximised instead of minimised": _generator(saturating="F.softplus(fake_logits).mean()"),
+        "log(1 - D) where the non-saturating loss was asked": edit("ex3_generator_loss", (
+            "return F.softplus(-fake_logits).mean()", "return -F.softplus(fake_logits).mean()")),
+        "non-saturating loss with the wrong sign (log D minimised)": edit("ex3_generator_loss", (
+            "return F.softplus(-fake_logits).mean()", "return -F.softplus(-fake_logits).mean()")),
+        "saturating loss maximised instead of minimised": edit("ex3_generator_loss", (
+            "return -F.softplus(fake_logits).mean()", "return F.softplus(fake_logits).mean()")),
     },
     "ex4_train_step": {
-        "generator gradients flowing into the discriminator step": _step(
-            fake="G(z)", zero_both="opt_d.zero_grad(); opt_g.zero_grad()", zero_d="pass", zero_g="pass"),
-        "the discriminator's gradients never cleared": _step(zero_d="pass"),
-        "discriminator trained on the non-detached fakes with G's step reusing them": _step(
-            fake="G(z)", zero_g="pass"),
+        # both optimisers cleared once, up front: D's backward through the fakes leaves its
+        # gradients in G, and G's step adds its own to them
+        "generator gradients flowing into the discriminator step": edit(
+            "ex4_train_step", _CLEAR_D, _CLEAR_G,
+            (_FAKES, "    opt_d.zero_grad()\n    opt_g.zero_grad()\n" + _FAKES.removesuffix(".detach()"))),
+        "the discriminator's gradients never cleared": edit("ex4_train_step", _CLEAR_D),
+        "discriminator trained on the non-detached fakes with G's step reusing them": edit(
+            "ex4_train_step", ("fake = G(z).detach()", "fake = G(z)"), _CLEAR_G),
     },
     "ex5_mode_coverage": {
-        "3 std tested on each coordinate instead of the distance": _coverage(
-            distances="np.abs(samples[:, None, :] - centres[None, :, :]).max(axis=2)"),
-        "a mode hit by any high-quality sample (no 1 % rule)": _coverage(hit="int(np.sum(counts > 0))"),
-        "share of high quality among the high-quality samples": _coverage(share="1.0"),
+        "3 std tested on each coordinate instead of the distance": edit("ex5_mode_coverage", (
+            "np.linalg.norm(samples[:, None, :] - centres[None, :, :], axis=2)",
+            "np.abs(samples[:, None, :] - centres[None, :, :]).max(axis=2)")),
+        "a mode hit by any high-quality sample (no 1 % rule)": edit("ex5_mode_coverage", (
+            "int(np.sum(100 * counts >= good.sum()))", "int(np.sum(counts > 0))")),
+        "share of high quality among the high-quality samples": edit("ex5_mode_coverage", (
+            "float(good.mean())", "1.0")),
     },
 }

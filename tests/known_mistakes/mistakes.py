@@ -1,0 +1,93 @@
+"""Known mistakes written as edits of the solution: the helper the files beside it share.
+
+Each tests/known_mistakes/NN-topic.py defines ``MISTAKES = {answer grade_id: {name: source}}``
+(autograde/manifest.py reads the names from that dict literal without running the file). A
+source is nearly always ``edit(...)``: the solution notebook's answer cell with the slip made
+in it, so that the mistake shows exactly what is wrong and follows the solution when it
+changes. The few answers that are wrong altogether (delegation to the library, a hard-coded
+result) are written out with ``whole(...)``.
+
+    from known_mistakes.mistakes import edits_of, whole
+
+    edit = edits_of("01-perceptron")
+    MISTAKES = {
+        "ex1_predict": {
+            "non-strict threshold": edit("ex1_predict", ("float) > 0)", "float) >= 0)")),
+            ...
+
+The files are run with runpy.run_path, which does not put their folder on sys.path; the
+import works because tests/ is on it (pytest adds the folder of tests/conftest.py), which
+makes this folder the namespace package ``known_mistakes``.
+"""
+
+from functools import cache
+from pathlib import Path
+
+import nbformat
+
+from dlcourse.grading import ANSWER, cell_kind, grade_id
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@cache
+def _answer_cells(assignment: str) -> dict[str, str]:
+    path = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    return {grade_id(cell): cell.source for cell in notebook.cells if cell_kind(cell) == ANSWER}
+
+
+def solution_answer(assignment: str, exercise: str) -> str:
+    """The source of the answer cell ``exercise`` (its grade_id) in the solution notebook."""
+    cells = _answer_cells(assignment)
+    if exercise not in cells:
+        raise KeyError(f"{assignment}: the solution notebook has no answer cell {exercise!r} "
+                       f"(it has {', '.join(cells)})")
+    return cells[exercise]
+
+
+def edit(assignment: str, exercise: str, *replacements: tuple[str, str]) -> str:
+    """The solution's answer cell with each (old, new) replacement made, in order.
+
+    Each ``old`` must occur exactly once in the text as edited so far, and the result must
+    differ from the solution: a solution that changed under a mistake fails here, loudly,
+    instead of turning the mistake into a right answer."""
+    if not replacements:
+        raise ValueError(f"{assignment} {exercise}: an edit needs at least one (old, new) replacement")
+    solution = source = solution_answer(assignment, exercise)
+    for old, new in replacements:
+        count = source.count(old)
+        if count != 1:
+            found = "does not occur" if count == 0 else f"occurs {count} times"
+            raise ValueError(f"{assignment} {exercise}: the text to replace {found} in the solution's "
+                             f"answer cell (did the solution change?):\n{old}")
+        source = source.replace(old, new)
+    if source == solution:
+        raise ValueError(f"{assignment} {exercise}: the edit {replacements!r} leaves the solution unchanged")
+    return _compiled(source, f"{assignment} {exercise}")
+
+
+def edits_of(assignment: str):
+    """``edit`` with the assignment filled in: ``edits_of(a)(exercise, *replacements)``."""
+    def edit_answer(exercise: str, *replacements: tuple[str, str]) -> str:
+        return edit(assignment, exercise, *replacements)
+
+    edit_answer.__name__ = f"edit_{assignment}"
+    return edit_answer
+
+
+def whole(source: str) -> str:
+    """A wrong answer written out in full: one that is not a slip in the solution (delegation
+    to the library, a hard-coded result)."""
+    return _compiled(source, "a whole-cell mistake")
+
+
+def _compiled(source: str, where: str) -> str:
+    """``source``, once it is known to be Python: a mistake must lose points for its slip, not
+    for a syntax error made in writing it down."""
+    try:
+        compile(source, where, "exec")
+    except SyntaxError as error:
+        raise ValueError(f"{where}: the mistake is not valid Python ({error.msg}, line {error.lineno}):\n"
+                         f"{source}") from None
+    return source
