@@ -93,6 +93,7 @@ class KernelCalls:
 
     def pickle_payload(self, payload) -> bytes:
         import cloudpickle
+        import numpy as np
         import torch
 
         from dlcourse.autograd import Value
@@ -110,6 +111,8 @@ class KernelCalls:
             def reducer_override(self, obj):
                 if isinstance(obj, torch.Tensor) and obj.grad_fn is not None:  # not picklable: send its value
                     return torch.Tensor.requires_grad_, (obj.detach().cpu().clone(), obj.requires_grad)
+                if type(obj) is np.ndarray and obj.dtype.kind in "biufcmM" and obj.dtype.isnative:
+                    return plain_array(obj)
                 return super().reducer_override(obj)
 
         buffer = io.BytesIO()
@@ -238,6 +241,16 @@ class KernelCalls:
             function.code_facts = (lambda m=method: tuple(calls.request(
                 "code_facts", ("handle", calls.request("getattr", (("handle", handle), m))._handle))))
         return StudentFunction
+
+
+def plain_array(array):
+    """How an array travels to the kernel: rebuilt there as np.ndarray(shape, dtype string, a
+    writable buffer). Unpickled the usual way, its dtype is a copy of float64 rather than NumPy's
+    own float64, and np.asarray(W, dtype=float) then copies it: a student's W += ... after that
+    line would change W in a notebook but not in grading, and the in-place change would go unseen."""
+    import numpy as np
+
+    return np.ndarray, (array.shape, array.dtype.str, bytearray(np.ascontiguousarray(array).tobytes()))
 
 
 def read_reply(path: Path) -> str | None:

@@ -22,13 +22,18 @@ MISTAKES = {
     "ex2_update": {
         "update sign flipped": edit("ex2_update", ("* (t - y)", "* (y - t)")),
         "eta ignored": edit("ex2_update", ("W + eta * x * (t - y)", "W + x * (t - y)")),
-        # the caller's W itself, updated (np.asarray(W, dtype=float) may copy: it does for the
-        # unpickled arrays the grader passes, so the slip keeps the argument as it came)
+        # the caller's W itself, updated
         "W modified in place": edit("ex2_update",
                                     ("    W = np.asarray(W, dtype=float)\n", ""),
                                     ("    return W + eta * x * (t - y), y",
                                      ("    W += eta * x * (t - y)\n"
                                       "    return W, y"))),
+        # the same slip after np.asarray(W, dtype=float), which returns the caller's float64 W
+        # itself: the grader must pass arrays whose asarray is a no-op, as in a notebook
+        "W modified in place through np.asarray": edit("ex2_update",
+                                                       ("    return W + eta * x * (t - y), y",
+                                                        ("    W += eta * x * (t - y)\n"
+                                                         "    return W, y"))),
     },
     "ex3_train": {
         "the library's reference instead of an answer": whole("""
