@@ -115,7 +115,7 @@ def broken(tmp_path_factory):
     broken in six independent places. Saved under a browser's name for a second download."""
     notebook = nbformat.read(RELEASED, as_version=4)
     answers = {grading.grade_id(c): c.source for c in nbformat.read(SOLUTION, as_version=4).cells
-               if grading.cell_kind(c) == grading.ANSWER}
+               if grading.cell_kind(c) in (grading.ANSWER, grading.WRITTEN)}
     for cell in notebook.cells:
         if grading.grade_id(cell) in answers:
             cell.source = answers[grading.grade_id(cell)]
