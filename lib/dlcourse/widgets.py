@@ -1,5 +1,9 @@
 """ipywidgets demos. Each demo is a pure function that returns a figure (tested without a
-browser) and a thin wrapper that puts it behind sliders with ``ipywidgets.interact``."""
+browser) and a thin wrapper that puts it behind sliders (``_interact``)."""
+
+import html
+import io
+from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -38,20 +42,66 @@ def perceptron_step_figure(X, t, trace, step: int):
 HEADLESS_ENV = runtime.HEADLESS_ENV
 
 
-def _interact(show, defaults: dict, make_sliders):
-    """``ipywidgets.interact(show, **make_sliders(ipywidgets))``, except where no one can
-    move a slider (``runtime.headless()``): while nbgrader validates or grades, under pytest
-    and nbval, and while ``python -m autograde execute`` or the doctor runs the notebook.
-    Widget messages have been seen to stall headless execution until the cell's timeout
-    (nbclient issue 312; once for 600 s after a widget cell here), so no widget is created
-    there and ``show(**defaults)`` draws the figure for the sliders' starting values instead."""
+def _interact(draw, defaults: dict, make_controls):
+    """Controls from ``make_controls(ipywidgets)`` ({argument: widget}) over the figure that
+    ``draw(**values)`` returns (a string instead is a message to show, e.g. a half-typed input).
+
+    In JupyterLab: the controls, an Image widget holding the figure as PNG and a line for
+    messages; moving a control redraws. No Output widget is used: an executor that acts as a
+    widget front end (nbclient, so nbconvert --execute, papermill, jupyter-book) answers an
+    Output widget's messages on the kernel's shell channel while it waits there for the cell's
+    reply, and then sees that reply only when its cell timeout runs out (05's kernel editor
+    waited 600 s at a 600 s timeout). Where no one can move a control (``runtime.headless()``:
+    nbgrader, pytest and nbval, ``autograde execute``, the doctor) no widget is made at all:
+    the figure for the starting values is shown, with a line saying so."""
     if runtime.headless():
-        show(**defaults)
+        result = draw(**defaults)
+        if isinstance(result, str):
+            print(result)
+        else:
+            plt.show()
         print("(a static figure here: in JupyterLab this cell shows its controls)")
         return None
     import ipywidgets
+    from IPython.display import display
 
-    return ipywidgets.interact(show, **make_sliders(ipywidgets))
+    controls = make_controls(ipywidgets)
+    for name, control in controls.items():
+        control.description = control.description or name
+    figure, message = ipywidgets.Image(format="png"), ipywidgets.HTML()
+
+    def redraw(_change=None):
+        result = draw(**{name: control.value for name, control in controls.items()})
+        if isinstance(result, str):
+            message.value = f"<pre>{html.escape(result)}</pre>"
+            return
+        message.value = ""
+        figure.value = _png(result)
+        plt.close(result)
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    demo = ipywidgets.VBox([*controls.values(), figure, message])
+    demo.add_class("widget-interact")
+    display(demo)
+    return LiveDemo(demo, redraw)
+
+
+@dataclass
+class LiveDemo:
+    """What a demo returns in JupyterLab: its widget (controls, figure, message) and the
+    function that redraws it from the controls' values."""
+
+    widget: object
+    redraw: object
+
+
+def _png(figure) -> bytes:
+    """The figure as PNG on opaque white, as the inline backend draws it (readable in dark themes)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", facecolor="white", bbox_inches="tight")
+    return buffer.getvalue()
 
 
 def _fmt(w):
@@ -62,8 +112,7 @@ def perceptron_stepper(X, t, trace):
     """A slider that steps through ``trace`` one presentation at a time."""
 
     def show(step):
-        perceptron_step_figure(X, t, trace, step)
-        plt.show()
+        return perceptron_step_figure(X, t, trace, step)
 
     return _interact(show, {"step": 0}, lambda w: {
         "step": w.IntSlider(value=0, min=0, max=len(trace) - 1, description="step", continuous_update=False),
@@ -97,8 +146,7 @@ def momentum_explorer():
     """Sliders for the learning rate and the momentum of momentum_trajectory_figure."""
 
     def show(lr, momentum):
-        momentum_trajectory_figure(lr, momentum)
-        plt.show()
+        return momentum_trajectory_figure(lr, momentum)
 
     return _interact(show, {"lr": 0.05, "momentum": 0.0}, lambda w: {
         "lr": w.FloatLogSlider(value=0.05, base=10, min=-3, max=-0.5, step=0.05, continuous_update=False),
@@ -151,8 +199,7 @@ def activation_statistics_explorer():
     """A menu for the activation and a slider for the gain of activation_statistics_figure."""
 
     def show(activation, gain):
-        activation_statistics_figure(activation, gain)
-        plt.show()
+        return activation_statistics_figure(activation, gain)
 
     return _interact(show, {"activation": "tanh", "gain": 1.0}, lambda w: {
         "activation": w.Dropdown(options=sorted(ACTIVATIONS), value="tanh", description="activation"),
@@ -212,10 +259,8 @@ def kernel_editor(image):
         try:
             kernel = parse_kernel(custom) if custom.strip() else np.array(KERNELS[preset])
         except ValueError as error:  # a half-typed kernel: say so instead of a traceback
-            print(error)
-            return
-        kernel_figure(image, kernel)
-        plt.show()
+            return str(error)
+        return kernel_figure(image, kernel)
 
     first = next(iter(KERNELS))
     return _interact(show, {"preset": first, "custom": ""}, lambda w: {
@@ -257,8 +302,7 @@ def lstm_gate_explorer():
     """Sliders for the three gates of lstm_gate_figure."""
 
     def show(forget, input_, output):
-        lstm_gate_figure(forget, input_, output)
-        plt.show()
+        return lstm_gate_figure(forget, input_, output)
 
     return _interact(show, {"forget": 1.0, "input_": 0.0, "output": 1.0}, lambda w: {
         "forget": w.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description="forget f",
@@ -350,8 +394,7 @@ def adversarial_explorer(model, image, label: int, *, max_eps: float = 0.3, clas
     start = round(min(0.1, float(max_eps)), 3)
 
     def show(eps):
-        adversarial_figure(model, image, label, eps, class_names=class_names)
-        plt.show()
+        return adversarial_figure(model, image, label, eps, class_names=class_names)
 
     return _interact(show, {"eps": start}, lambda w: {
         "eps": w.FloatSlider(value=start, min=0.0, max=float(max_eps), step=float(max_eps) / 60, description="eps",
@@ -404,8 +447,7 @@ def latent_interpolation_explorer(G, z_start, z_end, *, steps: int = 9, image_sh
     """A slider for t in latent_interpolation_figure."""
 
     def show(t):
-        latent_interpolation_figure(G, z_start, z_end, t, steps=steps, image_shape=image_shape)
-        plt.show()
+        return latent_interpolation_figure(G, z_start, z_end, t, steps=steps, image_shape=image_shape)
 
     return _interact(show, {"t": 0.5}, lambda w: {
         "t": w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="t", continuous_update=False),
