@@ -96,6 +96,10 @@ class LiveDemo:
     widget: object
     redraw: object
 
+    def _ipython_display_(self):
+        """Nothing: the demo is on display already, so a cell that ends with the call (no `;`)
+        shows it once, not also this object's repr."""
+
 
 def _png(figure) -> bytes:
     """The figure as PNG on opaque white, as the inline backend draws it (readable in dark themes)."""
