@@ -17,7 +17,7 @@ from nbclient import NotebookClient
 
 from dlcourse import widgets
 
-CELL_TIMEOUT_S = 120
+EXECUTOR_TIMEOUT_S = 120
 WELL_INSIDE_S = 90  # the slowest quick-mode cell (09's GAN training) takes about 40 s here
 # What makes the course detect a tool (runtime.headless) or pick a budget: only quick mode stays.
 PROJECT_VARIABLES = ("PYTEST_VERSION", "PYTEST_CURRENT_TEST", "CI", "NBGRADER_EXECUTION", "DLCOURSE_HEADLESS",
@@ -29,7 +29,7 @@ def test_solution_runs_under_plain_nbclient(assignment):
     path = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
     notebook = nbformat.read(path, as_version=4)
     env = {k: v for k, v in os.environ.items() if k not in PROJECT_VARIABLES} | {"DLCOURSE_QUICK": "1"}
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
+    client = NotebookClient(notebook, timeout=EXECUTOR_TIMEOUT_S, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     seconds = {}
     with client.setup_kernel(env=env):
@@ -40,7 +40,7 @@ def test_solution_runs_under_plain_nbclient(assignment):
             client.execute_cell(cell, index)  # raises on an error in the cell
             seconds[index] = time.monotonic() - started
     slow = {index: round(s, 1) for index, s in seconds.items() if s > WELL_INSIDE_S}
-    assert not slow, (f"{assignment}: cells {slow} (index: seconds) ran close to the {CELL_TIMEOUT_S} s timeout: "
+    assert not slow, (f"{assignment}: cells {slow} (index: seconds) ran close to the {EXECUTOR_TIMEOUT_S} s timeout: "
                       "a widget or a loop keeps a plain executor waiting")
     widgets_shown = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
                      if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
