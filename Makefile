@@ -4,8 +4,9 @@
 #   make test       set up and run the whole test suite (what CI runs; installs chromium as root)
 #
 # The instructor's verbs run `python -m autograde VERB` (autograde/cli.py); its options are
-# variables. ASSIGNMENT defaults to 01-perceptron; for release and execute it may name several
-# ("01-perceptron 02-gradient-descent") or none (ASSIGNMENT=, every assignment).
+# variables. ASSIGNMENT defaults to 01-perceptron; for release, grade and execute it may name several
+# ("01-perceptron 02-gradient-descent"; grade runs them in one batch); for release and execute, none
+# (ASSIGNMENT=, every assignment).
 #   make release    regenerate course/ASSIGNMENT/ from solutions/    FORCE=1 (--force: overwrite)
 #   make collect    copy a folder or an LMS zip into autograde/submitted/
 #                   SOURCE=folder-or-zip (required) ROSTER=csv (--roster) FORCE=1 (--force)

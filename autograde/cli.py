@@ -3,7 +3,7 @@
     python -m autograde release [ASSIGNMENT ...] [--force]   solutions/ -> course/
     python -m autograde collect SOURCE ASSIGNMENT [--roster CSV] [--force]
                                                               a folder or an LMS zip -> autograde/submitted/
-    python -m autograde grade ASSIGNMENT [--workers N] [--scheduler ADDRESS] [--force] [--no-sandbox]
+    python -m autograde grade ASSIGNMENT [...] [--workers N] [--scheduler ADDRESS] [--force] [--no-sandbox]
                                                               autograde/submitted/ -> gradebook, in sandboxes
     python -m autograde report ASSIGNMENT                     pass rates, common failures, flagged submissions
     python -m autograde feedback ASSIGNMENT                   HTML feedback per student
@@ -16,6 +16,7 @@ wrong.
 """
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -156,13 +157,14 @@ def cmd_grade(args) -> int:
 
     from . import sandbox, station
 
-    assignment = check_assignment(args.assignment)
-    students = submitted_students(assignment)
-    if not students:
-        raise UsageError(
-            f"no submissions to grade: expected autograde/submitted/<student>/{assignment}/*.ipynb "
-            f"({'the folder autograde/submitted/ does not exist' if not SUBMITTED.is_dir() else 'none found'})"
-        )
+    assignments = list(dict.fromkeys(check_assignment(a) for a in args.assignments))
+    students = {assignment: submitted_students(assignment) for assignment in assignments}
+    for assignment, found in students.items():
+        if not found:
+            raise UsageError(
+                f"no submissions to grade: expected autograde/submitted/<student>/{assignment}/*.ipynb "
+                f"({'the folder autograde/submitted/ does not exist' if not SUBMITTED.is_dir() else 'none found'})"
+            )
     if args.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {args.workers}")
     use_sandbox = not args.no_sandbox
@@ -172,19 +174,64 @@ def cmd_grade(args) -> int:
             raise UsageError(f"the sandbox cannot be made on this machine: {reason}. Students' code would run "
                              "with your rights; pass --no-sandbox only for submissions you trust")
     config = load_config()
-    ensure_in_gradebook(assignment, config)
     limits = sandbox.Limits(cell_seconds=int(config.Execute.timeout))
+    rows, submissions = {assignment: {} for assignment in assignments}, []
+    for assignment in assignments:
+        ensure_in_gradebook(assignment, config)
+        submissions += pending_submissions(assignment, students[assignment], rows[assignment], force=args.force,
+                                           use_sandbox=use_sandbox, limits=limits)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log_paths = {assignment: LOGS / f"grade-{assignment}.log" for assignment in assignments}
+    progress = _progress(len(submissions), " ".join(assignments))
+
+    with Gradebook(config.CourseDirectory.db_url) as gradebook, contextlib.ExitStack() as stack:
+        logs = {a: stack.enter_context(open(path, "a")) for a, path in log_paths.items()}
+        coordinator = station.Coordinator(gradebook, autograded=AUTOGRADED, results=RESULTS, logs=logs)
+        for assignment in assignments:
+            waiting = sum(s.assignment == assignment for s in submissions)
+            coordinator.write_log(
+                assignment, f"grading {waiting} of {len(students[assignment])} submission(s) of {assignment}, "
+                f"{args.workers} worker(s), {'sandbox' if use_sandbox else 'NO SANDBOX'}"
+                f"{', scheduler ' + args.scheduler if args.scheduler else ''}")
+
+        def on_result(result):
+            progress.update(1)
+            rows[result["assignment"]][result["student"]] = coordinator.record(result)
+
+        if submissions and args.scheduler:
+            station.run_dask(submissions, args.scheduler, on_result)
+        elif submissions:
+            station.run_local(submissions, args.workers, on_result)
+    progress.close()
+    for assignment in assignments:
+        width = max(len(s) for s in rows[assignment])
+        print(f"\n{assignment}: {len(students[assignment])} submission(s)  "
+              f"(log: {log_paths[assignment].relative_to(ROOT)})")
+        for student in students[assignment]:
+            print(f"  {student:<{width}}  {rows[assignment][student]}")
+    failed = coordinator.failed
+    if failed:
+        print(f"{len(failed)} submission(s) not graded: {', '.join(sorted(failed))}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def pending_submissions(assignment: str, students: list[str], rows: dict, *, force: bool, use_sandbox: bool,
+                        limits) -> list:
+    """The submissions of ``assignment`` to grade: each not graded yet, or changed since (all
+    with ``force``). The others get their row ("already graded") in ``rows``."""
+    from . import station
+
     expected = sorted(p.name for p in (SOLUTIONS / assignment).glob("*.ipynb"))
     # a notebook the gradebook records from the source must also be in the release
     for name in expected:
         if not (COURSE / assignment / name).is_file():
             raise UsageError(f"course/{assignment}/{name} is missing: run `python -m autograde release {assignment}`")
-    rows, submissions = {}, []
+    submissions = []
     for student in students:
         folder = SUBMITTED / student / assignment
         done = result_path(assignment, student)
         current = station.fingerprint(folder)
-        if not args.force and done.is_file():
+        if not force and done.is_file():
             previous = json.loads(done.read_text())
             if previous.get("fingerprint") == current:
                 rows[student] = "already graded (--force to grade again)"
@@ -194,33 +241,7 @@ def cmd_grade(args) -> int:
             student=student, assignment=assignment, folder=folder, source=SOLUTIONS / assignment,
             released=COURSE / assignment, mapping=mapping, notes=notes, fingerprint=current,
             use_sandbox=use_sandbox, limits=limits))
-    LOGS.mkdir(parents=True, exist_ok=True)
-    log_path = LOGS / f"grade-{assignment}.log"
-    progress = _progress(len(submissions), assignment)
-
-    with Gradebook(config.CourseDirectory.db_url) as gradebook, open(log_path, "a") as log:
-        coordinator = station.Coordinator(gradebook, autograded=AUTOGRADED, results=RESULTS, log=log)
-        coordinator.write_log(f"grading {len(submissions)} of {len(students)} submission(s) of {assignment}, "
-                              f"{args.workers} worker(s), {'sandbox' if use_sandbox else 'NO SANDBOX'}"
-                              f"{', scheduler ' + args.scheduler if args.scheduler else ''}")
-
-        def on_result(result):
-            progress.update(1)
-            rows[result["student"]] = coordinator.record(result)
-
-        if submissions and args.scheduler:
-            station.run_dask(submissions, args.scheduler, on_result)
-        elif submissions:
-            station.run_local(submissions, args.workers, on_result)
-    progress.close()
-    width = max(len(s) for s in rows)
-    print(f"\n{assignment}: {len(students)} submission(s)  (log: {log_path.relative_to(ROOT)})")
-    for student in students:
-        print(f"  {student:<{width}}  {rows[student]}")
-    failed = coordinator.failed
-    if failed:
-        print(f"{len(failed)} submission(s) not graded: {', '.join(sorted(failed))}", file=sys.stderr)
-    return 1 if failed else 0
+    return submissions
 
 
 def _progress(total: int, assignment: str):
@@ -440,7 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
     release.set_defaults(run=cmd_release)
 
     grade = verbs.add_parser("grade", help="autograde autograde/submitted/*/ASSIGNMENT, each in a sandbox")
-    grade.add_argument("assignment")
+    grade.add_argument("assignments", nargs="+", metavar="ASSIGNMENT",
+                       help="one or more: every submission of all of them is graded in one run of the workers")
     grade.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1),
                        help="submissions graded at once on this machine (default: one per core)")
     grade.add_argument("--scheduler", metavar="ADDRESS", help="grade on a Dask cluster (tcp://host:8786)")

@@ -35,6 +35,7 @@ from dlcourse.grading import (
     SETUP,
     TEST,
     WRITTEN,
+    TimeLimits,
     answer_names,
     cell_kind,
     exercise_tests,
@@ -59,6 +60,7 @@ class JudgeSession:
 
     def __init__(self, source, submission_dir: Path, *, limits: sandbox.Limits, use_sandbox: bool, slot: int = 0):
         self.source, self.limits = source, limits
+        self.time_limits = TimeLimits(source.cells, cap=limits.cell_seconds)
         self.kernel = Kernel(submission_dir, limits=limits, use_sandbox=use_sandbox, slot=slot)
         self.deadline = time.monotonic() + limits.wall_seconds
         self.answer_names = [name for c in source.cells if cell_kind(c) == ANSWER
@@ -85,24 +87,26 @@ class JudgeSession:
     def reasons(self) -> list[str]:
         return self.calls.reasons if self.calls is not None else []
 
-    def run_cell(self, source: str, what: str):
-        """(outputs, error or None) of a student's cell; KernelLost when nothing more can run."""
+    def run_cell(self, source: str, what: str, limit: float | None = None):
+        """(outputs, error or None) of a student's cell, stopped after ``limit`` seconds (the
+        cap when None); KernelLost when nothing more can run."""
         self.stale = True  # the names the tests see may have changed
-        seconds = min(self.limits.cell_seconds, self.deadline - time.monotonic())
+        seconds = min(limit or self.limits.cell_seconds, self.deadline - time.monotonic())
         if seconds <= 0:
             self.kernel.kill()
             raise KernelLost(f"the notebook went past its time limit ({self.limits.wall_seconds} s)")
         self.cells_run += 1
         return self.kernel.execute(source, seconds=seconds, what=what)
 
-    def judge_test(self, source: str, what: str) -> str | None:
-        """Run an instructor's test cell here: None when it passes, else 'Name: message'.
-        KernelLost when the kernel was lost on the way."""
-        self.calls.what = what
+    def judge_test(self, source: str, what: str, limit: float | None = None) -> str | None:
+        """Run an instructor's test cell here, each call into the kernel stopped after ``limit``
+        seconds (the cap when None): None when it passes, else 'Name: message'. KernelLost when
+        the kernel was lost on the way."""
+        self.calls.what, self.calls.seconds = what, limit or self.limits.cell_seconds
         if self.stale:
             bind_answers(self.shell, self.calls, self.answer_names)
             self.stale = False
-        return run_in_judge(self.shell, source, seconds=2 * self.limits.cell_seconds + 30)
+        return run_in_judge(self.shell, source, seconds=2 * self.calls.seconds + 30)
 
     def close(self):
         self.kernel.close()
@@ -190,7 +194,8 @@ def run_step(session: JudgeSession, cell, position: int, result: dict, lost: str
     if lost is not None:
         return executed, lost
     try:
-        executed.outputs, error = session.run_cell(cell.source, what=f"cell {position}")
+        executed.outputs, error = session.run_cell(cell.source, what=f"cell {position}",
+                                                   limit=session.time_limits.for_cell(cell))
         if error and error.startswith(("TimeoutError:", "OutputLimit:")):
             result["reasons"].append(error.split(": ", 1)[1])
         executed.execution_count = session.cells_run
@@ -212,7 +217,7 @@ def judge_step(session: JudgeSession, cell, shown_tests: dict, result: dict, los
         shown.outputs = [_note(f"Not graded: {lost}")]
         return shown, lost
     try:
-        error = session.judge_test(cell.source, what=f"test {gid}")
+        error = session.judge_test(cell.source, what=f"test {gid}", limit=session.time_limits.for_cell(cell))
     except KernelLost as error_lost:
         lost = f"{error_lost} (in test {gid})"
         error = f"KernelLost: {error_lost}"
@@ -271,18 +276,19 @@ def grade_cases(source_path: Path, cases: list[tuple[str | None, str | None]], *
                 session.start()
                 for cell in source.cells:
                     if cell_kind(cell) == SETUP:
-                        session.run_cell(cell.source, what=grade_id(cell))
+                        session.run_cell(cell.source, what=grade_id(cell), limit=session.time_limits.for_cell(cell))
             try:
                 for cell in answers:
                     gid = grade_id(cell)
                     code = replacement if gid == exercise and replacement is not None else cell.source
-                    _, error = session.run_cell(code, what=gid)
+                    _, error = session.run_cell(code, what=gid, limit=session.time_limits.for_cell(cell))
                     if error:
                         outcome.errors.append(f"[{gid}] {error[:300]}")
                 for gid in (tests_of[exercise] if exercise else list(tests)):
                     worth = points(tests[gid])
                     try:
-                        error = session.judge_test(tests[gid].source, what=f"test {gid}")
+                        error = session.judge_test(tests[gid].source, what=f"test {gid}",
+                                                   limit=session.time_limits.for_cell(tests[gid]))
                     except KernelLost:
                         raise
                     except Exception as error_call:  # noqa: BLE001

@@ -63,7 +63,7 @@ class Kernel:
 
     @property
     def run_uid(self):
-        return sandbox.HOST_UID_BASE + self.slot if self.use_sandbox and os.geteuid() == 0 else os.geteuid()
+        return sandbox.run_uid(self.slot) if self.use_sandbox else os.geteuid()
 
     def start(self):
         from jupyter_client import BlockingKernelClient

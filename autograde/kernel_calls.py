@@ -60,6 +60,7 @@ class KernelCalls:
         self.number = 0
         self.values, self.value_keys = {}, {}   # key -> judge-side graph node, id -> key
         self.what = "a test"
+        self.seconds = kernel.limits.cell_seconds  # each call's limit: the test cell's (JudgeSession.judge_test)
         self.last_graph = None
         self.reasons = []
 
@@ -176,7 +177,7 @@ class KernelCalls:
         with os.fdopen(descriptor, "wb") as handle:
             pickle.dump(header, handle)
             handle.write(body)
-        seconds = min(self.kernel.limits.cell_seconds, self.deadline - time.monotonic())
+        seconds = min(self.seconds, self.deadline - time.monotonic())
         if seconds <= 0:
             self.kernel.kill()
             raise KernelLost(f"the notebook went past its time limit ({self.kernel.limits.wall_seconds} s)"

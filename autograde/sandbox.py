@@ -111,6 +111,12 @@ def readonly_paths() -> list[str]:
     return paths
 
 
+def run_uid(slot: int) -> int:
+    """The host uid a sandbox of this worker slot runs as: its own when grading as root (so that
+    the process limit counts only its processes), the grader's otherwise."""
+    return HOST_UID_BASE + slot if os.geteuid() == 0 else os.geteuid()
+
+
 def sandbox_argv(command: list[str], *, submission: Path, runtime: Path, newroot: Path, limits: Limits,
                  slot: int = 0) -> list[str]:
     """The argv that runs `command` (an absolute program path and its arguments) in a fresh
@@ -118,13 +124,13 @@ def sandbox_argv(command: list[str], *, submission: Path, runtime: Path, newroot
     if os.geteuid() == 0:
         # root sets the sandbox up in fresh mount, PID and network namespaces, then the kernel
         # runs as an unprivileged host uid of its own (so that the process limit is its own)
-        run_uid = HOST_UID_BASE + slot
+        uid = run_uid(slot)
         namespace = []
-        drop = ["setpriv", f"--reuid={run_uid}", f"--regid={run_uid}", "--clear-groups",
+        drop = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
     else:
         # an ordinary user gets the same through a user namespace in which it is root
-        namespace, run_uid = ["--user", "--map-root-user"], 0
+        namespace, uid = ["--user", "--map-root-user"], 0
         drop = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
     prlimit = ["prlimit", f"--as={limits.memory_mb * 2**20}", f"--cpu={limits.cpu_seconds}",
                f"--nproc={limits.processes}", f"--fsize={limits.file_mb * 2**20}",
@@ -132,7 +138,7 @@ def sandbox_argv(command: list[str], *, submission: Path, runtime: Path, newroot
     return (["unshare", *namespace, "--mount", "--pid", "--fork", "--net", "--ipc", "--uts",
              "--cgroup", "--kill-child", "--", "/bin/sh", "-c", SETUP_SCRIPT, "sandbox-setup",
              str(newroot), str(submission), str(runtime), str(limits.disk_mb), str(limits.tmp_mb),
-             str(run_uid), " ".join(readonly_paths())]
+             str(uid), " ".join(readonly_paths())]
             + ["/usr/bin/env", "-C", SANDBOX_HOME] + drop + prlimit + command)
 
 

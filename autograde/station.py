@@ -124,6 +124,7 @@ def _grade_submission(submission: Submission) -> dict:
     return {"student": submission.student, "assignment": submission.assignment,
             "fingerprint": submission.fingerprint, "notebooks": notebooks, "reasons": reasons,
             "seconds": time.perf_counter() - started, "sandbox": submission.use_sandbox,
+            "sandbox_uid": sandbox.run_uid(slot) if submission.use_sandbox else None,
             "graded_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
@@ -201,12 +202,12 @@ def run_dask(submissions: list[Submission], address: str, on_result) -> None:
 class Coordinator:
     """Alone writes what grading produces: the gradebook, the graded notebooks (for feedback),
     one results file per submission (written last, so that a run killed half-way is not taken
-    for a finished one) and the log. `record` takes a worker's result and returns the line the
-    grade command prints for it."""
+    for a finished one) and each assignment's log (``logs``: {assignment: open file}). `record`
+    takes a worker's result and returns the line the grade command prints for it."""
 
-    def __init__(self, gradebook, *, autograded: Path, results: Path, log):
-        self.gradebook, self.autograded, self.results, self.log = gradebook, autograded, results, log
-        self.failed: list[str] = []
+    def __init__(self, gradebook, *, autograded: Path, results: Path, logs: dict):
+        self.gradebook, self.autograded, self.results, self.logs = gradebook, autograded, results, logs
+        self.failed: list[str] = []  # assignment/student
 
     def result_path(self, assignment: str, student: str) -> Path:
         return self.results / assignment / f"{student}.json"
@@ -214,8 +215,8 @@ class Coordinator:
     def record(self, result: dict) -> str:
         student, assignment = result["student"], result["assignment"]
         if result.get("failed"):
-            self.failed.append(student)
-            self.write_log(f"{student} NOT GRADED {'; '.join(result['reasons'])}")
+            self.failed.append(f"{assignment}/{student}")
+            self.write_log(assignment, f"{student} NOT GRADED {'; '.join(result['reasons'])}")
             return "NOT GRADED: " + "; ".join(result["reasons"])
         score, max_score, manual = record_in_gradebook(self.gradebook, result)
         for name, notebook in result["notebooks"].items():
@@ -230,13 +231,15 @@ class Coordinator:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(stored, indent=1))
         reasons = "; ".join(result["reasons"])
-        self.write_log(f"{student} {score:g}/{max_score:g} {result['seconds']:.1f}s{' ' + reasons if reasons else ''}")
+        self.write_log(assignment, f"{student} {score:g}/{max_score:g} {result['seconds']:.1f}s"
+                                   f"{' ' + reasons if reasons else ''}")
         note = f", {manual} answer(s) to grade by hand" if manual else ""
         return f"{score:g} / {max_score:g}{note}  [{result['seconds']:.1f} s]" + (f"  ({reasons})" if reasons else "")
 
-    def write_log(self, line: str) -> None:
-        self.log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
-        self.log.flush()
+    def write_log(self, assignment: str, line: str) -> None:
+        log = self.logs[assignment]
+        log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+        log.flush()
 
 
 def record_in_gradebook(gradebook, result: dict) -> tuple[float, float, int]:

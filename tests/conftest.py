@@ -35,13 +35,57 @@ def root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="session")
+def grading_batch(tmp_path_factory):
+    """Every submission the grading tests need, graded in one run of the station
+    (tests/grading_batch.py). Read it; grade again only in a copy (grading_batch.copy_of)."""
+    import grading_batch
+
+    problem = grading_batch.sandbox.unavailable_reason()
+    if problem is not None:
+        pytest.skip(f"no sandbox here: {problem}")
+    return grading_batch.grade_batch(tmp_path_factory.mktemp("grading-batch"))
+
+
+# The suite runs on every core (pyproject.toml: pytest-xdist). Each worker takes whole files: a
+# test module (its module-scoped fixtures are made once) or a notebook (nbval runs its cells in
+# order, in one kernel). The two modules that read the shared grading batch go to one worker
+# together (it is graded once per worker that needs it). Files start longest first (LONGEST, as
+# measured by benchmarks/suite_times.py), the rest in collection order. Tests that grade in
+# sandboxes may run side by side: each looks only at its own runs' sandboxes (tests/grading_batch.py).
+SHARED_SCOPES = {"tests/test_grading_station.py": "tests/test_grading.py"}  # file: the file it runs with
+LONGEST = ("tests/test_grading.py", "tests/test_known_mistakes.py", "tests/test_release.py",
+           "tests/test_any_executor.py", "tests/test_benchmarks.py", "tests/test_browser.py",
+           "solutions/09-gans/09-gans.ipynb", "tests/test_doctor.py")
+
+
+def scope_of(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    return SHARED_SCOPES.get(path, path)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's file scheduling, with the files of SHARED_SCOPES joined to their partners."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFileScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return scope_of(nodeid)
+
+    return SharedFileScheduling(config, log)
+
+
 def pytest_collection_modifyitems(items):
     """Library test modules name their assignment (``ASSIGNMENT = "01-perceptron"``) so that
-    ``pytest -k 01-perceptron`` selects them along with the notebook and grading checks."""
+    ``pytest -k 01-perceptron`` selects them along with the notebook and grading checks. The
+    longest files run first."""
     for item in items:
         assignment = getattr(getattr(item, "module", None), "ASSIGNMENT", None)
         if assignment:
             item.extra_keyword_matches.add(assignment)
+    rank = {scope: index for index, scope in enumerate(LONGEST)}
+    items.sort(key=lambda item: rank.get(scope_of(item.nodeid), len(rank)))  # stable: a file keeps its order
 
 
 def assert_torch_twin(np_module, pt_module, name: str) -> None:

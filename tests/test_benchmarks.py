@@ -38,3 +38,9 @@ def test_grading_benchmark_checks_scores_before_timing():
     assert "scores: all four agree on every submission" in out, out
     assert re.search(r"throughput: station w2 / stock\s+= [0-9.]+x", out), out
     assert re.search(r"sandbox overhead per submission\s+= [+-][0-9.]+ s", out), out
+
+
+def test_quick_grading_benchmark_prints_each_time_against_its_budget():
+    out = run_script("benchmarks/bench_quick_grading.py", "01-perceptron")
+    assert re.search(r"^01-perceptron\s+[0-9.]+ s\s+30 s\s+[0-9.]+x$", out, re.MULTILINE), out
+    assert "over budget: " in out

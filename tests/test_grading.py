@@ -1,73 +1,44 @@
-"""The instructor's path end to end, in a scratch copy of the course: release (nbgrader),
-grade with the grading station (solution: full marks; blank release: zero; an unreadable
-notebook or none: zero with the reason; a renamed copy: graded as the notebook it stands
-for), resume, feedback, export; and `nbgrader validate --invert` on every released notebook.
-tests/test_grading_station.py covers the sandbox and the bad-submission corpus."""
+"""The instructor's path end to end, read from the shared grading batch (tests/grading_batch.py:
+every assignment's submissions graded in one run of the station, on a scratch copy of the
+course as a fresh clone holds it): the solution gets full marks, the blank release zero, an
+unreadable notebook or none zero with the reason, a renamed copy is graded as the notebook it
+stands for, the known mistakes lose points; then resume, feedback and export.
+tests/test_grading_station.py covers the sandbox and the bad-submission corpus, from the same
+batch; tests/test_release.py runs `nbgrader validate --invert` on every released notebook."""
 
 import csv
 import re
-import runpy
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
+import station_corpus as corpus
 from conftest import ASSIGNMENTS, ROOT, copy_course, run_autograde
+from grading_batch import RENAMED_IN, WORKERS, copy_of, first_mistakes
+from grading_batch import grade_rows as batch_rows
 from nbgrader.api import Gradebook
 
-from dlcourse.grading import grade_id
+from dlcourse.grading import notebook_for
 
 NBGRADER = str(Path(sys.executable).parent / "nbgrader")
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_validate_invert_released_notebook_fails_every_test(assignment, tmp_path):
-    for notebook in (ROOT / "course" / assignment).glob("*.ipynb"):
-        shutil.copy(notebook, tmp_path / notebook.name)
-        result = subprocess.run([NBGRADER, "validate", "--invert", notebook.name], cwd=tmp_path,
-                                capture_output=True, text=True, timeout=600)
-        assert result.returncode == 0, result.stderr
-        assert "Success! The notebook does not pass any tests." in result.stdout, (
-            f"{notebook.name}: some test cells pass on the blank notebook:\n{result.stdout[-3000:]}")
+@pytest.fixture(params=ASSIGNMENTS)
+def graded(request, grading_batch):
+    """One assignment's part of the shared grading batch (tests/grading_batch.py)."""
+    return request.param, grading_batch.course, grading_batch.rows.get(request.param, {})
 
 
-@pytest.fixture(scope="module", params=ASSIGNMENTS)
-def graded(request, tmp_path_factory):
-    """A scratch course with one release and four submissions, graded once."""
-    assignment = request.param
-    course = copy_course(tmp_path_factory.mktemp(f"grading-{assignment}"))
-    released = run_autograde(course, "release", assignment, "--force")  # this one only: 8 s for all ten
-    assert released.returncode == 0, released.stdout + released.stderr
-    submitted = course / "autograde" / "submitted"
-    for student in ("solution", "blank", "unreadable", "no-notebook", "renamed", "mistaken"):
-        (submitted / student / assignment).mkdir(parents=True)
-    for notebook in (course / "solutions" / assignment).glob("*.ipynb"):
-        shutil.copy(notebook, submitted / "solution" / assignment / notebook.name)
-        # what a browser names a second download of the same file
-        shutil.copy(notebook, submitted / "renamed" / assignment / f"{notebook.stem} (1).ipynb")
-        shutil.copy(course / "course" / assignment / notebook.name, submitted / "blank" / assignment)
-        text = notebook.read_text()
-        (submitted / "unreadable" / assignment / notebook.name).write_text(text[: len(text) // 2])
-    (submitted / "no-notebook" / assignment / "answers.txt").write_text("I could not get Jupyter to start\n")
-    # every exercise answered with its first known mistake: judged outside the kernel, each
-    # must still lose points (in-place changes, gradients and objects cross the boundary)
-    mistaken = nbformat.read(course / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    for cell in mistaken.cells:
-        wrong = first_mistakes(assignment).get(grade_id(cell))
-        if wrong is not None:
-            cell.source = wrong
-    nbformat.write(mistaken, submitted / "mistaken" / assignment / f"{assignment}.ipynb")
-    result = run_autograde(course, "grade", assignment)
-    return assignment, course, result
-
-
-def first_mistakes(assignment: str) -> dict[str, str]:
-    """{answer cell id: the first known mistake's source} from tests/known_mistakes/."""
-    path = ROOT / "tests" / "known_mistakes" / f"{assignment}.py"
-    mistakes = runpy.run_path(str(path))["MISTAKES"] if path.exists() else {}
-    return {exercise: next(iter(wrong.values())) for exercise, wrong in mistakes.items() if wrong}
+def test_the_batch_grades_every_assignment_in_one_run(grading_batch):
+    result = grading_batch.result
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert set(grading_batch.rows) == {*ASSIGNMENTS, corpus.ASSIGNMENT}, sorted(grading_batch.rows)
+    # a fresh clone has no gradebook: grade records each assignment from solutions/ itself
+    assert result.stdout.count("recorded it from solutions/") >= len(ASSIGNMENTS), result.stdout[:3000]
+    assert grading_batch.context["course_changed"] == [], "grading must not touch course/"
+    for assignment in ASSIGNMENTS:
+        log = (grading_batch.course / "autograde" / "logs" / f"grade-{assignment}.log").read_text()
+        assert f"of {assignment}, {WORKERS} worker(s), sandbox" in log and "solution " in log, log
 
 
 def test_known_mistakes_lose_points_when_judged_outside_the_kernel(graded):
@@ -94,20 +65,23 @@ def gradebook_scores(course: Path, assignment: str, student: str) -> dict[str, t
 
 
 def test_grade_scores_bad_submissions_zero_with_reasons_and_grades_the_rest(graded):
-    assignment, course, result = graded
-    assert result.returncode == 0, result.stdout + result.stderr
-    lines = grade_rows(result.stdout)
-    assert lines["unreadable"].startswith("0 / ") and "not a readable notebook" in lines["unreadable"]
-    assert lines["no-notebook"].startswith("0 / ") and "no .ipynb file" in lines["no-notebook"]
-    expected = next((ROOT / "solutions" / assignment).glob("*.ipynb")).name
-    assert f"graded {expected.removesuffix('.ipynb')} (1).ipynb as {expected}" in lines["renamed"]
-    assert lines["renamed"].split("  ")[0] == lines["solution"].split("  ")[0], (
-        "the renamed copy scores as the solution")
+    assignment, course, rows = graded
+    assert rows["unreadable"].startswith("0 / ") and "not a readable notebook" in rows["unreadable"]
+    assert rows["no-notebook"].startswith("0 / ") and "no .ipynb file" in rows["no-notebook"]
     assert not (course / "autograde" / "autograded" / "unreadable").exists()
+    expected = sorted(p.name for p in (ROOT / "solutions" / assignment).glob("*.ipynb"))
+    for name in expected:  # a second download's name stands for the notebook, in every assignment
+        renamed = f"{name.removesuffix('.ipynb')} (1).ipynb"
+        assert notebook_for(renamed, expected) == name
+    if assignment == RENAMED_IN:
+        expected_name = expected[0]
+        assert f"graded {expected_name.removesuffix('.ipynb')} (1).ipynb as {expected_name}" in rows["renamed"]
+        assert rows["renamed"].split("  ")[0] == rows["solution"].split("  ")[0], (
+            "the renamed copy scores as the solution")
 
 
 def test_grade_gives_the_solution_every_automatic_point(graded):
-    assignment, course, result = graded
+    assignment, course, rows = graded
     scores = gradebook_scores(course, assignment, "solution")
     automatic = {name: s for name, s in scores.items() if not s[3]}
     manual = {name: s for name, s in scores.items() if s[3]}
@@ -116,24 +90,9 @@ def test_grade_gives_the_solution_every_automatic_point(graded):
     assert not lost, f"the solution loses points on {lost}"
     assert manual, "the written question should wait for a manual grade"
     total = sum(s[2] for s in automatic.values())
-    line = grade_rows(result.stdout)["solution"]
-    assert f"{total:g} / {sum(s[2] for s in scores.values()):g}" in line
-
-
-# Each assignment's issue sets its quick-mode budget on a 2-core machine: 30 s for the first
-# six, 60 s for the later, heavier ones (embeddings, representations, GANs, adversarial).
-QUICK_BUDGET_SECONDS = {"07-embeddings": 60, "08-representations": 60, "09-gans": 60, "10-adversarial": 60}
-
-
-def test_quick_mode_grading_stays_within_budget(graded):
-    """A notebook is graded in quick mode within its issue's budget (this includes
-    nbgrader's own work and the kernel's start)."""
-    assignment, _, result = graded
-    budget = QUICK_BUDGET_SECONDS.get(assignment, 30)
-    line = grade_rows(result.stdout)["solution"]
-    seconds = float(re.search(r"\[([0-9.]+) s\]", line).group(1))
-    print(f"quick-mode grading of the {assignment} solution: {seconds:.1f} s (budget {budget} s)")
-    assert seconds < budget, f"grading the solution took {seconds:.1f} s in quick mode (budget {budget} s)"
+    # the graded notebook a killed run left (no results file) did not count as graded
+    assert not rows["solution"].startswith("already graded")
+    assert f"{total:g} / {sum(s[2] for s in scores.values()):g}" in rows["solution"]
 
 
 def test_grade_gives_the_blank_release_zero(graded):
@@ -144,19 +103,40 @@ def test_grade_gives_the_blank_release_zero(graded):
 
 
 def grade_rows(stdout: str) -> dict[str, str]:
-    """The per-student table the grade command prints: {student: outcome}."""
-    rows = [line.split(maxsplit=1) for line in stdout.splitlines() if line.startswith("  ")]
-    return {student: outcome for student, outcome in rows}
+    """The per-student table the grade command prints for one assignment: {student: outcome}."""
+    tables = batch_rows(stdout)
+    assert len(tables) == 1, f"expected one assignment's table: {sorted(tables)}"
+    return next(iter(tables.values()))
 
 
-def test_grade_resumes_without_grading_twice(graded):
-    assignment, course, _ = graded
-    rows = grade_rows(run_autograde(course, "grade", assignment).stdout)
-    assert all(outcome.startswith("already graded") for outcome in rows.values()), rows
+@pytest.fixture(scope="module")
+def resumed(grading_batch, tmp_path_factory):
+    """A copy of the graded batch, graded again as it is (every assignment), then again after
+    one resubmission (the first assignment's blank notebook changed): the two runs' tables."""
+    course = copy_of(grading_batch, tmp_path_factory.mktemp("resumed") / "course")
+    again = run_autograde(course, "grade", *grading_batch.rows, timeout=600)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    for notebook in (course / "autograde" / "submitted" / "blank" / ASSIGNMENTS[0]).glob("*.ipynb"):
+        notebook.write_text(notebook.read_text().replace("\n", "\n ", 1))
+    resubmitted = run_autograde(course, "grade", ASSIGNMENTS[0])
+    return batch_rows(again.stdout), grade_rows(resubmitted.stdout)
 
 
-def test_feedback_and_export(graded):
-    assignment, course, _ = graded
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_grade_resumes_without_grading_twice(resumed, assignment):
+    rows = resumed[0][assignment]
+    assert rows and all(outcome.startswith("already graded") for outcome in rows.values()), rows
+
+
+def test_a_resubmission_is_graded_again_and_only_it(resumed):
+    rows = resumed[1]
+    assert rows["blank"].startswith("0 / "), rows
+    assert sum(not o.startswith("already graded") for o in rows.values()) == 1, rows
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback(grading_batch, assignment):
+    course = grading_batch.course
     feedback = run_autograde(course, "feedback", assignment)
     assert feedback.returncode == 0, feedback.stderr
     for student in ("solution", "blank"):
@@ -169,16 +149,26 @@ def test_feedback_and_export(graded):
             assert float(score.group(1)) == 0.0
         else:
             assert float(score.group(1)) > 0
-    target = course / "grades.csv"
-    export = run_autograde(course, "export", "--to", str(target))
+
+
+@pytest.fixture(scope="module")
+def exported(grading_batch, tmp_path_factory):
+    """Every grade of the batch, exported: {(student, assignment): row}."""
+    target = tmp_path_factory.mktemp("export") / "grades.csv"
+    export = run_autograde(grading_batch.course, "export", "--to", str(target))
     assert export.returncode == 0, export.stderr
-    rows = {(row["student_id"], row["assignment"]): row for row in csv.DictReader(target.open())}
-    blank, solution = rows[("blank", assignment)], rows[("solution", assignment)]
+    return {(row["student_id"], row["assignment"]): row for row in csv.DictReader(target.open())}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_export(exported, assignment):
+    blank, solution = exported[("blank", assignment)], exported[("solution", assignment)]
     assert float(blank["score"]) == 0.0 and blank["status"] == "complete"
     assert float(solution["score"]) > 0 and "by hand" in solution["status"]
     assert solution["max_score"] == blank["max_score"]
-    others = [row for (student, name), row in rows.items() if name != assignment]
-    assert all(row["status"] == "missing" and float(row["score"]) == 0.0 for row in others)
+    # a student of the station corpus submitted 00-station only: this assignment is missing
+    missing = exported[("good", assignment)]
+    assert missing["status"] == "missing" and float(missing["score"]) == 0.0
 
 
 def test_grade_without_submissions_says_so(tmp_path):
@@ -189,31 +179,3 @@ def test_grade_without_submissions_says_so(tmp_path):
     (course / "autograde" / "submitted").mkdir()
     result = run_autograde(course, "grade", ASSIGNMENTS[0])
     assert result.returncode == 2 and "none found" in result.stderr
-
-
-def test_grade_on_a_fresh_clone_records_the_assignment_and_retries_a_killed_run(tmp_path):
-    """A fresh clone has course/ but no gradebook (it is not committed): grade records the
-    assignment from solutions/ itself. An autograded folder left by a killed run (no marker)
-    does not count as graded."""
-    assignment = ASSIGNMENTS[0]
-    course = copy_course(tmp_path)
-    for notebook in (course / "solutions" / assignment).glob("*.ipynb"):
-        (course / "autograde" / "submitted" / "ada" / assignment).mkdir(parents=True)
-        shutil.copy(notebook, course / "autograde" / "submitted" / "ada" / assignment / notebook.name)
-    (course / "autograde" / "autograded" / "ada" / assignment).mkdir(parents=True)
-    released_before = {p: p.read_bytes() for p in (course / "course").rglob("*") if p.is_file()}
-    result = run_autograde(course, "grade", assignment)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "recorded it from solutions/" in result.stdout
-    assert not grade_rows(result.stdout)["ada"].startswith("already graded")
-    scores = gradebook_scores(course, assignment, "ada")
-    assert all(s[0] == s[2] for s in scores.values() if not s[3]), scores
-    after = {p: p.read_bytes() for p in (course / "course").rglob("*") if p.is_file()}
-    assert after == released_before, "grading must not touch course/"
-    # a resubmission (the notebook changed) is graded again without --force
-    rows = grade_rows(run_autograde(course, "grade", assignment).stdout)
-    assert rows["ada"].startswith("already graded")
-    for notebook in (course / "autograde" / "submitted" / "ada" / assignment).glob("*.ipynb"):
-        notebook.write_text(notebook.read_text().replace("\n", "\n ", 1))
-    rows = grade_rows(run_autograde(course, "grade", assignment).stdout)
-    assert not rows["ada"].startswith("already graded")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT
+from conftest import ASSIGNMENTS, ROOT
 
 from dlcourse import grading
 
@@ -17,9 +17,11 @@ RULE_FUNCTIONS = {
     "cell_kind", "nbgrader_metadata", "nbgrader_meta", "grade_id", "_gid", "released_source", "source_sha256",
     "execution_plan", "grading_plan", "notebook_for", "points_earned", "names_used", "_names_used",
     "answer_names", "answer_names_of", "exercise_tests", "exercise_of", "is_answer", "is_test", "is_setup",
+    "reference_seconds", "cell_limit", "time_limit",
 }
 # Settings of grading: assigned in the model only.
-RULE_SETTINGS = {"CELL_TIMEOUT_S", "NOTEBOOK_TIMEOUT_S", "GRADING_ENV", "JUDGE_ENV", "COPY_SUFFIX"}
+RULE_SETTINGS = {"CELL_TIMEOUT_S", "NOTEBOOK_TIMEOUT_S", "GRADING_ENV", "JUDGE_ENV", "COPY_SUFFIX", "LIMIT_FACTOR",
+                 "LIMIT_FLOOR_S"}
 MODEL = ROOT / "lib" / "dlcourse" / "grading.py"
 READERS = ["autograde/judge.py", "autograde/station.py", "autograde/manifest.py", "lib/dlcourse/doctor.py",
            "tests/notebook_harness.py", "autograde/sandbox.py", "autograde/nbgrader_config.py"]
@@ -149,3 +151,44 @@ def test_score_rule_and_names_used():
     assert {"np_layers", "affine_forward"} <= grading.names_used(answer.__code__)
     assert grading.answer_names("%matplotlib inline\ndef f():\n    pass\nW: int = 3\nclass C:\n    pass") == [
         "f", "W", "C"]
+
+
+def timed(made, seconds: float):
+    """The cell as nbclient records a run of it that took ``seconds``."""
+    made.metadata["execution"] = {"iopub.status.busy": "2026-12-07T10:00:00.000000Z",
+                                  "iopub.status.idle": f"2026-12-07T10:00:{seconds:09.6f}Z"}
+    return made
+
+
+def test_time_limits_fit_the_reference_run():
+    reference = [timed(cell("setup", "setup", "import numpy as np"), 0.5),
+                 timed(cell("answer", "ex1", "def f(x):\n    return x"), 0.01),
+                 timed(cell("test", "ex1-test", "assert f(1) == 1\n### BEGIN HIDDEN TESTS\nassert f(2) == 2\n"
+                                               "### END HIDDEN TESTS"), 2.0),
+                 timed(cell("code", None, "train(epochs=3)"), 6.0),
+                 cell("code", None, "never_run()")]
+    limits = grading.TimeLimits(reference, cap=100)
+    assert grading.reference_seconds(reference[3]) == pytest.approx(6.0)
+    assert grading.reference_seconds(reference[4]) is None
+    floor, factor = grading.LIMIT_FLOOR_S, grading.LIMIT_FACTOR
+    # by grade_id, whatever the student wrote: a slow answer cell gets the floor, not the cap
+    assert limits.for_cell(cell("answer", "ex1", "while True: pass")) == max(floor, 0.01 * factor)
+    assert limits.for_cell(cell("test", "ex1-test", "assert f(1) == 1")) == max(floor, 2.0 * factor)
+    # an ungraded cell by its source (as released); capped
+    assert limits.for_cell(cell("code", None, "train(epochs=3)")) == min(100, max(floor, 6.0 * factor))
+    # a cell of the student's own, or one never timed: the notebook's largest limit
+    assert limits.for_cell(cell("code", None, "print('mine')")) == min(100, max(floor, 6.0 * factor))
+    assert limits.for_cell(cell("code", None, "never_run()")) == limits.default
+    # no recorded run at all: the cap, as before
+    assert grading.TimeLimits([cell("code", None, "x = 1")], cap=100).for_cell(cell("code", None, "x = 1")) == 100
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_solution_records_the_time_of_each_cell(assignment):
+    """The time limits fit the reference run only where it was recorded: `python -m autograde
+    execute` stores every code cell's timing (a cell without one gets the notebook's largest limit)."""
+    for path in (ROOT / "solutions" / assignment).glob("*.ipynb"):
+        code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        untimed = [index for index, c in enumerate(code, 1) if grading.reference_seconds(c) is None]
+        assert not untimed, (f"{path.name}: code cells {untimed} have no recorded run: "
+                             f"python -m autograde execute {assignment}")

@@ -1,110 +1,42 @@
 """The grading station against a corpus of bad submissions (tests/station_corpus.py), graded in
-one batch with the sandbox on and two workers: each scored as intended with its reason, the
-good ones in the same batch graded correctly, the gradebook and the other submissions intact,
-nothing leaked to the network, no process left behind. Then resuming, an interrupted run,
-feedback without hidden tests, the report, and a Dask LocalCluster."""
+the shared grading batch (tests/grading_batch.py: beside every assignment's submissions, with the
+sandbox on and two workers): each scored as intended with its reason, the good ones in the same
+batch graded correctly, the gradebook and the other submissions intact, nothing leaked to the
+network, no process left behind. Then resuming, an interrupted run, feedback without hidden
+tests, the report, and a Dask LocalCluster."""
 
 import json
 import os
+import shutil
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 import station_corpus as corpus
 from conftest import copy_course, run_autograde
+from grading_batch import copy_of, install_corpus_assignment, sandbox, sandbox_processes, sandbox_uids
 from nbgrader.api import Gradebook
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from autograde import sandbox  # noqa: E402
 
 SANDBOX_PROBLEM = sandbox.unavailable_reason()
 pytestmark = pytest.mark.skipif(SANDBOX_PROBLEM is not None, reason=f"no sandbox here: {SANDBOX_PROBLEM}")
-CELL_SECONDS = 8
-
-
-class Listener:
-    """A TCP server on the grader's loopback that records whatever reaches it."""
-
-    def __init__(self):
-        self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen()
-        self.port = self.server.getsockname()[1]
-        self.received = []
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            try:
-                connection, _ = self.server.accept()
-            except OSError:
-                return
-            connection.settimeout(2)
-            try:
-                self.received.append(connection.recv(1000))
-            except OSError:
-                self.received.append(b"<connected>")
 
 
 def make_course(root: Path) -> Path:
     course = copy_course(root)
-    corpus.install_assignment(course)
-    with open(course / "autograde" / "nbgrader_config.py", "a") as config:
-        config.write(f"\nc.Execute.timeout = {CELL_SECONDS}  # the corpus's endless loops stop sooner\n")
-    released = run_autograde(course, "release", corpus.ASSIGNMENT, "--force")
-    assert released.returncode == 0, released.stdout + released.stderr
+    install_corpus_assignment(course)
     return course
 
 
-def sandbox_processes(settle_seconds: float = 0.0) -> list[str]:
-    """Processes still running as a sandbox uid (grading as root gives each worker its own).
-    Zombies are not counted: they run nothing and wait only for the host's init to reap them.
-    With ``settle_seconds``, look again until none is left or the time is up (a process killed
-    under load can take a moment to go)."""
-    deadline = time.monotonic() + settle_seconds
-    while True:
-        left = _sandbox_processes()
-        if not left or time.monotonic() >= deadline:
-            return left
-        time.sleep(0.5)
-
-
-def _sandbox_processes() -> list[str]:
-    left = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        except OSError:
-            continue
-        uid = int(fields.get("Uid", "0").split()[0])
-        if fields.get("State", "").strip().startswith("Z"):
-            continue
-        if sandbox.HOST_UID_BASE <= uid < sandbox.HOST_UID_BASE + 4096:
-            left.append(f"{status.parent.name}: {fields.get('Name', '?').strip()}")
-    return left
-
-
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    course = make_course(tmp_path_factory.mktemp("station"))
-    listener = Listener()
-    submitted = course / "autograde" / "submitted"
-    context = {"gradebook": course / "autograde" / "gradebook.db", "port": listener.port,
-               "good_notebook": submitted / "good" / corpus.ASSIGNMENT / corpus.NOTEBOOK,
-               "solution": course / "solutions" / corpus.ASSIGNMENT / corpus.NOTEBOOK}
-    corpus.write_submissions(course, context)
-    good_before = context["good_notebook"].read_bytes()
-    started = time.perf_counter()
-    result = run_autograde(course, "grade", corpus.ASSIGNMENT, "--workers", "2")
-    seconds = time.perf_counter() - started
-    print(f"graded {len(corpus.CASES)} corpus submissions with 2 workers in {seconds:.1f} s")
-    return {"course": course, "result": result, "listener": listener, "good_before": good_before,
-            "context": context, "left": sandbox_processes(settle_seconds=10)}
+@pytest.fixture
+def batch(grading_batch):
+    """The corpus's part of the shared grading batch (tests/grading_batch.py)."""
+    return {"course": grading_batch.course, "result": grading_batch.result, "listener": grading_batch.listener,
+            "good_before": grading_batch.context["good_before"], "context": grading_batch.context,
+            "left": grading_batch.left, "rows": grading_batch.rows[corpus.ASSIGNMENT]}
 
 
 def stored(course: Path, student: str) -> dict:
@@ -115,6 +47,7 @@ def test_batch_completes(batch):
     result = batch["result"]
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "NOT GRADED" not in result.stdout
+    assert set(batch["rows"]) == {case.student for case in corpus.CASES}
 
 
 @pytest.mark.parametrize("case", corpus.CASES, ids=[c.student for c in corpus.CASES])
@@ -185,14 +118,12 @@ def test_report_lists_pass_rates_failures_and_reasons(batch):
     assert "ignores-sigint: " in out and "unreadable: " in out
 
 
-def test_second_run_grades_only_what_changed(batch):
-    course = batch["course"]
+def test_second_run_grades_only_what_changed(grading_batch, tmp_path):
+    course = copy_of(grading_batch, tmp_path / "course")
     rows = grade_rows(run_autograde(course, "grade", corpus.ASSIGNMENT).stdout)
     assert all(outcome.startswith("already graded") for outcome in rows.values()), rows
     notebook = course / "autograde" / "submitted" / "wrong" / corpus.ASSIGNMENT / corpus.NOTEBOOK
-    import shutil
-
-    shutil.copy(batch["context"]["solution"], notebook)  # the student resubmits, now correct
+    shutil.copy(course / "solutions" / corpus.ASSIGNMENT / corpus.NOTEBOOK, notebook)  # resubmitted, now correct
     rows = grade_rows(run_autograde(course, "grade", corpus.ASSIGNMENT).stdout)
     assert rows["wrong"].startswith("6 / 7"), rows["wrong"]
     assert sum(not o.startswith("already graded") for o in rows.values()) == 1, rows
@@ -211,10 +142,26 @@ def small_course(tmp_path_factory):
         folder = submitted / f"s{index}" / corpus.ASSIGNMENT
         folder.mkdir(parents=True)
         notebook = corpus.solved(course) if index % 2 == 0 else corpus.wrong(course)
-        import nbformat
-
         nbformat.write(notebook, folder / corpus.NOTEBOOK)
     return course
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes below ``pid`` (its children, theirs, ...), from /proc."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 def test_a_killed_run_loses_nothing_already_graded(small_course):
@@ -225,6 +172,8 @@ def test_a_killed_run_loses_nothing_already_graded(small_course):
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(list(results.glob("*.json"))) < 2 and process.poll() is None:
         time.sleep(0.2)
+    # the run's own sandbox uids: its workers' (the station's slot is the worker's pid % 4096)
+    uids = {sandbox.run_uid(pid % 4096) for pid in descendants(process.pid)} | sandbox_uids(course)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     done = sorted(p.stem for p in results.glob("*.json"))
@@ -232,7 +181,7 @@ def test_a_killed_run_loses_nothing_already_graded(small_course):
     for student in done:
         assert json.loads((results / f"{student}.json").read_text())["score"] in (0.0, 6.0)
     if os.geteuid() == 0:  # the killed workers' kernels die with them
-        assert sandbox_processes(settle_seconds=10) == [], "a killed run left sandboxed processes behind"
+        assert sandbox_processes(uids, settle_seconds=10) == [], "a killed run left sandboxed processes behind"
     rows = grade_rows(run_autograde(course, "grade", corpus.ASSIGNMENT, "--workers", "2").stdout)
     for student in done:
         assert rows[student].startswith("already graded"), rows

@@ -1,10 +1,17 @@
-"""course/ is exactly what nbgrader generates from solutions/, and gives nothing away."""
+"""course/ is exactly what nbgrader generates from solutions/, gives nothing away, and fails its
+own tests until filled in (`nbgrader validate --invert`)."""
 
 import json
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from conftest import ASSIGNMENTS, ROOT, copy_course, run_autograde
+
+NBGRADER = str(Path(sys.executable).parent / "nbgrader")
 
 MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS|BEGIN MARK SCHEME")
 REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
@@ -96,3 +103,16 @@ def test_release_writes_the_manifest(regenerated):
 
     written = regenerated / "lib" / "dlcourse" / "assignments.json"
     assert written.read_text() == manifest_text(build_manifest(regenerated / "course"))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_validate_invert_released_notebook_fails_every_test(assignment, tmp_path):
+    """`nbgrader validate --invert`: each released notebook fails every one of its tests until
+    filled in."""
+    for notebook in (ROOT / "course" / assignment).glob("*.ipynb"):
+        shutil.copy(notebook, tmp_path / notebook.name)
+        result = subprocess.run([NBGRADER, "validate", "--invert", notebook.name], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+        assert "Success! The notebook does not pass any tests." in result.stdout, (
+            f"{notebook.name}: some test cells pass on the blank notebook:\n{result.stdout[-3000:]}")

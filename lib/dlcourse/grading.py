@@ -17,7 +17,8 @@ ships to students' machines (Colab) without ``autograde/``; it imports only the 
   the nbgrader metadata of every cell comes from the release (:func:`grading_plan`).
 * **Notebook names**: a file stands for an expected notebook when it has its name, or a name
   that starts like it ("01-perceptron (1).ipynb", a browser's second download).
-* **The environment** a graded notebook runs in (:data:`GRADING_ENV`) and the **time limits**.
+* **The environment** a graded notebook runs in (:data:`GRADING_ENV`) and the **time limits**:
+  each cell's fitted to the reference solution's own run (:class:`TimeLimits`), under a cap.
 * **The score**: a test cell earns its points when it runs without an exception; output on
   stderr (a warning) costs nothing.
 """
@@ -25,6 +26,7 @@ ships to students' machines (Colab) without ``autograde/``; it imports only the 
 import copy
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 from dlcourse.runtime import QUICK_ENV
 
@@ -32,6 +34,14 @@ from dlcourse.runtime import QUICK_ENV
 # sandbox.Limits and the doctor read them here.
 CELL_TIMEOUT_S = 300
 NOTEBOOK_TIMEOUT_S = 600
+
+# Time limits that fit the work: a cell may take LIMIT_FACTOR times what the reference solution's
+# cell took in its stored quick-mode run (`python -m autograde execute` records it), never less
+# than LIMIT_FLOOR_S and never more than the cap above. Slow but correct code (loops where the
+# reference is vectorised, one thread where it had two) keeps its points; an endless loop costs
+# LIMIT_FLOOR_S, not CELL_TIMEOUT_S.
+LIMIT_FACTOR = 20
+LIMIT_FLOOR_S = 20
 
 # What a graded notebook's kernel sees: quick mode, no live widgets, no GPU (the grader's
 # sandbox has none), one thread per kernel (N workers on N cores; more threads only spin).
@@ -181,6 +191,53 @@ def _cell_id(gid: str) -> str:
     """A valid nbformat cell id (letters, digits, - and _; at most 64) for a test put back."""
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in gid)
     return ("graded-" + safe)[:64]
+
+
+# ---------------------------------------------------------------- time limits
+
+def reference_seconds(cell) -> float | None:
+    """How long a cell took in the notebook's stored run (the execution timestamps nbclient
+    records: busy to idle), or None when the run recorded none."""
+    timing = cell.get("metadata", {}).get("execution", {})
+    try:
+        start = datetime.fromisoformat(timing["iopub.status.busy"].replace("Z", "+00:00"))
+        end = datetime.fromisoformat(timing["iopub.status.idle"].replace("Z", "+00:00"))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    seconds = (end - start).total_seconds()
+    return seconds if seconds >= 0 else None
+
+
+class TimeLimits:
+    """Each cell's time limit, fitted to the reference solution's run: ``for_cell(cell)`` of a
+    cell as graded. A cell is matched to the reference by its grade_id, else by its source (the
+    cells a student leaves as released); a cell of the student's own, or one the reference run
+    did not time, gets the largest limit of the notebook. Without any recorded time, every cell
+    gets the cap."""
+
+    def __init__(self, reference_cells, cap: float = CELL_TIMEOUT_S):
+        self.cap = cap
+        self.by_id, self.by_source = {}, {}
+        for cell in reference_cells:
+            seconds = reference_seconds(cell) if cell.get("cell_type") == "code" else None
+            if seconds is None:
+                continue
+            limit = self.fitted(seconds)
+            gid = grade_id(cell)
+            if gid is not None:
+                self.by_id[gid] = limit
+            self.by_source.setdefault(released_source(cell["source"]).strip(), limit)
+        recorded = list(self.by_id.values()) + list(self.by_source.values())
+        self.default = max(recorded) if recorded else cap
+
+    def fitted(self, seconds: float) -> float:
+        return min(self.cap, max(LIMIT_FLOOR_S, LIMIT_FACTOR * seconds))
+
+    def for_cell(self, cell) -> float:
+        gid = grade_id(cell)
+        if gid in self.by_id:
+            return self.by_id[gid]
+        return self.by_source.get(released_source(cell.get("source", "")).strip(), self.default)
 
 
 # ---------------------------------------------------------------- notebook names
