@@ -60,7 +60,7 @@ class JudgeSession:
 
     def __init__(self, source, submission_dir: Path, *, limits: sandbox.Limits, use_sandbox: bool, slot: int = 0):
         self.source, self.limits = source, limits
-        self.time_limits = TimeLimits(source.cells, cap=limits.cell_seconds)
+        self.time_limits = TimeLimits.from_run(source.cells, cap=limits.cell_seconds)
         self.kernel = Kernel(submission_dir, limits=limits, use_sandbox=use_sandbox, slot=slot)
         self.deadline = time.monotonic() + limits.wall_seconds
         self.answer_names = [name for c in source.cells if cell_kind(c) == ANSWER

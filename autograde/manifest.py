@@ -11,6 +11,8 @@ For every released notebook:
   functions of the same name it mirrors (``dlcourse.np.perceptron.perceptron_train``), its
   visible and hidden test cells and the names of its known mistakes (tests/known_mistakes/),
   so that "where are the reference, the tests and the mistakes of this exercise" is one look-up.
+* ``time_limits``: each cell's time limit, fitted to the solution's stored run
+  (``dlcourse.grading.TimeLimits``): the doctor stops a cell where grading would.
 
 ``python -m autograde release`` rewrites it; tests/test_release.py keeps it in step with course/.
 """
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from dlcourse.grading import (
     TEST,
+    TimeLimits,
     answer_names,
     cell_kind,
     exercise_tests,
@@ -77,6 +80,8 @@ def build_manifest(course_dir: Path) -> dict:
             "path": f"{course_dir.name}/{path.parent.name}/{path.name}",
             "cells": cells,
             "exercises": exercise_map(source, hidden, known_mistakes(mistakes_folder, path.stem)),
+            # each cell's time limit, fitted to the solution's stored run: the doctor applies it too
+            "time_limits": TimeLimits.from_run(source.cells).record(),
         }
     return manifest
 

@@ -97,7 +97,7 @@ def test_released_notebook_fails_every_test_and_scores_zero(released_run):
     released = nbformat.read(RELEASED, as_version=4)
     tests = [grading.grade_id(c) for c in released.cells if grading.cell_kind(c) == grading.TEST]
     assert len(tests) == 10
-    assert ("PROBLEM  restart and run all (a fresh kernel, quick mode, the CPU, 300 s per cell, 600 s in all):"
+    assert ("PROBLEM  restart and run all (a fresh kernel, quick mode, the CPU, up to 300 s per cell, 600 s in all):"
             " 10 cells") in out
     for grade_id in tests:
         assert f"cell {number(released, grade_id)} ({grade_id}, test): NotImplementedError" in out
@@ -151,7 +151,8 @@ def test_broken_copy_is_checked_as_the_assignment(broken):
 
 def test_broken_answer_and_error_outside_exercises_are_failing_cells(broken):
     out, notebook = broken["result"].stdout, broken["notebook"]
-    assert "restart and run all (a fresh kernel, quick mode, the CPU, 300 s per cell, 600 s in all): 2 cells" in out
+    assert ("restart and run all (a fresh kernel, quick mode, the CPU, up to 300 s per cell, 600 s in all): 2 cells"
+            in out)
     assert f"cell {number(notebook, 'ex4_gradient-test-visible')} (ex4_gradient-test-visible, test): AssertionError: " \
            "gradient at W = 0 on OR" in out
     assert f"cell {broken['zero']} (code): ZeroDivisionError: division by zero" in out
@@ -223,10 +224,33 @@ def test_cell_past_the_timeout_stops_the_run(tmp_path):
     assert time.monotonic() - started < 40
     assert result.returncode == 1
     out = result.stdout
-    assert "(a fresh kernel, quick mode, the CPU, 5 s per cell, 600 s in all): 1 cell" in out
-    assert "cell 3 (code): stopped: it ran past the limit of 5 s per cell" in out
+    assert "(a fresh kernel, quick mode, the CPU, up to 5 s per cell, 600 s in all): 1 cell" in out
+    assert "cell 3 (code): stopped: it ran past its limit of 5 s" in out
     assert "1 code cell below cell 3 did not run." in out
     assert out.rstrip().splitlines()[-1].startswith("Verdict: 1 problem found")
+
+
+def test_a_course_cell_stops_at_the_limit_grading_fits_to_it(tmp_path):
+    """The release record holds each cell's limit, fitted to the solution's run (at least
+    grading.LIMIT_FLOOR_S): an endless loop in an answer stops there, as at grading, not at 300 s.
+    A cell that takes more than half its limit is named in the notes."""
+    notebook = nbformat.read(SOLUTION, as_version=4)
+    answer = next(c for c in notebook.cells if grading.grade_id(c) == "ex2_update")
+    answer.source += "\nwhile True:\n    pass"
+    path = tmp_path / RELEASED.name
+    nbformat.write(run_all_counts(notebook), path)
+    limit = grading.TimeLimits.from_run(notebook.cells).for_cell(answer)
+    assert limit == grading.LIMIT_FLOOR_S
+    started = time.monotonic()
+    report = doctor.diagnose(path)
+    assert time.monotonic() - started < 120
+    assert report.stopped is not None and report.stopped.grade_id == "ex2_update"
+    assert f"it ran past its limit of {limit:g} s" in report.stopped.message
+    slow = tmp_path / "slow.ipynb"
+    nbformat.write(tiny_notebook("import time\ntime.sleep(3)"), slow)
+    report = doctor.diagnose(slow, cell_timeout=5)
+    assert report.ok, report
+    assert any(note.startswith("cell 2 took 3.") and "more than half of the 5 s" in note for note in report.notes)
 
 
 def test_json_report_agrees_with_the_problems(tmp_path):

@@ -4,6 +4,7 @@ them, and no second definition is left anywhere (checked by parsing the sources)
 rules themselves, on small notebooks."""
 
 import ast
+import json
 from pathlib import Path
 
 import nbformat
@@ -167,7 +168,7 @@ def test_time_limits_fit_the_reference_run():
                                                "### END HIDDEN TESTS"), 2.0),
                  timed(cell("code", None, "train(epochs=3)"), 6.0),
                  cell("code", None, "never_run()")]
-    limits = grading.TimeLimits(reference, cap=100)
+    limits = grading.TimeLimits.from_run(reference, cap=100)
     assert grading.reference_seconds(reference[3]) == pytest.approx(6.0)
     assert grading.reference_seconds(reference[4]) is None
     floor, factor = grading.LIMIT_FLOOR_S, grading.LIMIT_FACTOR
@@ -180,7 +181,14 @@ def test_time_limits_fit_the_reference_run():
     assert limits.for_cell(cell("code", None, "print('mine')")) == min(100, max(floor, 6.0 * factor))
     assert limits.for_cell(cell("code", None, "never_run()")) == limits.default
     # no recorded run at all: the cap, as before
-    assert grading.TimeLimits([cell("code", None, "x = 1")], cap=100).for_cell(cell("code", None, "x = 1")) == 100
+    untimed = cell("code", None, "x = 1")
+    assert grading.TimeLimits.from_run([untimed], cap=100).for_cell(untimed) == 100
+    # the release record keeps them: the doctor applies the same limits, under its own cap
+    recorded = grading.TimeLimits.from_record(json.loads(json.dumps(limits.record())), cap=100)
+    for made in (cell("answer", "ex1", "x"), cell("code", None, "train(epochs=3)"), cell("code", None, "mine()")):
+        assert recorded.for_cell(made) == limits.for_cell(made)
+    assert grading.TimeLimits.from_record(limits.record(), cap=10).for_cell(cell("code", None, "train(epochs=3)")) == 10
+    assert grading.TimeLimits.from_record(None, cap=100).for_cell(cell("code", None, "x")) == 100
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -37,6 +37,7 @@ from dlcourse.grading import (
     GRADING_ENV,
     NOTEBOOK_TIMEOUT_S,
     TEST,
+    TimeLimits,
     cell_kind,
     grading_plan,
     nbgrader_metadata,
@@ -367,7 +368,7 @@ def _this_python_kernel(folder: Path):
                          kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(folder)]))
 
 
-def run_notebook(notebook, origin: list, folder: Path, cell_timeout: int, notebook_timeout: int,
+def run_notebook(notebook, origin: list, folder: Path, limits: TimeLimits, notebook_timeout: int,
                  report: Report) -> int | None:
     """Run a copy in a fresh kernel of this Python from the notebook's folder, as grading does:
     quick mode, headless widgets, the CPU only, every cell even after an error, under both time
@@ -387,8 +388,8 @@ def run_notebook(notebook, origin: list, folder: Path, cell_timeout: int, notebo
 
     def timeout_for(cell):
         remaining = deadline - time.monotonic()
-        applied["by_notebook"] = remaining < cell_timeout
-        return max(1, math.ceil(min(cell_timeout, remaining)))
+        applied["by_notebook"] = remaining < limits.for_cell(cell)
+        return max(1, math.ceil(min(limits.for_cell(cell), remaining)))
 
     quiet = logging.getLogger("dlcourse.doctor.nbclient")
     quiet.addHandler(logging.NullHandler())
@@ -400,7 +401,7 @@ def run_notebook(notebook, origin: list, folder: Path, cell_timeout: int, notebo
     env = {**os.environ, **GRADING_ENV}
     code = [n for n, c in enumerate(executed.cells)
             if c.get("cell_type") == "code" and c.get("source", "").strip()]
-    slowest = (0.0, None)
+    slowest = (0.0, None, None)
     started_kernel = False
     try:
         # cleanup_kc: nbclient leaves a kernel it did not create running unless asked
@@ -421,7 +422,7 @@ def run_notebook(notebook, origin: list, folder: Path, cell_timeout: int, notebo
                     stopped_index = index
                     limit = (f"the whole notebook went past grading's limit of {notebook_timeout} s"
                              if applied.get("by_notebook") else
-                             f"it ran past the limit of {cell_timeout} s per cell")
+                             f"it ran past its limit of {limits.for_cell(cell):g} s")
                     report.stopped = _stopped(origin[index], cell, f"stopped: {limit}. Grading stops there too, so no "
                                               "cell below it runs and their tests earn nothing: make it faster "
                                               "(fewer epochs, a smaller sample) or find the loop that does not end")
@@ -435,7 +436,11 @@ def run_notebook(notebook, origin: list, folder: Path, cell_timeout: int, notebo
                     break
                 took = time.monotonic() - began
                 if took > slowest[0]:
-                    slowest = (took, origin[index])
+                    slowest = (took, origin[index], limits.for_cell(cell))
+                if took > limits.for_cell(cell) / 2:
+                    report.notes.append(f"cell {origin[index]} took {took:.1f} s, more than half of the "
+                                        f"{limits.for_cell(cell):g} s grading allows it: on a busier machine it "
+                                        "may be stopped, so make it faster")
                 for output in cell.get("outputs", []):
                     if output.get("output_type") == "error":
                         report.failed.append(_failure(origin[index], cell, output))
@@ -451,7 +456,7 @@ def run_notebook(notebook, origin: list, folder: Path, cell_timeout: int, notebo
     report.run_seconds = round(time.monotonic() - started, 1)
     if slowest[1] is not None:
         report.notes.append(f"ran in {report.run_seconds:g} s (grading allows {notebook_timeout} s); slowest: "
-                            f"cell {slowest[1]}, {slowest[0]:.1f} s (allowed {cell_timeout} s)")
+                            f"cell {slowest[1]}, {slowest[0]:.1f} s (allowed {slowest[2]:g} s)")
     return stopped_index
 
 
@@ -557,7 +562,9 @@ def diagnose(path, *, cell_timeout: int | None = None, notebook_timeout: int | N
         check_locked_cells(notebook, released, report)
     check_unanswered(notebook, report)
     graded, origin = as_graded(notebook, released)
-    stopped_index = run_notebook(graded, origin, path.resolve().parent, cell_timeout, notebook_timeout, report)
+    # each cell's limit as grading fits it (the release record), under the cap asked for
+    limits = TimeLimits.from_record(released.get("time_limits") if released else None, cap=cell_timeout)
+    stopped_index = run_notebook(graded, origin, path.resolve().parent, limits, notebook_timeout, report)
     estimate_score(graded, origin, released, report, stopped_index)
     return report
 
@@ -603,7 +610,7 @@ def format_report(report: Report) -> str:
         section("deleted test cells", report.deleted, "none, every released cell is here", restore)
     section("answers not written yet", report.unanswered, "none, every answer cell is filled in")
     failures = report.failed + ([report.stopped] if report.stopped else [])
-    section(f"restart and run all (a fresh kernel, quick mode, the CPU, {report.cell_limit_s} s per cell, "
+    section(f"restart and run all (a fresh kernel, quick mode, the CPU, up to {report.cell_limit_s} s per cell, "
             f"{report.notebook_limit_s} s in all)", failures, "every cell ran without an error",
             f"{report.not_run} code cell{'s' if report.not_run > 1 else ''} below cell {report.stopped.cell} "
             "did not run."

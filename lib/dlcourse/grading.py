@@ -213,31 +213,47 @@ class TimeLimits:
     cell as graded. A cell is matched to the reference by its grade_id, else by its source (the
     cells a student leaves as released); a cell of the student's own, or one the reference run
     did not time, gets the largest limit of the notebook. Without any recorded time, every cell
-    gets the cap."""
+    gets the cap. The judge fits them to solutions/ (``from_run``); the release record keeps
+    them (``record``), so that the doctor applies the same limits (``from_record``)."""
 
-    def __init__(self, reference_cells, cap: float = CELL_TIMEOUT_S):
+    def __init__(self, by_id: dict, by_source: dict, default: float | None, cap: float = CELL_TIMEOUT_S):
         self.cap = cap
-        self.by_id, self.by_source = {}, {}
+        self.by_id = {gid: min(cap, limit) for gid, limit in by_id.items()}
+        self.by_source = {key: min(cap, limit) for key, limit in by_source.items()}  # source_sha256: limit
+        self.default = cap if default is None else min(cap, default)
+
+    @classmethod
+    def from_run(cls, reference_cells, cap: float = CELL_TIMEOUT_S) -> "TimeLimits":
+        by_id, by_source = {}, {}
         for cell in reference_cells:
             seconds = reference_seconds(cell) if cell.get("cell_type") == "code" else None
             if seconds is None:
                 continue
-            limit = self.fitted(seconds)
+            limit = min(CELL_TIMEOUT_S, max(LIMIT_FLOOR_S, LIMIT_FACTOR * seconds))
             gid = grade_id(cell)
             if gid is not None:
-                self.by_id[gid] = limit
-            self.by_source.setdefault(released_source(cell["source"]).strip(), limit)
-        recorded = list(self.by_id.values()) + list(self.by_source.values())
-        self.default = max(recorded) if recorded else cap
+                by_id[gid] = limit
+            by_source.setdefault(_source_key(cell["source"]), limit)
+        recorded = list(by_id.values()) + list(by_source.values())
+        return cls(by_id, by_source, max(recorded) if recorded else None, cap)
 
-    def fitted(self, seconds: float) -> float:
-        return min(self.cap, max(LIMIT_FLOOR_S, LIMIT_FACTOR * seconds))
+    @classmethod
+    def from_record(cls, record: dict | None, cap: float = CELL_TIMEOUT_S) -> "TimeLimits":
+        record = record or {}
+        return cls(record.get("by_id", {}), record.get("by_source", {}), record.get("default"), cap)
+
+    def record(self) -> dict:
+        return {"by_id": self.by_id, "by_source": self.by_source, "default": self.default}
 
     def for_cell(self, cell) -> float:
         gid = grade_id(cell)
         if gid in self.by_id:
             return self.by_id[gid]
-        return self.by_source.get(released_source(cell.get("source", "")).strip(), self.default)
+        return self.by_source.get(_source_key(cell.get("source", "")), self.default)
+
+
+def _source_key(source: str) -> str:
+    return source_sha256(source.strip())
 
 
 # ---------------------------------------------------------------- notebook names
