@@ -36,15 +36,20 @@ def root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def grading_batch(tmp_path_factory):
+def grading_batch(request, tmp_path_factory):
     """Every submission the grading tests need, graded in one run of the station
-    (tests/grading_batch.py). Read it; grade again only in a copy (grading_batch.copy_of)."""
+    (tests/grading_batch.py). Read it; grade again only in a copy (grading_batch.copy_of).
+    Only the assignments the selected tests name are graded (`-k 01-perceptron`: that one and
+    the station corpus); all of them when a selected test names none."""
     import grading_batch
 
     problem = grading_batch.sandbox.unavailable_reason()
     if problem is not None:
         pytest.skip(f"no sandbox here: {problem}")
-    return grading_batch.grade_batch(tmp_path_factory.mktemp("grading-batch"))
+    readers = [item for item in request.session.items if "grading_batch" in getattr(item, "fixturenames", ())]
+    named = [{a for a in ASSIGNMENTS if a in item.nodeid} for item in readers]
+    assignments = ASSIGNMENTS if not named or not all(named) else sorted(set().union(*named))
+    return grading_batch.grade_batch(tmp_path_factory.mktemp("grading-batch"), assignments)
 
 
 # The suite runs on every core (pyproject.toml: pytest-xdist). Each worker takes whole files: a

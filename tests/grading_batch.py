@@ -15,7 +15,8 @@ one run of the station with two workers, in sandboxes:
   once so that its cells' time limits fit its reference run, and its bad submissions.
 
 Tests read their own results from the batch and must not change it: a test that grades
-again or resubmits works on a copy (``copy_of``).
+again or resubmits works on a copy (``copy_of``). The conftest fixture grades only the
+assignments the selected tests name (all of them in a full run).
 """
 
 import json
@@ -109,6 +110,7 @@ def sandbox_uids(course: Path) -> set[int]:
 @dataclass
 class Batch:
     course: Path
+    assignments: list  # the course's assignments graded (the station corpus's is graded too)
     result: object  # the grade command's CompletedProcess
     seconds: float
     listener: Listener
@@ -187,24 +189,26 @@ def grade_rows(stdout: str) -> dict[str, dict[str, str]]:
     return tables
 
 
-def grade_batch(scratch: Path) -> Batch:
+def grade_batch(scratch: Path, assignments: list[str] = ASSIGNMENTS) -> Batch:
+    """Grade ``assignments``' submissions and the station corpus in one run (see above)."""
     course = copy_course(scratch)
     listener = Listener()
     context = {"port": listener.port}
     install_station_corpus(course, context)
-    for assignment in ASSIGNMENTS:
+    for assignment in assignments:
         write_course_submissions(course, assignment)
     course_before = {p: p.read_bytes() for p in (course / "course").rglob("*") if p.is_file()}
     started = time.perf_counter()
-    result = run_autograde(course, "grade", *ASSIGNMENTS, corpus.ASSIGNMENT, "--workers", str(WORKERS), timeout=3600)
+    result = run_autograde(course, "grade", *assignments, corpus.ASSIGNMENT, "--workers", str(WORKERS), timeout=3600)
     seconds = time.perf_counter() - started
     context["course_changed"] = sorted(str(p.relative_to(course)) for p in (course / "course").rglob("*")
                                        if p.is_file() and course_before.get(p) != p.read_bytes())
     submissions = sum(1 for _ in (course / "autograde" / "submitted").glob("*/*"))
-    print(f"graded {submissions} submissions of {len(ASSIGNMENTS) + 1} assignments with {WORKERS} workers "
+    print(f"graded {submissions} submissions of {len(assignments) + 1} assignments with {WORKERS} workers "
           f"in {seconds:.1f} s")
-    return Batch(course=course, result=result, seconds=seconds, listener=listener, rows=grade_rows(result.stdout),
-                 context=context, left=sandbox_processes(sandbox_uids(course), settle_seconds=10))
+    return Batch(course=course, assignments=list(assignments), result=result, seconds=seconds, listener=listener,
+                 rows=grade_rows(result.stdout), context=context,
+                 left=sandbox_processes(sandbox_uids(course), settle_seconds=10))
 
 
 def copy_of(batch: Batch, target: Path) -> Path:

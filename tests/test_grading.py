@@ -32,6 +32,7 @@ def graded(request, grading_batch):
 def test_the_batch_grades_every_assignment_in_one_run(grading_batch):
     result = grading_batch.result
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert grading_batch.assignments == ASSIGNMENTS, "a full run grades every assignment"
     assert set(grading_batch.rows) == {*ASSIGNMENTS, corpus.ASSIGNMENT}, sorted(grading_batch.rows)
     # a fresh clone has no gradebook: grade records each assignment from solutions/ itself
     assert result.stdout.count("recorded it from solutions/") >= len(ASSIGNMENTS), result.stdout[:3000]
@@ -112,13 +113,14 @@ def grade_rows(stdout: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def resumed(grading_batch, tmp_path_factory):
     """A copy of the graded batch, graded again as it is (every assignment), then again after
-    one resubmission (the first assignment's blank notebook changed): the two runs' tables."""
+    one resubmission (the first graded assignment's blank notebook changed): the two runs' tables."""
     course = copy_of(grading_batch, tmp_path_factory.mktemp("resumed") / "course")
     again = run_autograde(course, "grade", *grading_batch.rows, timeout=600)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    for notebook in (course / "autograde" / "submitted" / "blank" / ASSIGNMENTS[0]).glob("*.ipynb"):
+    first = grading_batch.assignments[0]
+    for notebook in (course / "autograde" / "submitted" / "blank" / first).glob("*.ipynb"):
         notebook.write_text(notebook.read_text().replace("\n", "\n ", 1))
-    resubmitted = run_autograde(course, "grade", ASSIGNMENTS[0])
+    resubmitted = run_autograde(course, "grade", first)
     return batch_rows(again.stdout), grade_rows(resubmitted.stdout)
 
 
