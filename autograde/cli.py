@@ -159,12 +159,13 @@ def cmd_grade(args) -> int:
 
     assignments = list(dict.fromkeys(check_assignment(a) for a in args.assignments))
     students = {assignment: submitted_students(assignment) for assignment in assignments}
-    for assignment, found in students.items():
-        if not found:
-            raise UsageError(
-                f"no submissions to grade: expected autograde/submitted/<student>/{assignment}/*.ipynb "
-                f"({'the folder autograde/submitted/ does not exist' if not SUBMITTED.is_dir() else 'none found'})"
-            )
+    empty = [assignment for assignment, found in students.items() if not found]
+    if empty:
+        where = " and ".join(f"autograde/submitted/<student>/{assignment}/*.ipynb" for assignment in empty)
+        raise UsageError(
+            f"no submissions to grade: expected {where} "
+            f"({'the folder autograde/submitted/ does not exist' if not SUBMITTED.is_dir() else 'none found'})"
+        )
     if args.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {args.workers}")
     use_sandbox = not args.no_sandbox

@@ -24,6 +24,7 @@ When the kernel dies, runs out of time or floods its output at cell k, the point
 before k are kept and the reason is recorded.
 """
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,7 +92,7 @@ class JudgeSession:
         """(outputs, error or None) of a student's cell, stopped after ``limit`` seconds (the
         cap when None); KernelLost when nothing more can run."""
         self.stale = True  # the names the tests see may have changed
-        seconds = min(limit or self.limits.cell_seconds, self.deadline - time.monotonic())
+        seconds = min(self.limits.cell_seconds if limit is None else limit, self.deadline - time.monotonic())
         if seconds <= 0:
             self.kernel.kill()
             raise KernelLost(f"the notebook went past its time limit ({self.limits.wall_seconds} s)")
@@ -102,7 +103,7 @@ class JudgeSession:
         """Run an instructor's test cell here, each call into the kernel stopped after ``limit``
         seconds (the cap when None): None when it passes, else 'Name: message'. KernelLost when
         the kernel was lost on the way."""
-        self.calls.what, self.calls.seconds = what, limit or self.limits.cell_seconds
+        self.calls.what, self.calls.seconds = what, self.limits.cell_seconds if limit is None else limit
         if self.stale:
             bind_answers(self.shell, self.calls, self.answer_names)
             self.stale = False
@@ -272,7 +273,7 @@ def grade_cases(source_path: Path, cases: list[tuple[str | None, str | None]], *
             outcome = CaseResult()
             results.append(outcome)
             if session is None:
-                session = JudgeSession(source, workdir, limits=limits, use_sandbox=use_sandbox)
+                session = JudgeSession(source, workdir, limits=limits, use_sandbox=use_sandbox, slot=os.getpid() % 4096)
                 session.start()
                 for cell in source.cells:
                     if cell_kind(cell) == SETUP:

@@ -39,17 +39,26 @@ def root() -> Path:
 def grading_batch(request, tmp_path_factory):
     """Every submission the grading tests need, graded in one run of the station
     (tests/grading_batch.py). Read it; grade again only in a copy (grading_batch.copy_of).
-    Only the assignments the selected tests name are graded (`-k 01-perceptron`: that one and
-    the station corpus); all of them when a selected test names none."""
+    Only the assignments the selected tests need are graded (`-k 01-perceptron`: that one and
+    the station corpus; tests/test_grading_station.py: the corpus alone); all in a full run."""
     import grading_batch
 
     problem = grading_batch.sandbox.unavailable_reason()
     if problem is not None:
         pytest.skip(f"no sandbox here: {problem}")
     readers = [item for item in request.session.items if "grading_batch" in getattr(item, "fixturenames", ())]
-    named = [{a for a in ASSIGNMENTS if a in item.nodeid} for item in readers]
-    assignments = ASSIGNMENTS if not named or not all(named) else sorted(set().union(*named))
+    needed = [batch_needs(item) for item in readers]
+    assignments = ASSIGNMENTS if any(n is None for n in needed) else sorted(set().union(set(), *needed))
     return grading_batch.grade_batch(tmp_path_factory.mktemp("grading-batch"), assignments)
+
+
+def batch_needs(item) -> set[str] | None:
+    """The course's assignments a reader of the grading batch needs: those its module declares
+    (``BATCH_NEEDS = ()``: the station corpus only), else those its name holds; None for all."""
+    declared = getattr(getattr(item, "module", None), "BATCH_NEEDS", None)
+    if declared is not None:
+        return set(declared)
+    return {a for a in ASSIGNMENTS if a in item.nodeid} or None
 
 
 # The suite runs on every core (pyproject.toml: pytest-xdist). Each worker takes whole files: a
@@ -71,7 +80,10 @@ def scope_of(nodeid: str) -> str:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """xdist's file scheduling, with the files of SHARED_SCOPES joined to their partners."""
+    """xdist's file scheduling (--dist loadfile, as pyproject.toml sets it), with the files of
+    SHARED_SCOPES joined to their partners. Another --dist on the command line is xdist's."""
+    if config.getvalue("dist") != "loadfile":
+        return None
     from xdist.scheduler import LoadScopeScheduling
 
     class SharedFileScheduling(LoadScopeScheduling):

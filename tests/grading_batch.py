@@ -11,8 +11,8 @@ one run of the station with two workers, in sandboxes:
 * for the first assignment, the solution under the name a browser gives a second download
   (``renamed``): the renaming is the same for every assignment, and match_notebooks is checked
   on each assignment's names without grading (tests/test_grading.py);
-* the station corpus (tests/station_corpus.py): the small assignment 00-station, executed
-  once so that its cells' time limits fit its reference run, and its bad submissions.
+* the station corpus (tests/station_corpus.py): the small assignment 00-station, with a
+  recorded run that sets its cells' time limits to the floor, and its bad submissions.
 
 Tests read their own results from the batch and must not change it: a test that grades
 again or resubmits works on a copy (``copy_of``). The conftest fixture grades only the
@@ -158,12 +158,11 @@ def write_course_submissions(course: Path, assignment: str) -> None:
 
 
 def install_corpus_assignment(course: Path) -> None:
-    """The corpus's assignment in a scratch course, executed (the time limits fit its stored
-    run, so an endless loop costs seconds) and released."""
+    """The corpus's assignment in a scratch course (with its recorded run: the time limits are
+    the floor, so an endless loop costs seconds), released."""
     corpus.install_assignment(course)
-    for verb in ("execute", "release"):
-        done = run_autograde(course, verb, corpus.ASSIGNMENT, *(("--force",) if verb == "release" else ()))
-        assert done.returncode == 0, done.stdout + done.stderr
+    done = run_autograde(course, "release", corpus.ASSIGNMENT, "--force")
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def install_station_corpus(course: Path, context: dict) -> None:
