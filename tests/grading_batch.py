@@ -112,15 +112,10 @@ class Batch:
     course: Path
     assignments: list  # the course's assignments graded (the station corpus's is graded too)
     result: object  # the grade command's CompletedProcess
-    seconds: float
     listener: Listener
     rows: dict = field(default_factory=dict)  # {assignment: {student: the line grade printed}}
     context: dict = field(default_factory=dict)  # what the station corpus's cases need and left
     left: list = field(default_factory=list)  # sandboxed processes still running after the batch
-
-    @property
-    def gradebook(self) -> Path:
-        return self.course / "autograde" / "gradebook.db"
 
 
 def first_mistakes(assignment: str) -> dict[str, str]:
@@ -150,8 +145,9 @@ def write_course_submissions(course: Path, assignment: str) -> None:
     # every exercise answered with its first known mistake: judged outside the kernel, each
     # must still lose points (in-place changes, gradients and objects cross the boundary)
     mistaken = nbformat.read(course / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    wrong_answers = first_mistakes(assignment)
     for cell in mistaken.cells:
-        wrong = first_mistakes(assignment).get(grade_id(cell))
+        wrong = wrong_answers.get(grade_id(cell))
         if wrong is not None:
             cell.source = wrong
     nbformat.write(mistaken, submitted / "mistaken" / assignment / f"{assignment}.ipynb")
@@ -205,7 +201,7 @@ def grade_batch(scratch: Path, assignments: list[str] = ASSIGNMENTS) -> Batch:
     submissions = sum(1 for _ in (course / "autograde" / "submitted").glob("*/*"))
     print(f"graded {submissions} submissions of {len(assignments) + 1} assignments with {WORKERS} workers "
           f"in {seconds:.1f} s")
-    return Batch(course=course, assignments=list(assignments), result=result, seconds=seconds, listener=listener,
+    return Batch(course=course, assignments=list(assignments), result=result, listener=listener,
                  rows=grade_rows(result.stdout), context=context,
                  left=sandbox_processes(sandbox_uids(course), settle_seconds=10))
 

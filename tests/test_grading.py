@@ -9,7 +9,6 @@ batch; tests/test_release.py runs `nbgrader validate --invert` on every released
 import csv
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,8 +19,6 @@ from grading_batch import grade_rows as batch_rows
 from nbgrader.api import Gradebook
 
 from dlcourse.grading import notebook_for
-
-NBGRADER = str(Path(sys.executable).parent / "nbgrader")
 
 
 @pytest.fixture(params=ASSIGNMENTS)
