@@ -59,10 +59,14 @@ class JudgeSession:
     """One kernel over a submission's folder and the judge's shell beside it: `run_cell` runs a
     student's cell in the kernel, `judge_test` an instructor's test cell here."""
 
-    def __init__(self, source, submission_dir: Path, *, limits: sandbox.Limits, use_sandbox: bool, slot: int = 0):
+    def __init__(self, source, submission_dir: Path, *, limits: sandbox.Limits, use_sandbox: bool, slot: int = 0,
+                 notebook: str | None = None):
         self.source, self.limits = source, limits
         self.time_limits = TimeLimits.from_run(source.cells, cap=limits.cell_seconds)
-        self.kernel = Kernel(submission_dir, limits=limits, use_sandbox=use_sandbox, slot=slot)
+        # the kernel imports the library with this notebook's graded references sealed; the
+        # judge's shell keeps the whole library for the hidden tests
+        self.kernel = Kernel(submission_dir, limits=limits, use_sandbox=use_sandbox, slot=slot,
+                             library=sealed_library(notebook))
         self.deadline = time.monotonic() + limits.wall_seconds
         self.answer_names = [name for c in source.cells if cell_kind(c) == ANSWER
                              for name in answer_names(c.source)]
@@ -133,7 +137,8 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
                         {grade_id(c): nbgrader_metadata(c) for c in source.cells if grade_id(c) is not None})
     shown_tests = {grade_id(c): c.source for c in released.cells if cell_kind(c) == TEST}
     graded = nbformat.v4.new_notebook(metadata=submitted.metadata)
-    session = JudgeSession(source, submission_dir, limits=limits, use_sandbox=use_sandbox, slot=slot)
+    session = JudgeSession(source, submission_dir, limits=limits, use_sandbox=use_sandbox, slot=slot,
+                           notebook=notebook_name)
     lost = None
     try:
         session.start()
@@ -157,6 +162,17 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
         result["reasons"] += session.reasons
     result["notebook"] = nbformat.writes(graded)
     return result
+
+
+def sealed_library(notebook: str | None) -> Path | None:
+    """The library with the graded references of ``notebook`` (a file name) sealed, as the release
+    record lists them; None for a notebook the record does not know."""
+    from dlcourse import sealing
+    from dlcourse.doctor import load_manifest
+
+    if not notebook or not notebook.endswith(".ipynb"):
+        return None
+    return sealing.grading_library(load_manifest() or {}, notebook.removesuffix(".ipynb"))
 
 
 def read_submission(path: Path, result: dict):
@@ -273,7 +289,8 @@ def grade_cases(source_path: Path, cases: list[tuple[str | None, str | None]], *
             outcome = CaseResult()
             results.append(outcome)
             if session is None:
-                session = JudgeSession(source, workdir, limits=limits, use_sandbox=use_sandbox, slot=os.getpid() % 4096)
+                session = JudgeSession(source, workdir, limits=limits, use_sandbox=use_sandbox, slot=os.getpid() % 4096,
+                                       notebook=Path(source_path).name)
                 session.start()
                 for cell in source.cells:
                     if cell_kind(cell) == SETUP:

@@ -44,8 +44,10 @@ def die_with_parent():
 
 
 class Kernel:
-    def __init__(self, submission: Path, *, limits: sandbox.Limits, use_sandbox: bool = True, slot: int = 0):
-        self.limits, self.use_sandbox, self.slot = limits, use_sandbox, slot
+    def __init__(self, submission: Path, *, limits: sandbox.Limits, use_sandbox: bool = True, slot: int = 0,
+                 library: Path | None = None):
+        # library: a sealed copy of the course library (dlcourse.sealing) the kernel imports instead
+        self.limits, self.use_sandbox, self.slot, self.library = limits, use_sandbox, slot, library
         remove_stale_scratch()
         self.scratch = Path(tempfile.mkdtemp(prefix=f"dlcourse-grade-{os.getpid()}-"))
         os.chmod(self.scratch, 0o755)
@@ -81,7 +83,8 @@ class Kernel:
         env = sandbox.sandbox_environment({"DLCOURSE_GRADER_RUNTIME": str(self.runtime)})
         from .kernel_factory import kernel_factory
 
-        factory = kernel_factory(self.use_sandbox)
+        # unsandboxed, a warm kernel would find the library the factory imported, not the sealed copy
+        factory = kernel_factory(self.use_sandbox) if self.use_sandbox or self.library is None else None
         if not self.use_sandbox:
             workdir = self.scratch / "work"
             shutil.copytree(self.submission, workdir)
@@ -89,6 +92,8 @@ class Kernel:
             for key in ("IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR"):
                 env[key] = str(self.scratch / key.lower())
             env["TMPDIR"] = str(self.scratch)
+            if self.library is not None:  # ahead of the editable install's path
+                env["PYTHONPATH"] = f"{self.library}:{env['PYTHONPATH']}"
         if factory is not None:
             (self.scratch / "root").mkdir()
             self.log = self.runtime / "kernel.log"
@@ -96,7 +101,8 @@ class Kernel:
         elif self.use_sandbox:
             (self.scratch / "root").mkdir()
             argv = sandbox.sandbox_argv(command, submission=self.submission, runtime=self.runtime,
-                                        newroot=self.scratch / "root", limits=self.limits, slot=self.slot)
+                                        newroot=self.scratch / "root", limits=self.limits, slot=self.slot,
+                                        library=self.library)
             with open(self.log, "wb") as log:
                 self.process = subprocess.Popen(argv, cwd="/", env=env, stdout=log, stderr=subprocess.STDOUT,
                                                 stdin=subprocess.DEVNULL, start_new_session=True,
@@ -239,7 +245,7 @@ class Kernel:
 
 def remove_stale_scratch():
     """Scratch folders of grading processes that were killed (their pid is in the name)."""
-    for folder in Path(tempfile.gettempdir()).glob("dlcourse-[gf]*-*-*"):
+    for folder in Path(tempfile.gettempdir()).glob("dlcourse-[gfs]*-*-*"):
         try:
             owner = int(folder.name.split("-")[2])
             os.kill(owner, 0)

@@ -45,9 +45,11 @@ class FactoryProcess:
 class KernelFactory:
     """The worker's factory process (autograde/kernel_factory_server.py): warm, sandboxed kernels on request."""
 
+    # none of the library's reference packages (dlcourse.np, .pt, .autograd): a kernel imports
+    # those from the sealed copy it is shown (dlcourse.sealing), never from the factory's memory
     MODULES = ["numpy", "torch", "matplotlib", "matplotlib.pyplot", "ipykernel.kernelapp", "ipywidgets",
                "dlcourse", "dlcourse.check", "dlcourse.data", "dlcourse.plot", "dlcourse.widgets",
-               "dlcourse.autograd", "dlcourse_grader_kernel", "sympy"]
+               "dlcourse_grader_kernel", "sympy"]
 
     def __init__(self):
         import atexit
@@ -71,7 +73,7 @@ class KernelFactory:
             "script": sandbox.SETUP_SCRIPT, "uid": kernel.run_uid, "env": env, "connection_file": str(connection),
             "script_args": [str(kernel.scratch / "root"), str(kernel.submission), str(kernel.runtime),
                             str(limits.disk_mb), str(limits.tmp_mb), str(kernel.run_uid),
-                            " ".join(sandbox.readonly_paths())],
+                            " ".join(sandbox.readonly_paths(kernel.library))],
             "limits": {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds, "processes": limits.processes,
                        "file_mb": limits.file_mb, "open_files": limits.open_files},
         }

@@ -121,6 +121,14 @@ def start_kernel(request):
 def main():
     for module in sys.argv[1:]:
         __import__(module)
+    # a kernel imports the library's references from the sealed copy it is shown, so none may be
+    # in the memory it forks from
+    from dlcourse.sealing import REFERENCE_PACKAGES
+
+    preloaded = sorted(m for m in sys.modules if m.startswith(REFERENCE_PACKAGES))
+    if preloaded:
+        print(f"refused: the preloaded modules import graded references ({', '.join(preloaded)})", flush=True)
+        sys.exit(1)
     signal.signal(signal.SIGCHLD, lambda *_: reap())
     print("ready", flush=True)
     for line in sys.stdin:

@@ -33,11 +33,10 @@ from dlcourse.grading import (
     nbgrader_metadata,
     source_sha256,
 )
+from dlcourse.sealing import REFERENCE_PACKAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "lib" / "dlcourse" / "assignments.json"
-# Where an answer's reference may live: the NumPy references, their torch twins, the engine.
-REFERENCE_PACKAGES = ("dlcourse.np", "dlcourse.pt", "dlcourse.autograd")
 
 
 def build_manifest(course_dir: Path) -> dict:

@@ -71,13 +71,15 @@ mount -t tmpfs -o "size=${TMP_MB}m,mode=1777,nosuid,nodev" sandbox-shm "$NEWROOT
 mount -t tmpfs -o "size=${TMP_MB}m,mode=1777,nosuid,nodev" sandbox-tmp "$NEWROOT/tmp"
 mount -t tmpfs -o "size=${DISK_MB}m,mode=755,nosuid,nodev" sandbox-home "$NEWROOT/home/student"
 # after the tmpfs mounts, so that a course kept under /tmp or /home stays visible
-for path in $READONLY; do
-    [ -e "$path" ] || continue
-    if [ -L "$path" ]; then
-        mkdir -p "$NEWROOT$(dirname "$path")"; ln -s "$(readlink "$path")" "$NEWROOT$path"; continue
+# an entry PATH=SOURCE shows SOURCE at PATH (the library with the graded references sealed)
+for entry in $READONLY; do
+    path=${entry%%=*}; source=${entry#*=}
+    [ -e "$source" ] || continue
+    if [ -L "$source" ]; then
+        mkdir -p "$NEWROOT$(dirname "$path")"; ln -s "$(readlink "$source")" "$NEWROOT$path"; continue
     fi
     mkdir -p "$NEWROOT$path"
-    mount --bind "$path" "$NEWROOT$path"
+    mount --bind "$source" "$NEWROOT$path"
     mount -o remount,bind,ro,nosuid,nodev "$NEWROOT$path"
 done
 cp -R --no-dereference "$SUBMISSION/." "$NEWROOT/home/student/"
@@ -91,23 +93,32 @@ chroot "$NEWROOT" "$@"
 """
 
 
-def readonly_paths() -> list[str]:
-    """The host paths a sandboxed Python needs: the system, this Python and its packages,
-    and the course library (an editable install points into the checkout's lib/)."""
+def package_folder() -> Path:
+    """The installed ``dlcourse`` package (an editable install: the checkout's lib/dlcourse)."""
     import dlcourse
 
+    return Path(dlcourse.__file__).resolve().parent
+
+
+def readonly_paths(library: Path | None = None) -> list[str]:
+    """The host paths a sandboxed Python needs: the system, this Python and its packages,
+    and the course library (an editable install points into the checkout's lib/). With
+    ``library`` (a folder holding a sealed copy of the ``dlcourse`` package, see
+    dlcourse.sealing) the sandbox sees that copy where the package is: the real one is not there."""
     paths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"]
-    for extra in (sys.base_prefix, sys.prefix, str(Path(dlcourse.__file__).resolve().parent.parent),
+    for extra in (sys.base_prefix, sys.prefix, str(package_folder().parent),
                   str(Path(__file__).resolve().parent / "kernel_side")):
         if not any(extra == p or extra.startswith(p + "/") for p in paths):
             paths.append(extra)
     course = Path(__file__).resolve().parent.parent
-    for path in paths:
-        if " " in path:
-            raise SandboxUnavailable(f"cannot bind {path!r} into the sandbox: the path contains a space")
+    for path in paths + ([str(library)] if library else []):
+        if " " in path or "=" in path:
+            raise SandboxUnavailable(f"cannot bind {path!r} into the sandbox: the path contains a space or '='")
         if Path(path) in (course, *course.parents) and path not in ("/",):
             raise SandboxUnavailable(f"{path} holds the course (solutions/, the gradebook): it cannot be shown to "
                                      "students' code; install the course library outside it")
+    if library is not None:  # last: it covers the package inside a folder bound above
+        paths.append(f"{package_folder()}={Path(library) / package_folder().name}")
     return paths
 
 
@@ -118,9 +129,10 @@ def run_uid(slot: int) -> int:
 
 
 def sandbox_argv(command: list[str], *, submission: Path, runtime: Path, newroot: Path, limits: Limits,
-                 slot: int = 0) -> list[str]:
+                 slot: int = 0, library: Path | None = None) -> list[str]:
     """The argv that runs `command` (an absolute program path and its arguments) in a fresh
-    sandbox over a copy of `submission`; `runtime` appears at the same path inside."""
+    sandbox over a copy of `submission`; `runtime` appears at the same path inside; `library`,
+    a sealed copy of the course library, appears where the library is (see readonly_paths)."""
     if os.geteuid() == 0:
         # root sets the sandbox up in fresh mount, PID and network namespaces, then the kernel
         # runs as an unprivileged host uid of its own (so that the process limit is its own)
@@ -138,7 +150,7 @@ def sandbox_argv(command: list[str], *, submission: Path, runtime: Path, newroot
     return (["unshare", *namespace, "--mount", "--pid", "--fork", "--net", "--ipc", "--uts",
              "--cgroup", "--kill-child", "--", "/bin/sh", "-c", SETUP_SCRIPT, "sandbox-setup",
              str(newroot), str(submission), str(runtime), str(limits.disk_mb), str(limits.tmp_mb),
-             str(uid), " ".join(readonly_paths())]
+             str(uid), " ".join(readonly_paths(library))]
             + ["/usr/bin/env", "-C", SANDBOX_HOME] + drop + prlimit + command)
 
 
