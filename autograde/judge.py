@@ -136,6 +136,8 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
     plan = grading_plan(submitted.cells, {gid: c.source for gid, c in tests.items()},
                         {grade_id(c): nbgrader_metadata(c) for c in source.cells if grade_id(c) is not None})
     shown_tests = {grade_id(c): c.source for c in released.cells if cell_kind(c) == TEST}
+    # shortcuts, read from the submitted source here (never from the kernel): those tests fail unrun
+    shortcuts = shortcut_failures(submitted.cells, notebook_name)
     graded = nbformat.v4.new_notebook(metadata=submitted.metadata)
     session = JudgeSession(source, submission_dir, limits=limits, use_sandbox=use_sandbox, slot=slot,
                            notebook=notebook_name)
@@ -145,7 +147,7 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
         for position, planned in enumerate(plan, 1):
             cell = nbformat.from_dict(planned.cell)
             if planned.kind == TEST:
-                shown, lost = judge_step(session, cell, shown_tests, result, lost)
+                shown, lost = judge_step(session, cell, shown_tests, result, lost, shortcuts.get(grade_id(cell)))
             elif planned.kind in RUN_IN_KERNEL and cell.cell_type == "code":
                 shown, lost = run_step(session, cell, position, result, lost)
             else:
@@ -162,6 +164,16 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
         result["reasons"] += session.reasons
     result["notebook"] = nbformat.writes(graded)
     return result
+
+
+def shortcut_failures(cells, notebook: str) -> dict[str, str]:
+    """{test grade_id: message} for the tests that lose their points to a shortcut in ``cells``
+    (dlcourse.shortcuts, by the judge's own release record); {} for a notebook it does not know."""
+    from dlcourse.doctor import load_manifest
+    from dlcourse.shortcuts import failed_tests
+
+    record = (load_manifest() or {}).get(notebook.removesuffix(".ipynb"))
+    return failed_tests(cells, record) if record else {}
 
 
 def sealed_library(notebook: str | None) -> Path | None:
@@ -223,9 +235,11 @@ def run_step(session: JudgeSession, cell, position: int, result: dict, lost: str
     return executed, lost
 
 
-def judge_step(session: JudgeSession, cell, shown_tests: dict, result: dict, lost: str | None):
+def judge_step(session: JudgeSession, cell, shown_tests: dict, result: dict, lost: str | None,
+               shortcut: str | None = None):
     """A test cell, judged here and scored; the graded notebook shows the released test (never
-    the source's, which holds the hidden tests) and the verdict."""
+    the source's, which holds the hidden tests) and the verdict. ``shortcut``: why the answer
+    it tests loses its points without the test being run (dlcourse.shortcuts)."""
     gid = grade_id(cell)
     shown = nbformat.v4.new_code_cell(shown_tests.get(gid, "# a test cell of the instructor's (not in your release)"),
                                       metadata=cell.metadata)
@@ -234,7 +248,8 @@ def judge_step(session: JudgeSession, cell, shown_tests: dict, result: dict, los
         shown.outputs = [_note(f"Not graded: {lost}")]
         return shown, lost
     try:
-        error = session.judge_test(cell.source, what=f"test {gid}", limit=session.time_limits.for_cell(cell))
+        error = shortcut or session.judge_test(cell.source, what=f"test {gid}",
+                                               limit=session.time_limits.for_cell(cell))
     except KernelLost as error_lost:
         lost = f"{error_lost} (in test {gid})"
         error = f"KernelLost: {error_lost}"
@@ -295,6 +310,9 @@ def grade_cases(source_path: Path, cases: list[tuple[str | None, str | None]], *
                 for cell in source.cells:
                     if cell_kind(cell) == SETUP:
                         session.run_cell(cell.source, what=grade_id(cell), limit=session.time_limits.for_cell(cell))
+            case_cells = [nbformat.from_dict({**c, "source": replacement}) if grade_id(c) == exercise
+                          and replacement is not None else c for c in source.cells]
+            shortcuts = shortcut_failures(case_cells, Path(source_path).name)
             try:
                 for cell in answers:
                     gid = grade_id(cell)
@@ -305,8 +323,8 @@ def grade_cases(source_path: Path, cases: list[tuple[str | None, str | None]], *
                 for gid in (tests_of[exercise] if exercise else list(tests)):
                     worth = points(tests[gid])
                     try:
-                        error = session.judge_test(tests[gid].source, what=f"test {gid}",
-                                                   limit=session.time_limits.for_cell(tests[gid]))
+                        error = shortcuts.get(gid) or session.judge_test(
+                            tests[gid].source, what=f"test {gid}", limit=session.time_limits.for_cell(tests[gid]))
                     except KernelLost:
                         raise
                     except Exception as error_call:  # noqa: BLE001

@@ -10,7 +10,11 @@ For every released notebook:
 * ``exercises``: the exercise map. For each answer cell: the names it defines, the library
   functions of the same name it mirrors (``dlcourse.np.perceptron.perceptron_train``), its
   visible and hidden test cells and the names of its known mistakes (tests/known_mistakes/),
-  so that "where are the reference, the tests and the mistakes of this exercise" is one look-up.
+  so that "where are the reference, the tests and the mistakes of this exercise" is one look-up;
+  and what its answer may not call (``forbidden``, declared in solutions/shortcuts.toml and
+  checked on the submitted source by dlcourse.shortcuts).
+* ``code_sha256``: the released code cells that are not graded, so that a cell a student added
+  or changed can be told apart.
 * ``time_limits``: each cell's time limit, fitted to the solution's stored run
   (``dlcourse.grading.TimeLimits``): the doctor stops a cell where grading would.
 
@@ -36,6 +40,8 @@ from dlcourse.grading import (
 from dlcourse.sealing import REFERENCE_PACKAGES
 
 ROOT = Path(__file__).resolve().parent.parent
+# What each exercise's answer may not call (dlcourse.shortcuts), beside the notebooks in solutions/
+SHORTCUTS = "shortcuts.toml"
 MANIFEST = ROOT / "lib" / "dlcourse" / "assignments.json"
 
 
@@ -46,6 +52,7 @@ def build_manifest(course_dir: Path) -> dict:
 
     course_dir = Path(course_dir)
     mistakes_folder = course_dir.parent / "tests" / "known_mistakes"
+    declared = forbidden_calls(course_dir.parent / "solutions" / SHORTCUTS)
     manifest = {}
     for path in sorted(course_dir.glob("*/*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
@@ -70,6 +77,8 @@ def build_manifest(course_dir: Path) -> dict:
             if kind == TEST:
                 entry.update(hidden=meta["grade_id"] in hidden, source=cell.source)
             cells.append(entry)
+        code = [source_sha256(c.source) for c in notebook.cells
+                if c.cell_type == "code" and not nbgrader_metadata(c).get("grade_id")]
         if path.stem in manifest:
             raise ValueError(f"two released notebooks are named {path.name}: the doctor finds a notebook "
                              f"by its file name, so rename one ({manifest[path.stem]['path']}, {path})")
@@ -78,16 +87,47 @@ def build_manifest(course_dir: Path) -> dict:
             "notebook": path.name,
             "path": f"{course_dir.name}/{path.parent.name}/{path.name}",
             "cells": cells,
-            "exercises": exercise_map(source, hidden, known_mistakes(mistakes_folder, path.stem)),
+            "exercises": exercise_map(source, hidden, known_mistakes(mistakes_folder, path.stem),
+                                      declared.pop(path.parent.name, {}), path.parent.name),
+            # the released code cells without a grade_id: a cell that is not one of them was added
+            "code_sha256": sorted(set(code)),
             # each cell's time limit, fitted to the solution's stored run: the doctor applies it too
             "time_limits": TimeLimits.from_run(source.cells).record(),
         }
+    if declared:
+        raise ValueError(f"solutions/{SHORTCUTS} names assignments that are not released: {sorted(declared)}")
     return manifest
 
 
-def exercise_map(source, hidden: set, mistakes: dict) -> list[dict]:
+def forbidden_calls(path: Path) -> dict[str, dict[str, list[str]]]:
+    """{assignment: {answer grade_id: forbidden calls}} from ``path`` (solutions/shortcuts.toml)."""
+    import tomllib
+
+    if not path.is_file():
+        return {}
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"{path} is not valid TOML: {error}") from None
+    declared = {}
+    for assignment, exercises in table.items():
+        for answer, entry in exercises.items():
+            calls = entry.get("forbidden") if isinstance(entry, dict) else None
+            if not (isinstance(calls, list) and all(isinstance(c, str) and c for c in calls)):
+                raise ValueError(f'{path}: ["{assignment}".{answer}] needs forbidden = ["module.function", ...]')
+            declared.setdefault(assignment, {})[answer] = calls
+    return declared
+
+
+def exercise_map(source, hidden: set, mistakes: dict, forbidden: dict | None = None,
+                 assignment: str = "") -> list[dict]:
     """One entry per answer cell of the solution notebook ``source`` (see the module's docstring)."""
     answers = {nbgrader_metadata(c)["grade_id"]: c.source for c in source.cells if cell_kind(c) == "answer"}
+    forbidden = dict(forbidden or {})
+    unknown = set(forbidden) - set(answers)
+    if unknown:
+        raise ValueError(f"solutions/{SHORTCUTS} declares forbidden calls for exercises {assignment} lacks: "
+                         f"{sorted(unknown)}")
     exercises = []
     for answer, tests in exercise_tests(source.cells).items():
         functions = answer_names(answers[answer])
@@ -98,6 +138,7 @@ def exercise_map(source, hidden: set, mistakes: dict) -> list[dict]:
             "visible_tests": [t for t in tests if t not in hidden],
             "hidden_tests": [t for t in tests if t in hidden],
             "known_mistakes": sorted(mistakes.get(answer, [])),
+            "forbidden": forbidden.get(answer, []),
         })
     return exercises
 
