@@ -30,6 +30,7 @@ from dataclasses import dataclass
 DYNAMIC_CALLS = ("exec", "eval", "compile", "__import__", "globals", "vars", "locals")
 DYNAMIC_MODULES = ("importlib", "marshal", "pickle", "dill", "cloudpickle", "base64", "codecs", "zlib", "ctypes",
                    "types", "runpy", "imp", "pkgutil", "builtins", "subprocess", "os.system")
+DYNAMIC = "dynamic code, which could hide a forbidden call"
 BY_NAME = ("getattr", "setattr", "delattr", "hasattr")  # a computed name could be anything
 DYNAMIC_ATTRIBUTES = ("__code__", "__globals__", "__builtins__", "__dict__", "__subclasses__", "__getattribute__",
                       "__loader__", "__spec__", "__closure__", "__reduce__", "__import__", "f_globals", "f_locals",
@@ -111,34 +112,34 @@ def _findings_in(tree, aliases: dict, forbidden: list[str]) -> list[tuple[int, s
                 if any(_matches(name, m) for m in (*modules, *DYNAMIC_MODULES)):
                     found.append((line, f"imports {name}"))
         elif isinstance(node, ast.Attribute) and node.attr in DYNAMIC_ATTRIBUTES:
-            found.append((line, f"uses {node.attr} (dynamic code, which could hide a forbidden call)"))
+            found.append((line, f"uses {node.attr} ({DYNAMIC})"))
         elif isinstance(node, ast.Attribute) and not isinstance(getattr(node, "parent", None), ast.Attribute):
             path = _dotted(node, aliases)
             if path and any(_matches(path, m) for m in modules):
                 found.append((line, f"uses {path}"))
             elif path and any(_matches(path, m) for m in DYNAMIC_MODULES) or path == "sys.modules":
-                found.append((line, f"uses {path} (dynamic code, which could hide a forbidden call)"))
+                found.append((line, f"uses {path} ({DYNAMIC})"))
             elif node.attr in methods and _root(node) not in aliases:  # a method, not a module's function
                 found.append((line, f"calls .{node.attr}()"))
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and not isinstance(
                 getattr(node, "parent", None), ast.Attribute):
             path = aliases.get(node.id, node.id)
             if node.id in DYNAMIC_CALLS or node.id in DYNAMIC_ATTRIBUTES:
-                found.append((line, f"uses {node.id} (dynamic code, which could hide a forbidden call)"))
+                found.append((line, f"uses {node.id} ({DYNAMIC})"))
             elif node.id in aliases and any(_matches(path, m) for m in modules):
                 found.append((line, f"uses {path}"))
             elif node.id in aliases and any(_matches(path, m) for m in DYNAMIC_MODULES):
-                found.append((line, f"uses {path} (dynamic code, which could hide a forbidden call)"))
+                found.append((line, f"uses {path} ({DYNAMIC})"))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in BY_NAME:
             name = node.args[1] if len(node.args) > 1 else None
             if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
-                found.append((line, f"calls {node.func.id} with a computed name (dynamic code, which could hide a forbidden call)"))
+                found.append((line, f"calls {node.func.id} with a computed name ({DYNAMIC})"))
             else:
                 path = _dotted(ast.Attribute(value=node.args[0], attr=name.value, ctx=ast.Load()), aliases)
                 if path and any(_matches(path, m) for m in modules):
                     found.append((line, f"uses {path}"))
                 elif name.value in DYNAMIC_ATTRIBUTES:
-                    found.append((line, f"uses {name.value} (dynamic code, which could hide a forbidden call)"))
+                    found.append((line, f"uses {name.value} ({DYNAMIC})"))
     return sorted(set(found))
 
 
