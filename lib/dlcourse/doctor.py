@@ -10,7 +10,11 @@ student's file is never written) and reports what would go wrong:
   what the release held (``assignments.json``, written by ``python -m autograde release``; it
   travels with the package, so the check works on Colab);
 * answers not written yet (the release's ``raise NotImplementedError()`` stub, ``YOUR ANSWER HERE``);
-* every cell that fails in a fresh kernel, and a cell or notebook past grading's time limit;
+* shortcuts: calls an exercise forbids, or dynamic code, in its answer (dlcourse.shortcuts, read
+  from the notebook's source as the grading station reads it);
+* every cell that fails in a fresh kernel, and a cell or notebook past grading's time limit; the
+  kernel imports the library with this assignment's graded references sealed, as grading's does
+  (dlcourse.sealing), so an answer that hands its work to the library fails here as there;
 
 then estimates the score from the visible checks that pass; the points of hidden checks are
 decided only at grading. Exit status: 0 nothing wrong, 1
@@ -32,6 +36,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from dlcourse import sealing
 from dlcourse.grading import (
     CELL_TIMEOUT_S,
     GRADING_ENV,
@@ -46,6 +51,7 @@ from dlcourse.grading import (
     released_source,
     source_sha256,
 )
+from dlcourse.shortcuts import failed_tests, find_shortcuts
 
 # What `python -m dlcourse doctor --help` says.
 DESCRIPTION = """\
@@ -53,7 +59,7 @@ Check a notebook before you hand it in. Grading restarts the kernel, runs every 
 top to bottom in quick mode on the CPU under time limits, with the test cells as the instructor
 released them. The doctor runs a copy of your notebook the same way (your file is not changed)
 and reports cells that fail, cells saved out of order, edited or deleted test cells, answers not
-written yet, and a score estimated from the visible checks.
+written yet, calls an exercise does not allow, and a score estimated from the visible checks.
 
 It runs the notebook's code on this machine without a sandbox: instructors grade other people's
 notebooks with `python -m autograde grade`, not with the doctor.
@@ -133,6 +139,7 @@ class Report:
     edited: list[Finding] = field(default_factory=list)
     deleted: list[Finding] = field(default_factory=list)
     unanswered: list[Finding] = field(default_factory=list)
+    shortcuts: list[Finding] = field(default_factory=list)  # they cost their exercise's points
     failed: list[Finding] = field(default_factory=list)
     stopped: Finding | None = None  # a time limit passed, or the kernel died: later cells did not run
     not_run: int = 0  # code cells left after the stop
@@ -151,7 +158,7 @@ class Report:
     def problems(self) -> int:
         # the order counts once, however many places break it: it is advice, grading ignores it
         return (bool(self.out_of_order) + len(self.edited) + len(self.deleted) + len(self.unanswered)
-                + len(self.failed) + (self.stopped is not None))
+                + len(self.shortcuts) + len(self.failed) + (self.stopped is not None))
 
     @property
     def ok(self) -> bool:
@@ -338,6 +345,20 @@ def _compare_locked(cell, entry: dict | None, checksum) -> str | None:
 
 # ---------------------------------------------------------------- running
 
+def check_shortcuts(notebook, released: dict | None, report: Report) -> dict[str, str]:
+    """Shortcuts in the answers, as the grading station finds them: a finding per exercise, and
+    {test grade_id: message} for the tests they cost (dlcourse.shortcuts)."""
+    if not released:
+        return {}
+    found = find_shortcuts(notebook.cells, released["exercises"], {c["grade_id"] for c in released["cells"]},
+                           set(released.get("code_sha256", ())))
+    numbers = {nbgrader_metadata(c).get("grade_id"): n for n, c in enumerate(notebook.cells, 1)}
+    for shortcut in found:
+        report.shortcuts.append(Finding(numbers.get(shortcut.exercise), shortcut.exercise, "answer",
+                                        shortcut.message()))
+    return failed_tests(notebook.cells, released)
+
+
 def as_graded(notebook, released: dict | None):
     """A copy of the notebook as the grader runs it (the grading model's grading_plan: test
     cells as released, deleted ones put back), and for each of its cells the student's cell
@@ -369,7 +390,7 @@ def _this_python_kernel(folder: Path):
 
 
 def run_notebook(notebook, origin: list, folder: Path, limits: TimeLimits, notebook_timeout: int,
-                 report: Report) -> int | None:
+                 report: Report, library: Path | None = None) -> int | None:
     """Run a copy in a fresh kernel of this Python from the notebook's folder, as grading does:
     quick mode, headless widgets, the CPU only, every cell even after an error, under both time
     limits. Failures, a stop and timings go into ``report`` (cells numbered as the student's,
@@ -399,6 +420,8 @@ def run_notebook(notebook, origin: list, folder: Path, limits: TimeLimits, noteb
                             timeout_func=timeout_for, shutdown_kernel="immediate",
                             resources={"metadata": {"path": str(folder)}}, log=quiet)
     env = {**os.environ, **GRADING_ENV}
+    if library is not None:  # the library with the graded references sealed, ahead of the real one
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(library), env.get("PYTHONPATH")) if p)
     code = [n for n, c in enumerate(executed.cells)
             if c.get("cell_type") == "code" and c.get("source", "").strip()]
     slowest = (0.0, None, None)
@@ -483,7 +506,7 @@ def _failure(number: int | None, cell, output) -> Finding:
 # ---------------------------------------------------------------- the score
 
 def estimate_score(graded, origin: list, released: dict | None, report: Report,
-                   stopped_index: int | None) -> None:
+                   stopped_index: int | None, shortcuts: dict | None = None) -> None:
     """Points of the visible checks that ran without error, in the notebook as graded (test
     cells as released). The points come from the release where it is known (a student cannot
     raise them); a test cell whose source held hidden tests is counted apart: only grading
@@ -505,7 +528,7 @@ def estimate_score(graded, origin: list, released: dict | None, report: Report,
             continue
         if stopped_index is not None and index >= stopped_index:
             status = "not run"
-        elif grade_id in failed:
+        elif grade_id in failed or grade_id in (shortcuts or {}):
             status = "failed"
         else:
             status = "passed"
@@ -564,8 +587,10 @@ def diagnose(path, *, cell_timeout: int | None = None, notebook_timeout: int | N
     graded, origin = as_graded(notebook, released)
     # each cell's limit as grading fits it (the release record), under the cap asked for
     limits = TimeLimits.from_record(released.get("time_limits") if released else None, cap=cell_timeout)
-    stopped_index = run_notebook(graded, origin, path.resolve().parent, limits, notebook_timeout, report)
-    estimate_score(graded, origin, released, report, stopped_index)
+    shortcuts = check_shortcuts(notebook, released, report)
+    library = sealing.grading_library(manifest, report.assignment) if released else None
+    stopped_index = run_notebook(graded, origin, path.resolve().parent, limits, notebook_timeout, report, library)
+    estimate_score(graded, origin, released, report, stopped_index, shortcuts)
     return report
 
 
@@ -609,6 +634,10 @@ def format_report(report: Report) -> str:
         section("edited test cells", report.edited, "none, every setup and test cell is as released", restore)
         section("deleted test cells", report.deleted, "none, every released cell is here", restore)
     section("answers not written yet", report.unanswered, "none, every answer cell is filled in")
+    section("shortcuts (calls an exercise does not allow)", report.shortcuts,
+            "none, no answer calls what its exercise forbids",
+            "Grading reads your answers' source the same way: each of these exercises would score no points. "
+            "The exercise's text says what to write yourself.")
     failures = report.failed + ([report.stopped] if report.stopped else [])
     section(f"restart and run all (a fresh kernel, quick mode, the CPU, up to {report.cell_limit_s} s per cell, "
             f"{report.notebook_limit_s} s in all)", failures, "every cell ran without an error",
