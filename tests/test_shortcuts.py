@@ -1,0 +1,181 @@
+"""Shortcut checks (dlcourse.shortcuts): what an exercise's answer may not call, read from the
+submitted source. Each rule is shown to catch what it names and to leave honest code alone; the
+declarations in solutions/shortcuts.toml are each shown to catch a use of what they forbid, on
+the real solution notebooks and the real release record. (Scored through the real grader in
+tests/test_known_mistakes.py.)"""
+
+import json
+import re
+import tomllib
+from functools import cache
+
+import nbformat
+import pytest
+from conftest import ASSIGNMENTS, ROOT
+
+from autograde.manifest import forbidden_calls
+from dlcourse.grading import cell_kind, grade_id
+from dlcourse.shortcuts import failed_tests, find_shortcuts
+
+RECORD = json.loads((ROOT / "lib" / "dlcourse" / "assignments.json").read_text(encoding="utf-8"))
+DECLARED = tomllib.loads((ROOT / "solutions" / "shortcuts.toml").read_text(encoding="utf-8"))
+SETUP = "import numpy as np\nimport torch\nimport torch.nn.functional as F\nfrom dlcourse.np import conv as np_conv\n"
+EXERCISE = {"answer": "ex_conv", "functions": ["conv"], "references": ["dlcourse.np.conv.conv2d_forward_naive"],
+            "forbidden": ["torch.nn.functional.conv2d", "scipy.signal", ".backward", "torch.autograd"],
+            "visible_tests": ["ex_conv-test-visible"], "hidden_tests": ["ex_conv-test-hidden"]}
+
+
+def notebook(answer: str, *added: str, plain: str = "x = np.ones(3)"):
+    """A notebook as a student hands it in: setup, a released plain cell, the answer, added cells."""
+    cells = [nbformat.v4.new_code_cell(SETUP, metadata={"nbgrader": {"grade_id": "setup", "locked": True}}),
+             nbformat.v4.new_code_cell(plain),
+             nbformat.v4.new_code_cell(answer, metadata={"nbgrader": {"grade_id": "ex_conv", "solution": True}})]
+    return cells + [nbformat.v4.new_code_cell(source) for source in added]
+
+
+def found(answer: str, *added: str, exercise=EXERCISE) -> list[str]:
+    from dlcourse.grading import source_sha256
+
+    cells = notebook(answer, *added)
+    return [s.what for s in find_shortcuts(cells, [exercise], {"setup", "ex_conv"}, {source_sha256(cells[1].source)})]
+
+
+@pytest.mark.parametrize("answer, what", [
+    ("def conv(x, w):\n    return F.conv2d(x, w)", "uses torch.nn.functional.conv2d"),
+    ("def conv(x, w):\n    return torch.nn.functional.conv2d(x, w)", "uses torch.nn.functional.conv2d"),
+    ("from torch.nn.functional import conv2d as c\ndef conv(x, w):\n    return c(x, w)",
+     "imports torch.nn.functional.conv2d"),
+    ("import scipy.signal as ss\ndef conv(x, w):\n    return ss.correlate2d(x, w)", "imports scipy.signal"),
+    ("def conv(x, w):\n    y = (x * w).sum()\n    y.backward()\n    return x.grad", "calls .backward()"),
+    ("def conv(x, w):\n    return torch.autograd.grad(x.sum(), w)", "uses torch.autograd.grad"),
+    ("def conv(x, w):\n    return getattr(F, 'conv2d')(x, w)", "uses torch.nn.functional.conv2d"),
+    ("conv = np_conv.conv2d_forward_naive", "uses dlcourse.np.conv.conv2d_forward_naive"),
+    ("def conv(x, w):\n    return np_conv.conv2d_forward_naive(x, w)", "uses dlcourse.np.conv.conv2d_forward_naive"),
+])
+def test_a_forbidden_call_is_found_however_it_is_imported(answer, what):
+    assert what in found(answer)
+
+
+@pytest.mark.parametrize("answer, what", [
+    ("exec('def conv(x, w): return 0')", "uses exec"),
+    ("def conv(x, w):\n    return eval('F.conv' + '2d')(x, w)", "uses eval"),
+    ("code = compile('1', 'f', 'eval')\ndef conv(x, w):\n    return code", "uses compile"),
+    ("def conv(x, w):\n    return __import__('scipy.signal').signal.correlate2d(x, w)", "uses __import__"),
+    ("import importlib\ndef conv(x, w):\n    return importlib.import_module('scipy.signal')", "imports importlib"),
+    ("def conv(x, w):\n    return getattr(np_conv, 'conv2d_' + 'forward_naive')(x, w)",
+     "calls getattr with a computed name"),
+    ("def conv(x, w):\n    pass\nconv.__code__ = np_conv.conv2d_forward_naive.__code__", "uses __code__"),
+    ("import sys\ndef conv(x, w):\n    return sys.modules['torch'].nn.functional", "uses sys.modules"),
+    ("import base64, marshal\ndef conv(x, w):\n    return marshal.loads(base64.b64decode(b''))", "imports marshal"),
+    ("import pickle\ndef conv(x, w):\n    return pickle.loads(b'')", "imports pickle"),
+    ("def conv(x, w):\n    return globals()['np_conv']", "uses globals"),
+])
+def test_dynamic_code_is_found(answer, what):
+    assert any(f.startswith(what) for f in found(answer)), found(answer)
+
+
+@pytest.mark.parametrize("answer", [
+    # loops
+    "def conv(x, w):\n    out = np.zeros((3, 3))\n    for i in range(3):\n        for j in range(3):\n"
+    "            out[i, j] = np.sum(x[i:i + 2, j:j + 2] * w)\n    return out",
+    # einsum over stride tricks
+    "def conv(x, w):\n    win = np.lib.stride_tricks.sliding_window_view(x, w.shape)\n"
+    "    return np.einsum('ijkl,kl->ij', win, w)",
+    # np.add.at, float32, math.tanh and np.diff (a module's function, not a forbidden method)
+    "import math\ndef conv(x, w):\n    out = np.zeros(4, dtype=np.float32)\n    np.add.at(out, [0, 1], 1.0)\n"
+    "    return out * math.tanh(1.0) + np.diff(x).sum()",
+    # torch where torch is allowed, a helper in a cell of its own
+    "def conv(x, w):\n    return helper(x) + torch.tanh(torch.ones(1)).item()",
+])
+def test_honest_answers_are_left_alone(answer):
+    assert found(answer, "def helper(x):\n    return np.asarray(x).sum()") == []
+
+
+def test_an_added_cell_counts_when_the_answer_reaches_it():
+    helper = "def helper(x, w):\n    return F.conv2d(x, w)"
+    assert found("def conv(x, w):\n    return helper(x, w)", helper) == ["uses torch.nn.functional.conv2d"]
+    assert found("def conv(x, w):\n    return x", helper) == [], "a cell the answer does not use is not its"
+    # a cell that redefines the exercise's function is its answer too
+    assert found("def conv(x, w):\n    raise NotImplementedError", "def conv(x, w):\n    return F.conv2d(x, w)")
+    # and the cells that cell uses, in turn
+    assert found("def conv(x, w):\n    return a(x)", "def a(x):\n    return b(x)", "def b(x):\n    return exec('')")
+
+
+def test_a_released_plain_cell_is_not_the_students():
+    cells = notebook("def conv(x, w):\n    return x", plain="x = np.ones(3)\nx.backward()\n")
+    from dlcourse.grading import source_sha256
+
+    released = {source_sha256(cells[1].source)}
+    assert find_shortcuts(cells, [EXERCISE], {"setup", "ex_conv"}, released) == []
+    # the same cell changed by the student is theirs: it defines x, which the answer reads
+    assert find_shortcuts(cells, [EXERCISE], {"setup", "ex_conv"}, set()) != []
+
+
+def test_a_shortcut_fails_every_test_of_its_exercise_once_with_the_line():
+    record = {"exercises": [EXERCISE], "cells": [{"grade_id": "setup"}, {"grade_id": "ex_conv"}]}
+    failed = failed_tests(notebook("def conv(x, w):\n    y = 1\n    return F.conv2d(x, w)"), record)
+    assert set(failed) == {"ex_conv-test-visible", "ex_conv-test-hidden"}
+    message = failed["ex_conv-test-visible"]
+    assert message.startswith("Shortcut: the answer cell, line 3, uses torch.nn.functional.conv2d")
+    assert failed_tests(notebook("def conv(x, w):\n    return x"), record) == {}
+
+
+def test_a_cell_that_does_not_parse_is_left_to_grading():
+    assert found("def conv(x, w):\n    return F.conv2d(x, w") == []
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_solutions_take_no_shortcut(assignment):
+    entry = RECORD[assignment]
+    source = nbformat.read(ROOT / "solutions" / assignment / entry["notebook"], as_version=4)
+    released = nbformat.read(ROOT / "course" / assignment / entry["notebook"], as_version=4)
+    for cells in (source.cells, released.cells):
+        assert failed_tests(cells, entry) == {}, f"{assignment}: {failed_tests(cells, entry)}"
+
+
+@cache
+def solution(assignment: str):
+    return nbformat.read(ROOT / "solutions" / assignment / RECORD[assignment]["notebook"], as_version=4)
+
+
+def use_of(entry: str) -> str:
+    """Lines that use ``entry`` the way an answer would."""
+    if entry.startswith("."):
+        return f"_used = lambda value: value{entry}()"
+    module = entry.rpartition(".")[0] or entry
+    return f"import {module}\n_used = {entry}"
+
+
+DECLARATIONS = [pytest.param(a, ex, entry, id=f"{a}-{ex}-{entry}")
+                for a, exercises in DECLARED.items() for ex, d in exercises.items() for entry in d["forbidden"]]
+
+
+@pytest.mark.parametrize("assignment, exercise, entry", DECLARATIONS)
+def test_each_declared_shortcut_is_found_in_the_solution_answer(assignment, exercise, entry):
+    """The solution's answer cell with one use of the forbidden entry: found, named, and it costs
+    that exercise's tests (and only those)."""
+    record = RECORD[assignment]
+    source = solution(assignment)
+    cells = [nbformat.from_dict({**c, "source": c.source + "\n" + use_of(entry)})
+             if grade_id(c) == exercise and cell_kind(c) == "answer" else c for c in source.cells]
+    failed = failed_tests(cells, record)
+    tests = next(e["visible_tests"] + e["hidden_tests"] for e in record["exercises"] if e["answer"] == exercise)
+    assert set(failed) == set(tests), f"{entry}: {failed}"
+    assert entry.lstrip(".") in failed[tests[0]]
+
+
+def test_declarations_name_released_exercises_and_reach_the_record():
+    for assignment, exercises in DECLARED.items():
+        entries = {e["answer"]: e for e in RECORD[assignment]["exercises"]}
+        for exercise, declared in exercises.items():
+            assert entries[exercise]["forbidden"] == declared["forbidden"]
+
+
+def test_bad_declarations_are_refused_with_the_place(tmp_path):
+    path = tmp_path / "shortcuts.toml"
+    path.write_text('["01-perceptron".ex1_predict]\nforbidden = "sklearn"\n')
+    with pytest.raises(ValueError, match=re.escape('["01-perceptron".ex1_predict] needs forbidden')):
+        forbidden_calls(path)
+    path.write_text("[broken\n")
+    with pytest.raises(ValueError, match="not valid TOML"):
+        forbidden_calls(path)
