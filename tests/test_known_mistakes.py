@@ -1,10 +1,17 @@
 """Every exercise's tests reject the known mistakes kept in tests/known_mistakes/<assignment>.py,
 and give the solution full marks in the same reduced run (so a lost point is the mistake's).
+In the same run: delegation to the library in six disguises and each exercise's first declared
+shortcut (solutions/shortcuts.toml) lose every point of their exercise, and the honest answers
+written another way (tests/known_mistakes/honest.py) keep every point.
 
 The cases are scored by the real grader (notebook_harness.run_cases: the judge, tests outside
-the kernel, the grading model's scoring rule). All cases of an assignment run in one kernel:
-the set-up cells once, then per case every answer cell and one exercise's test cells."""
+the kernel with the shortcut checks, the kernel with the assignment's references sealed, the
+grading model's scoring rule). All cases of an assignment run in one kernel: the set-up cells
+once, then per case every answer cell and one exercise's test cells."""
 
+import importlib
+import inspect
+import json
 import runpy
 from functools import cache
 
@@ -12,6 +19,8 @@ import nbformat
 import pytest
 from conftest import ASSIGNMENTS, ROOT
 from notebook_harness import exercises, run_cases
+
+from dlcourse.grading import cell_kind, grade_id
 
 
 @cache
@@ -25,11 +34,71 @@ def solution_notebook(assignment: str):
     return nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
 
 
+RECORD = json.loads((ROOT / "lib" / "dlcourse" / "assignments.json").read_text(encoding="utf-8"))
+
+
+def delegated_exercise(assignment: str) -> tuple[str, str, str] | None:
+    """(answer grade_id, its function's name, the reference's module) of the assignment's first
+    exercise whose answer is one function with a function reference of the same name."""
+    for exercise in RECORD[assignment]["exercises"]:
+        for reference in exercise["references"]:
+            module, _, name = reference.rpartition(".")
+            if exercise["functions"] == [name] and inspect.isfunction(getattr(importlib.import_module(module), name)):
+                return exercise["answer"], name, module
+    return None
+
+
+def disguises(name: str, module: str) -> dict[str, str]:
+    """An answer cell that hands the exercise to the library's ``module``.``name``, six ways."""
+    bind = f"import {module} as _library\n"
+    return {
+        "an alias": f"{bind}{name} = _library.{name}",
+        "a wrapper": f"{bind}def {name}(*args, **kwargs):\n    return _library.{name}(*args, **kwargs)",
+        "a copied __code__": (f"{bind}def {name}(*args, **kwargs):\n    pass\n"
+                              f"{name}.__code__ = _library.{name}.__code__"),
+        "exec of the source": f"{bind}import inspect\nexec(inspect.getsource(_library))",
+        "importlib.reload": f"{bind}import importlib\n{name} = importlib.reload(_library).{name}",
+        # nothing in the source names the function: only sealing stops this one
+        "inspect.getmembers": f"{bind}import inspect\n{name} = dict(inspect.getmembers(_library))[{name!r}]",
+    }
+
+
+@cache
+def honest_answers() -> dict:
+    path = ROOT / "tests" / "known_mistakes" / "honest.py"
+    return runpy.run_path(str(path))["HONEST"] if path.exists() else {}
+
+
+@cache
+def extra_cases(assignment: str) -> dict[tuple[str, str, str], str]:
+    """{(kind, exercise, name): answer cell}: kind "delegation" and "shortcut" must lose every
+    point of their exercise, "honest" must keep every point."""
+    cases = {}
+    delegated = delegated_exercise(assignment)
+    if delegated:
+        answer, name, module = delegated
+        cases.update({("delegation", answer, how): source for how, source in disguises(name, module).items()})
+    answers = {grade_id(c): c.source for c in solution_notebook(assignment).cells if cell_kind(c) == "answer"}
+    for exercise in RECORD[assignment]["exercises"]:
+        if exercise["forbidden"]:
+            entry = exercise["forbidden"][0]
+            use = (f"_used = lambda value: value{entry}()" if entry.startswith(".")
+                   else f"import {entry.rpartition('.')[0] or entry}\n_used = {entry}")
+            cases[("shortcut", exercise["answer"], entry)] = answers[exercise["answer"]] + "\n" + use
+    for exercise, written in honest_answers().get(assignment, {}).items():
+        cases.update({("honest", exercise, how): source for how, source in written.items()})
+    return cases
+
+
 @cache
 def scored_cases(assignment: str) -> dict:
-    """{(exercise, mistake name): scores}; the key (None, None) is the solution's control run."""
+    """{(exercise, mistake name): scores} and {(kind, exercise, name): scores} for the extra cases;
+    the key (None, None) is the solution's control run."""
     keys = [(None, None)] + [(ex, name) for ex, wrong in mistakes_of(assignment).items() for name in wrong]
     cases = [(ex, mistakes_of(assignment)[ex][name] if ex else None) for ex, name in keys]
+    extra = extra_cases(assignment)
+    keys += list(extra)
+    cases += [(exercise, source) for (_, exercise, _), source in extra.items()]
     return dict(zip(keys, run_cases(ROOT / "solutions" / assignment / f"{assignment}.ipynb", cases)))
 
 
@@ -78,3 +147,33 @@ def test_known_mistake_loses_points(assignment, exercise, name):
     hidden = {cell: s for cell, s in scores.items() if "hidden" in cell}
     assert any(points < most for points, most in hidden.values()), (
         f"{assignment} {exercise}: '{name}' passes every hidden test: {result.describe(hidden)}")
+
+
+EXTRA = [pytest.param(a, kind, exercise, name, id=f"{a}-{kind}-{exercise}-{name.replace(' ', '_')}")
+         for a in ASSIGNMENTS for kind, exercise, name in extra_cases(a)]
+
+
+@pytest.mark.parametrize(("assignment", "kind", "exercise", "name"), EXTRA)
+def test_delegation_and_shortcuts_lose_every_point_and_honest_answers_keep_them(assignment, kind, exercise, name):
+    result = scored_cases(assignment)[(kind, exercise, name)]
+    scores = result.scores
+    assert scores and all(cell.startswith(exercise + "-test-") for cell in scores)
+    earned = sum(points for points, _ in scores.values())
+    possible = sum(most for _, most in scores.values())
+    if kind == "honest":
+        assert earned == possible, f"{assignment} {exercise}: the honest answer '{name}' loses points: " + \
+            result.describe()
+        return
+    assert earned == 0, f"{assignment} {exercise}: {kind} by {name} still earns {earned:g}/{possible:g}"
+    # and the student is told why: the shortcut and its line, or the sealed reference
+    why = "Shortcut: " if kind == "shortcut" or name != "inspect.getmembers" else "SealedReference: "
+    assert all(why in error for error in result.errors if "-test-" in error), result.describe()
+    if kind == "shortcut":
+        assert name.lstrip(".") in result.errors[0]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_assignment_with_a_reference_is_tried_with_every_disguise(assignment):
+    has_reference = any(e["references"] for e in RECORD[assignment]["exercises"])
+    tried = {name for kind, _, name in extra_cases(assignment) if kind == "delegation"}
+    assert not has_reference or len(tried) >= 5, f"{assignment}: disguises tried: {sorted(tried)}"
