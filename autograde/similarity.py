@@ -93,8 +93,8 @@ def normalised_tokens(source: str) -> list[str]:
         raw.extend(tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline))
     except (tokenize.TokenError, IndentationError, SyntaxError):
         pass
-    significant = [t for t in raw if t.type not in (tokenize.COMMENT, tokenize.NL, tokenize.ENCODING,
-                                                   tokenize.ENDMARKER)]
+    significant = [t for t in _fstrings_whole(raw) if t.type not in (tokenize.COMMENT, tokenize.NL,
+                                                                       tokenize.ENCODING, tokenize.ENDMARKER)]
     out, previous, index = [], None, 0
     while index < len(significant):
         token = significant[index]
@@ -125,6 +125,22 @@ def normalised_tokens(source: str) -> list[str]:
         elif token.string.strip():
             out.append(token.string)
     return out
+
+
+def _fstrings_whole(tokens):
+    """Python 3.12 tokenizes an f-string into pieces (FSTRING_START, its parts, FSTRING_END):
+    one STRING token for each, as 3.11 reads it, so that the Python version changes nothing."""
+    start, end = getattr(tokenize, "FSTRING_START", None), getattr(tokenize, "FSTRING_END", None)
+    depth = 0
+    for token in tokens:
+        if start is not None and token.type == start:
+            depth += 1
+        elif depth and token.type == end:
+            depth -= 1
+            if not depth:
+                yield token._replace(type=tokenize.STRING)
+        elif not depth:
+            yield token
 
 
 def _number(text: str) -> str:
@@ -345,8 +361,10 @@ def table(report: Report) -> str:
                  f"similarity >= {report.threshold:g} (with at least {MIN_SHARED} fingerprints in common)")
     for exercise in report.exercises:
         course_side = "the course's code" if exercise.reference else "no reference code"
-        lines.append(f"  {exercise.answer}: {len(exercise.submissions)} answered, {len(exercise.unanswered)} "
-                     f"unanswered (never flagged); compared with each other and {course_side}")
+        short = sum(len(found) < MIN_SHARED for found in exercise.submissions.values())
+        lines.append(f"  {exercise.answer}: {len(exercise.submissions)} answered ({short} too short to flag), "
+                     f"{len(exercise.unanswered)} unanswered (never flagged); compared with each other and "
+                     f"{course_side}")
     return "\n".join(lines)
 
 
