@@ -3,8 +3,10 @@
 Per exercise (an answer cell, by the grade_id the release record lists), every pair of
 submissions is compared, and every submission with the course's own code for it: the library
 functions the release record names as its references (their source, by ``inspect.getsource``)
-and the solution region (``### BEGIN SOLUTION`` .. ``### END SOLUTION``) of the answer cell in
-solutions/. Nothing is written: the result goes to the terminal, never into the gradebook or
+and the solution cell in solutions/: its ``### BEGIN SOLUTION`` .. ``### END SOLUTION`` region,
+read in its place in the cell (the markers are comments, the rest of the cell is the starter,
+which is removed), so that the tokens where the region meets the signature count as they do in
+a student's cell. Nothing is written: the result goes to the terminal, never into the gradebook or
 the students' feedback.
 
 The method: token winnowing, as MOSS and copydetect do it, over a normalised token stream.
@@ -41,8 +43,8 @@ written the same way by honest students, so the same one-liner twice is no evide
 
 The default threshold, 0.5, from benchmarks/bench_similarity.py's measurements on 01-perceptron
 (the course's solution and two answers written independently of it per exercise, loops against
-vectorised code): independent answers reach 0.37 with each other and 0.34 with the course's
-code (in ex3_train, whose structure the exercise dictates: two loops, the update, the trace);
+vectorised code): independent answers reach 0.37 with each other and with the course's code
+(in ex3_train, whose structure the exercise dictates: two loops, the update, the trace);
 copies under renamed names, new comments, blank lines and spacing score 1.0, and 0.64 or more
 with also a dead line added and ``a += b`` spelled ``a = a + b``; the library's body pasted
 under the starter's signature scores 0.71 to 0.82 with the reference. Rewriting statements
@@ -59,9 +61,7 @@ import importlib
 import inspect
 import io
 import keyword
-import re
 import sys
-import textwrap
 import tokenize
 import zlib
 from dataclasses import dataclass, field
@@ -78,7 +78,6 @@ REFERENCE = "reference"  # the name of the course's side of a pair
 
 NAME, STRING = "$name", "$string"
 BUILTINS = frozenset(dir(builtins))
-SOLUTION_REGION = re.compile(r"^[ \t]*### BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*### END SOLUTION", re.M | re.S)
 _STATEMENT_START = {tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, None}
 
 
@@ -176,11 +175,6 @@ def starter_kgrams(source: str) -> frozenset:
     return frozenset(kgram_hashes(normalised_tokens(source)))
 
 
-def solution_regions(source: str) -> list[str]:
-    """The code between nbgrader's solution markers, each region dedented to stand alone."""
-    return [textwrap.dedent(region) for region in SOLUTION_REGION.findall(source)]
-
-
 # ---------------------------------------------------------------- the course's side
 
 @dataclass
@@ -214,9 +208,10 @@ def course_exercises(assignment: str, record: dict, solutions: Path, course: Pat
                      notes: list[str]) -> tuple[list[Exercise], dict[str, dict]]:
     """Every exercise of the assignment, with its starter and reference fingerprints, and the
     released nbgrader metadata of each notebook ({notebook: {grade_id: metadata}}). The course's
-    code comes in versions, each compared whole: the solution cell's regions, and the reference
-    functions of each library module (``dlcourse.np.layers``'s dropout_forward and
-    dropout_backward together, their torch twins in ``dlcourse.pt.layers`` together)."""
+    code comes in versions, each compared whole: the solution cell (less the starter: its
+    solution regions, in place), and the reference functions of each library module
+    (``dlcourse.np.layers``'s dropout_forward and dropout_backward together, their torch twins
+    in ``dlcourse.pt.layers`` together)."""
     import nbformat
 
     exercises, released = [], {}
@@ -238,7 +233,7 @@ def course_exercises(assignment: str, record: dict, solutions: Path, course: Pat
         for item in entry["exercises"]:
             gid = item["answer"]
             starter = starter_kgrams(starters.get(gid, ""))
-            versions = {"solution": solution_regions(solved.get(gid, ""))}
+            versions = {"solution": [solved.get(gid, "")]}
             for qualified in item.get("references", []):
                 try:
                     source = reference_source(qualified)
