@@ -18,6 +18,8 @@
 #   make export     grades to autograde/exports/grades.csv and an LMS import file beside it
 #                   TO=file.csv (--to) LMS=moodle|canvas (--lms, default moodle)
 #   make execute    re-run solutions/ASSIGNMENT in quick mode and store its outputs (contributors)
+#   make similarity answers alike between students or with the course's code (instructor only)
+#                   THRESHOLD=0.5 (--threshold) JSON=1 (--json: a JSON list instead of the table)
 # SOURCE, ROSTER and TO are passed quoted: paths with spaces are fine (SOURCE="Moodle export.zip").
 
 PYTHON ?= python3
@@ -32,7 +34,7 @@ LAB_ROOT ?= course
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup browser lab lint test release collect grade report feedback export execute clean-venv
+.PHONY: setup browser lab lint test release collect grade report feedback export execute similarity clean-venv
 
 setup: $(STAMP)
 
@@ -96,6 +98,9 @@ export: setup
 
 execute: setup
 	$(PY) -m autograde execute $(ASSIGNMENT)
+
+similarity: setup
+	$(PY) -m autograde similarity $(ASSIGNMENT) $(if $(THRESHOLD),--threshold $(THRESHOLD),) $(if $(JSON),--json,)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -9,6 +9,8 @@
     python -m autograde feedback ASSIGNMENT                   HTML feedback per student
     python -m autograde export [--to FILE] [--lms moodle|canvas]  grades as CSV, and an LMS import file
     python -m autograde execute [ASSIGNMENT ...]              refresh the outputs stored in solutions/
+    python -m autograde similarity ASSIGNMENT [--threshold T] [--json]
+                                                              answers that look copied (instructor only)
 
 Exit status: 0 when everything asked for was done, 1 when some of it failed (each failure
 is reported and the rest still done), 2 when there was nothing to do or the command was
@@ -451,6 +453,24 @@ def cmd_execute(args) -> int:
     return 1 if failed else 0
 
 
+# ---------------------------------------------------------------- similarity
+
+def cmd_similarity(args) -> int:
+    from . import similarity
+
+    assignment = check_assignment(args.assignment)
+    threshold = similarity.DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    if not 0 < threshold <= 1:
+        raise UsageError(f"--threshold must be above 0 and at most 1 (a similarity), got {threshold:g}")
+    if not submitted_students(assignment):
+        raise UsageError(f"no submissions to compare: expected autograde/submitted/<student>/{assignment}/*.ipynb")
+    try:
+        return similarity.main(assignment, solutions=SOLUTIONS, course=COURSE, submitted=SUBMITTED,
+                               threshold=threshold, as_json=args.json)
+    except (ValueError, OSError) as error:
+        raise UsageError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograde", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -498,6 +518,13 @@ def build_parser() -> argparse.ArgumentParser:
     execute = verbs.add_parser("execute", help="re-run solution notebooks in quick mode and store their outputs")
     execute.add_argument("assignments", nargs="*", help="default: every assignment in solutions/")
     execute.set_defaults(run=cmd_execute)
+
+    similar = verbs.add_parser("similarity", help="answers alike between students or with the course's code")
+    similar.add_argument("assignment")
+    similar.add_argument("--threshold", type=float,
+                         help="similarity (0 to 1) from which a pair is flagged (default 0.5)")
+    similar.add_argument("--json", action="store_true", help="a JSON list of pairs instead of the table")
+    similar.set_defaults(run=cmd_similarity)
     return parser
 
 

@@ -94,7 +94,7 @@ def sample(action: argparse.Action) -> tuple[str, object]:
         return "1", action.const
     if action.choices:
         value = next(str(c) for c in action.choices if c != action.default)
-    elif action.type is int:
+    elif action.type in (int, float):
         value = "7" if action.default != 7 else "8"
     else:
         value = f"{variable(action).lower()}-value"
