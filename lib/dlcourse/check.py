@@ -5,6 +5,7 @@ and a hint that points at the likely mistake, so that a student can act on it.
 """
 
 from collections.abc import Callable
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -159,3 +160,29 @@ def assert_written_here(answer, *library_names: str, name: str) -> None:
     used = sorted(set(used_names) & set(library_names))
     if used:
         raise AssertionError(f"{name} calls the library's {', '.join(used)}: the exercise is to write it yourself")
+
+
+class ExerciseUnfinished(Exception):
+    """A later cell needs an exercise the student has not finished yet. IPython shows
+    ``_render_traceback_``'s one line in place of a traceback."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
+@contextmanager
+def needs(exercise: str, *names: str):
+    """Run a cell's body that uses the student's answers ``names`` to ``exercise``: while one of
+    them is still the released blank (it raises NotImplementedError), stop with one line,
+    "finish Exercise 3 first: perceptron_train is used from here on", instead of a traceback.
+    Any other error goes on unchanged.
+
+        with check.needs("Exercise 3", "perceptron_train"):
+            W, trace = perceptron_train(X, y)
+    """
+    try:
+        yield
+    except NotImplementedError:
+        used = " and ".join(filter(None, [", ".join(names[:-1]), names[-1] if names else ""]))
+        tail = f": {used} {'are' if len(names) > 1 else 'is'} used from here on" if names else ""
+        raise ExerciseUnfinished(f"finish {exercise} first{tail}") from None
