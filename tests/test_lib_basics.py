@@ -158,6 +158,18 @@ def test_needs_turns_an_unfinished_exercise_into_one_line():
     with pytest.raises(check.ExerciseUnfinished, match="^finish Exercise 6 first: sgd_momentum, rmsprop and adam are"):
         with check.needs("Exercise 6", "sgd_momentum", "rmsprop", "adam"):
             blank()
+    # a result of a cell above that stopped is missing: the same line, naming it
+    with pytest.raises(check.ExerciseUnfinished, match="is used from here on \\(or_trace comes from a cell above") as missing:
+        with check.needs("Exercise 3", "perceptron_train"):
+            or_trace  # noqa: B018, F821
+    assert len(missing.value._render_traceback_()) == 1
+    # but a name missing inside a called function (a slip in an answer) keeps its traceback
+    def slip():
+        return W_nwe  # noqa: F821
+
+    with pytest.raises(NameError, match="W_nwe"):
+        with check.needs("Exercise 3", "perceptron_train"):
+            slip()
     # any other error goes through unchanged, and a finished block runs as usual
     with pytest.raises(ValueError, match="wrong shape"):
         with check.needs("Exercise 3", "perceptron_train"):

@@ -175,14 +175,30 @@ def needs(exercise: str, *names: str):
     """Run a cell's body that uses the student's answers ``names`` to ``exercise``: while one of
     them is still the released blank (it raises NotImplementedError), stop with one line,
     "finish Exercise 3 first: perceptron_train is used from here on", instead of a traceback.
-    Any other error goes on unchanged.
 
         with check.needs("Exercise 3", "perceptron_train"):
-            W, trace = perceptron_train(X, y)
+            W, trace = perceptron_train(X, t, W0)
+
+    A NameError raised by the cell's own code (not inside a function it calls) means that a
+    result of an earlier cell is missing, usually because that cell stopped the same way: it
+    gets the same line, naming the missing result. Any other error goes on unchanged.
     """
+    used = " and ".join(filter(None, [", ".join(names[:-1]), names[-1] if names else ""]))
+    message = f"finish {exercise} first" + (f": {used} {'are' if len(names) > 1 else 'is'} used from here on"
+                                            if names else "")
     try:
         yield
     except NotImplementedError:
-        used = " and ".join(filter(None, [", ".join(names[:-1]), names[-1] if names else ""]))
-        tail = f": {used} {'are' if len(names) > 1 else 'is'} used from here on" if names else ""
-        raise ExerciseUnfinished(f"finish {exercise} first{tail}") from None
+        raise ExerciseUnfinished(message) from None
+    except NameError as error:
+        if not _raised_in_block(error.__traceback__):
+            raise  # a name missing inside a function, e.g. a slip in an answer: its traceback helps
+        raise ExerciseUnfinished(f"{message} ({error.name} comes from a cell above that did not finish)") from None
+
+
+def _raised_in_block(tb) -> bool:
+    """Whether the innermost frame of ``tb`` is the frame that holds the ``with needs(...)``
+    block: the first frame outside this module."""
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_next is None
