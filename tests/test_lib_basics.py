@@ -159,7 +159,7 @@ def test_needs_turns_an_unfinished_exercise_into_one_line():
         with check.needs("Exercise 6", "sgd_momentum", "rmsprop", "adam"):
             blank()
     # a result of a cell above that stopped is missing: the same line, naming it
-    with pytest.raises(check.ExerciseUnfinished, match="is used from here on \\(or_trace comes from a cell above") as missing:
+    with pytest.raises(check.ExerciseUnfinished, match=r"\(or_trace comes from a cell above") as missing:
         with check.needs("Exercise 3", "perceptron_train"):
             or_trace  # noqa: B018, F821
     assert len(missing.value._render_traceback_()) == 1
