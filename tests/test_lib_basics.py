@@ -163,10 +163,11 @@ def test_needs_turns_an_unfinished_exercise_into_one_line():
         with check.needs("Exercise 3", "perceptron_train"):
             or_trace  # noqa: B018, F821
     assert len(missing.value._render_traceback_()) == 1
-    # but a name missing inside a called function (a slip in an answer) keeps its traceback
-    def slip():
-        return W_nwe  # noqa: F821
-
+    with pytest.raises(check.ExerciseUnfinished, match=r"\(gate_weights comes from"):  # in a comprehension too
+        with check.needs("Exercise 3", "perceptron_train"):
+            [gate_weights[g] for g in ("or", "nand")]  # noqa: F821
+    # but a name missing inside a function from another cell (a slip in an answer) keeps its traceback
+    slip = eval(compile("lambda: W_nwe", "<answer cell>", "eval"))
     with pytest.raises(NameError, match="W_nwe"):
         with check.needs("Exercise 3", "perceptron_train"):
             slip()

@@ -197,8 +197,17 @@ def needs(exercise: str, *names: str):
 
 
 def _raised_in_block(tb) -> bool:
-    """Whether the innermost frame of ``tb`` is the frame that holds the ``with needs(...)``
-    block: the first frame outside this module."""
+    """Whether the error in ``tb`` comes from the code of the cell that holds the ``with
+    needs(...)`` block (the first frame outside this module): every frame from there on runs
+    code of that same cell (a comprehension, a helper defined in the cell), none a function
+    defined elsewhere, such as an answer in a cell above."""
     while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
         tb = tb.tb_next
-    return tb is not None and tb.tb_next is None
+    if tb is None:
+        return False
+    cell = tb.tb_frame.f_code.co_filename
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename != cell:
+            return False
+        tb = tb.tb_next
+    return True
