@@ -180,7 +180,8 @@ def cells(page):
 
 
 def error_cells(page) -> dict[int, str]:
-    """{cell index: the error's last line} for every cell showing a traceback."""
+    """{cell index: the error's last line} for every cell showing a traceback, or check.needs's
+    one line (ExerciseUnfinished: an exercise the cell uses is unfinished)."""
     return page.evaluate(
         """() => {
             const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
@@ -189,7 +190,7 @@ def error_cells(page) -> dict[int, str]:
                 for (const out of cell.querySelectorAll('.jp-OutputArea-output')) {
                     const text = out.innerText || '';
                     if (out.getAttribute('data-mime-type') === 'application/vnd.jupyter.stderr'
-                            && /Traceback|Error\\b.*:|\\w+Error\\s*$/m.test(text)) {
+                            && /Traceback|Error\\b.*:|\\w+Error\\s*$|^ExerciseUnfinished: /m.test(text)) {
                         const lines = text.trim().split('\\n');
                         found[index] = lines[lines.length - 1];
                     }
@@ -214,8 +215,9 @@ def nbgrader_cell(notebook, index: int) -> dict:
 def test_released_notebook_fails_only_in_the_exercises(page, lab_copy):
     """Run All stops at an error, as it does for a student; the test then runs on from the
     next cell until the end, as a student skipping an exercise would. Every cell that shows
-    an error must belong to an exercise (its answer or its checks) and the error must be the
-    NotImplementedError of an unanswered cell."""
+    an error must belong to an exercise (its answer or its checks), with the NotImplementedError
+    of an unanswered cell, or be a later cell that uses an answer and says in one line which
+    exercise to finish first (check.needs)."""
     path = f"course/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
     released = nbformat.read(lab_copy["root"] / path, as_version=4)
     open_notebook(page, lab_copy, path)
@@ -243,13 +245,16 @@ def test_released_notebook_fails_only_in_the_exercises(page, lab_copy):
     steps = "; ".join(steps)
     for index, line in sorted(seen.items()):
         metadata = nbgrader_cell(released, index)
+        if "check.needs(" in released.cells[index].source and not metadata:
+            assert line.startswith("ExerciseUnfinished: finish Exercise"), f"cell {index} shows {line}"
+            continue
         assert metadata.get("grade") or metadata.get("solution"), (
             f"cell {index} ({released.cells[index].source[:60]!r}) is not an exercise cell but shows: {line}")
         assert "NotImplementedError" in line, f"cell {index} ({metadata.get('grade_id')}) shows {line}"
-    exercises = {nbgrader_cell(released, i)["grade_id"].split("-")[0] for i in seen}
+    exercises = {nbgrader_cell(released, i)["grade_id"].split("-")[0] for i in seen if nbgrader_cell(released, i)}
     answers = {grade_id(c) for c in released.cells if cell_kind(c) == ANSWER}
     assert exercises == answers, f"every exercise should stop a run: errors in {exercises}, answers {answers} ({steps})"
-    # the cells after the last exercise ran: the notebook is usable with the library's code
+    # the cells after the last exercise ran (those that use an answer, to their one line)
     last_code = max(i for i, c in enumerate(released.cells) if c.cell_type == "code")
     assert re.search(r"\[\d+\]", cells(page).nth(last_code).locator(".jp-InputArea-prompt").inner_text())
 

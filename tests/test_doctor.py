@@ -97,14 +97,19 @@ def test_released_notebook_fails_every_test_and_scores_zero(released_run):
     released = nbformat.read(RELEASED, as_version=4)
     tests = [grading.grade_id(c) for c in released.cells if grading.cell_kind(c) == grading.TEST]
     assert len(tests) == 10
+    # the later cells that use an answer stop with check.needs's one line while it is unwritten
+    later = [i for i, c in enumerate(released.cells, 1) if c.cell_type == "code" and "check.needs(" in c.source]
+    assert len(later) == 10
     assert ("PROBLEM  restart and run all (a fresh kernel, quick mode, the CPU, up to 300 s per cell, 600 s in all):"
-            " 10 cells") in out
+            " 20 cells") in out
     for grade_id in tests:
         assert f"cell {number(released, grade_id)} ({grade_id}, test): NotImplementedError" in out
+    for cell in later:
+        assert f"cell {cell} (code): ExerciseUnfinished: finish Exercise" in out
     assert "Traceback" not in out  # the error's last line only
     assert f"Estimated score from the visible checks: 0 / {VISIBLE} points" in out
     assert f"Hidden checks decide {HIDDEN} more points at grading (0 of their 5 cells" in out
-    assert out.rstrip().splitlines()[-1].startswith("Verdict: 16 problems found")
+    assert out.rstrip().splitlines()[-1].startswith("Verdict: 26 problems found")
 
 
 # ---------------------------------------------------------------- a broken finished notebook

@@ -142,6 +142,44 @@ def test_assert_same_expression_accepts_equivalent_forms_only():
     check.assert_same_expression(real_a * real_b, a * b, name="assumptions")
 
 
+def test_needs_turns_an_unfinished_exercise_into_one_line():
+    def blank():
+        raise NotImplementedError("replace this line with your answer")
+
+    with pytest.raises(check.ExerciseUnfinished) as caught:
+        with check.needs("Exercise 3", "perceptron_train"):
+            blank()
+    error = caught.value
+    assert str(error) == "finish Exercise 3 first: perceptron_train is used from here on"
+    assert error.__cause__ is None and error.__suppress_context__  # `from None`: no chained traceback
+    # IPython shows _render_traceback_'s lines in place of a traceback: one line, the message
+    assert error._render_traceback_() == [
+        "ExerciseUnfinished: finish Exercise 3 first: perceptron_train is used from here on"]
+    with pytest.raises(check.ExerciseUnfinished, match="^finish Exercise 6 first: sgd_momentum, rmsprop and adam are"):
+        with check.needs("Exercise 6", "sgd_momentum", "rmsprop", "adam"):
+            blank()
+    # a result of a cell above that stopped is missing: the same line, naming it
+    with pytest.raises(check.ExerciseUnfinished, match=r"\(or_trace comes from a cell above") as missing:
+        with check.needs("Exercise 3", "perceptron_train"):
+            or_trace  # noqa: B018, F821
+    assert len(missing.value._render_traceback_()) == 1
+    with pytest.raises(check.ExerciseUnfinished, match=r"\(gate_weights comes from"):  # in a comprehension too
+        with check.needs("Exercise 3", "perceptron_train"):
+            [gate_weights[g] for g in ("or", "nand")]  # noqa: F821
+    # but a name missing inside a function from another cell (a slip in an answer) keeps its traceback
+    slip = eval(compile("lambda: W_nwe", "<answer cell>", "eval"))
+    with pytest.raises(NameError, match="W_nwe"):
+        with check.needs("Exercise 3", "perceptron_train"):
+            slip()
+    # any other error goes through unchanged, and a finished block runs as usual
+    with pytest.raises(ValueError, match="wrong shape"):
+        with check.needs("Exercise 3", "perceptron_train"):
+            raise ValueError("wrong shape")
+    with check.needs("Exercise 3", "perceptron_train"):
+        done = True
+    assert done
+
+
 def test_value_graph_drawing_shows_every_node():
     from dlcourse.autograd import Value
 

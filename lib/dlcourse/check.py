@@ -5,6 +5,7 @@ and a hint that points at the likely mistake, so that a student can act on it.
 """
 
 from collections.abc import Callable
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -159,3 +160,54 @@ def assert_written_here(answer, *library_names: str, name: str) -> None:
     used = sorted(set(used_names) & set(library_names))
     if used:
         raise AssertionError(f"{name} calls the library's {', '.join(used)}: the exercise is to write it yourself")
+
+
+class ExerciseUnfinished(Exception):
+    """A later cell needs an exercise the student has not finished yet. IPython shows
+    ``_render_traceback_``'s one line in place of a traceback."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
+@contextmanager
+def needs(exercise: str, *names: str):
+    """Run a cell's body that uses the student's answers ``names`` to ``exercise``: while one of
+    them is still the released blank (it raises NotImplementedError), stop with one line,
+    "finish Exercise 3 first: perceptron_train is used from here on", instead of a traceback.
+
+        with check.needs("Exercise 3", "perceptron_train"):
+            W, trace = perceptron_train(X, t, W0)
+
+    A NameError raised by the cell's own code (not inside a function it calls) means that a
+    result of an earlier cell is missing, usually because that cell stopped the same way: it
+    gets the same line, naming the missing result. Any other error goes on unchanged.
+    """
+    used = " and ".join(filter(None, [", ".join(names[:-1]), names[-1] if names else ""]))
+    message = f"finish {exercise} first" + (f": {used} {'are' if len(names) > 1 else 'is'} used from here on"
+                                            if names else "")
+    try:
+        yield
+    except NotImplementedError:
+        raise ExerciseUnfinished(message) from None
+    except NameError as error:
+        if not _raised_in_block(error.__traceback__):
+            raise  # a name missing inside a function, e.g. a slip in an answer: its traceback helps
+        raise ExerciseUnfinished(f"{message} ({error.name} comes from a cell above that did not finish)") from None
+
+
+def _raised_in_block(tb) -> bool:
+    """Whether the error in ``tb`` comes from the code of the cell that holds the ``with
+    needs(...)`` block (the first frame outside this module): every frame from there on runs
+    code of that same cell (a comprehension, a helper defined in the cell), none a function
+    defined elsewhere, such as an answer in a cell above."""
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    cell = tb.tb_frame.f_code.co_filename
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename != cell:
+            return False
+        tb = tb.tb_next
+    return True
