@@ -9,6 +9,8 @@
     python -m autograde feedback ASSIGNMENT                   HTML feedback per student
     python -m autograde export [--to FILE] [--lms moodle|canvas]  grades as CSV, and an LMS import file
     python -m autograde execute [ASSIGNMENT ...]              refresh the outputs stored in solutions/
+    python -m autograde publish DEST [--reveal ASSIGNMENT ...] [--repository URL]
+                                                              the student edition, references sealed
     python -m autograde similarity ASSIGNMENT [--threshold T] [--json]
                                                               answers that look copied (instructor only)
 
@@ -471,6 +473,23 @@ def cmd_similarity(args) -> int:
         raise UsageError(str(error)) from None
 
 
+def cmd_publish(args) -> int:
+    from .publish import PublishError, publish
+
+    try:
+        summary = publish(ROOT, Path(args.dest), reveal=args.reveal, repository=args.repository)
+    except PublishError as error:
+        raise UsageError(str(error)) from None
+    size = sum((Path(args.dest) / name).stat().st_size for name in summary["files"])
+    print(f"wrote the student edition to {args.dest}: {len(summary['files'])} files, {size / 1e6:.1f} MB; "
+          f"install cells and links point at {summary['repository']}")
+    print(f"revealed: {', '.join(summary['revealed']) or 'none'}; sealed: {len(summary['sealed'])} graded references")
+    if summary["removed"]:
+        print(f"removed {len(summary['removed'])} files of the previous edition: {', '.join(summary['removed'][:5])}"
+              + (" ..." if len(summary["removed"]) > 5 else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograde", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -514,6 +533,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--lms", choices=("moodle", "canvas"), default="moodle",
                         help="format of the grade-import file written beside it (default moodle)")
     export.set_defaults(run=cmd_export)
+
+    publish = verbs.add_parser("publish", help="write the student edition: released notebooks, the library with "
+                               "the graded references of unrevealed assignments sealed, set-up files, no solutions")
+    publish.add_argument("dest", help="the edition's folder (created, or updated in place: its .git stays)")
+    publish.add_argument("--reveal", nargs="+", default=[], metavar="ASSIGNMENT",
+                         help="ship these assignments' references (after their deadlines); remembered by later runs")
+    publish.add_argument("--repository", metavar="URL",
+                         help="the edition's repository: install cells, pyproject.toml, Binder and Colab links "
+                         "(default: the last edition's, else pyproject.toml's)")
+    publish.set_defaults(run=cmd_publish)
 
     execute = verbs.add_parser("execute", help="re-run solution notebooks in quick mode and store their outputs")
     execute.add_argument("assignments", nargs="*", help="default: every assignment in solutions/")

@@ -88,6 +88,24 @@ def _dotted(node, aliases: dict) -> str | None:
     return ".".join(reversed(parts))
 
 
+def names_read(source: str, aliases: dict) -> set[str]:
+    """Every dotted name ``source`` reads or imports, its imports resolved through ``aliases``
+    (``np_perceptron.perceptron_train`` -> ``dlcourse.np.perceptron.perceptron_train``), with
+    each of its prefixes; empty for a source that does not parse."""
+    tree = _parse(source)
+    if tree is None:
+        return set()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Attribute, ast.Name)):
+            path = _dotted(node, aliases)
+            if path:
+                found.add(path)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
 def _root(node) -> str | None:
     while isinstance(node, ast.Attribute):
         node = node.value

@@ -1,0 +1,277 @@
+"""The student edition: ``python -m autograde publish DEST [--reveal ASSIGNMENT ...] [--repository URL]``.
+
+It writes the repository students get, and only that:
+
+* ``course/``: the released notebooks, their install cell pointing at URL;
+* ``lib/dlcourse``: the course library, with the graded references of every assignment not
+  revealed sealed (stubs that name the exercise they answer and say they arrive after its
+  deadline, dlcourse.sealing), and its release record without the known mistakes' names;
+* the set-up files (requirements.txt, environment.yml, pyproject.toml with URL, postBuild,
+  a Makefile with set-up, lab and doctor) and a README for students.
+
+No ``solutions/``, no hidden test, no known mistake, no gradebook, no ``autograde/`` (the
+instructor's configuration), no tests or benchmarks.
+
+Publishing again into DEST updates it in place: the files of the last edition that are no longer
+part of it go, everything else there (a ``.git`` folder, with its history) stays. Revealing is
+cumulative (DEST/.edition.json remembers what was revealed), so the references are revealed
+assignment by assignment after each deadline. An assignment whose notebook calls a graded
+reference of an assignment not revealed is refused, naming both: its students could not run it.
+"""
+
+import json
+import re
+import shutil
+import tempfile
+import tomllib
+from pathlib import Path
+
+import nbformat
+
+from dlcourse import sealing
+from dlcourse.grading import grade_id, nbgrader_metadata, source_sha256
+from dlcourse.shortcuts import import_aliases, names_read
+
+EDITION_RECORD = ".edition.json"  # in DEST: what the last publish wrote and revealed
+SETUP_FILES = ("requirements.txt", "environment.yml", "postBuild")
+GITIGNORE = ".venv/\n*.egg-info/\n__pycache__/\n.ipynb_checkpoints/\n"
+INSTALL_CELL = "install"  # grade_id of the notebooks' first cell, which installs the library on Colab
+
+
+class PublishError(Exception):
+    """The edition cannot be written as asked (the message says why and what to do)."""
+
+
+def repository_of(root: Path) -> str:
+    return tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]["Repository"]
+
+
+def publish(root: Path, dest: Path, *, reveal=(), repository: str | None = None) -> dict:
+    """Write the student edition of the course at ``root`` into ``dest``; returns a summary
+    {files, revealed, sealed, repository, removed}. PublishError when it cannot."""
+    root, dest = Path(root), Path(dest)
+    record = json.loads((root / "lib" / "dlcourse" / "assignments.json").read_text(encoding="utf-8"))
+    assignments = sorted({entry["assignment"] for entry in record.values()})
+    unknown = sorted(set(reveal) - set(assignments))
+    if unknown:
+        raise PublishError(f"cannot reveal {', '.join(unknown)}: the release holds {', '.join(assignments)}")
+    if dest.resolve() == root.resolve() or root.resolve() in dest.resolve().parents:
+        raise PublishError(f"{dest} is inside the course repository: publish the edition to a folder of its own")
+    previous = read_edition(dest)
+    revealed = sorted(set(previous.get("revealed", [])) | set(reveal))
+    sealed = sealing.graded_references(record, [a for a in assignments if a not in revealed])
+    old_url = repository_of(root)
+    url = repository or previous.get("repository") or old_url
+    check_references(root, record, sealed)
+
+    with tempfile.TemporaryDirectory(prefix="dlcourse-edition-") as scratch:
+        staging = Path(scratch)
+        sealing.write_library(staging / "lib", sealing.edition_messages(sealed), package=root / "lib" / "dlcourse")
+        install_cells = write_notebooks(root, staging, old_url, url)
+        (staging / "lib" / "dlcourse" / "assignments.json").write_text(
+            edition_record(record, install_cells), encoding="utf-8")
+        for name in SETUP_FILES:
+            shutil.copy2(root / name, staging / name)
+        (staging / "pyproject.toml").write_text(
+            (root / "pyproject.toml").read_text(encoding="utf-8").replace(old_url, url), encoding="utf-8")
+        (staging / "Makefile").write_text(MAKEFILE, encoding="utf-8")
+        (staging / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+        (staging / "README.md").write_text(student_readme(url, assignments, revealed), encoding="utf-8")
+        files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
+        removed = sync(staging, dest, files, previous.get("files", []))
+    summary = {"files": files, "revealed": revealed, "sealed": sorted(sealed), "repository": url, "removed": removed}
+    (dest / EDITION_RECORD).write_text(json.dumps({k: summary[k] for k in ("files", "revealed", "repository")},
+                                                  indent=1) + "\n", encoding="utf-8")
+    return summary
+
+
+def read_edition(dest: Path) -> dict:
+    path = dest / EDITION_RECORD
+    if not path.is_file():
+        if dest.is_dir() and any(p.name != ".git" for p in dest.iterdir()):
+            raise PublishError(f"{dest} holds files but no {EDITION_RECORD}: it is not an edition this command "
+                               "wrote; publish into an empty folder or a previous edition")
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise PublishError(f"{path} is damaged ({error}): restore it from the edition's history") from None
+
+
+def check_references(root: Path, record: dict, sealed: dict) -> None:
+    """Refuse an edition whose notebooks call a reference it seals (of another assignment, not
+    revealed): its students would meet a stub where the notebook expects working code."""
+    problems = []
+    for entry in record.values():
+        notebook = nbformat.read(root / entry["path"], as_version=4)
+        sources = [c.source for c in notebook.cells if c.cell_type == "code"]
+        aliases = import_aliases(sources)
+        used = set().union(*(names_read(source, aliases) for source in sources)) if sources else set()
+        for reference in sorted(used & set(sealed)):
+            owner, answer = sealed[reference]
+            if owner != entry["assignment"]:
+                problems.append(f"{entry['assignment']} calls {reference}, the answer to "
+                                f"{sealing.exercise_label(answer)} of {owner}, which is not revealed")
+    if problems:
+        raise PublishError("; ".join(problems) + ": reveal those assignments (--reveal) or publish after their "
+                           "deadlines")
+
+
+def write_notebooks(root: Path, staging: Path, old_url: str, url: str) -> dict[str, dict]:
+    """course/ into ``staging`` with each install cell pointing at ``url``; returns
+    {notebook stem: the install cell's new {sha256, checksum}} for the record."""
+    from nbgrader.utils import compute_checksum
+
+    changed = {}
+    for path in sorted((root / "course").rglob("*")):
+        if not path.is_file() or ".ipynb_checkpoints" in path.parts:
+            continue
+        target = staging / path.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix != ".ipynb":
+            shutil.copy2(path, target)
+            continue
+        notebook = nbformat.read(path, as_version=4)
+        for cell in notebook.cells:
+            if grade_id(cell) == INSTALL_CELL and old_url in cell.source:
+                cell.source = cell.source.replace(old_url, url)
+                nbgrader_metadata(cell)["checksum"] = compute_checksum(cell)
+                changed[path.stem] = {"sha256": source_sha256(cell.source),
+                                      "checksum": nbgrader_metadata(cell)["checksum"]}
+        nbformat.write(notebook, target)
+    return changed
+
+
+def edition_record(record: dict, install_cells: dict) -> str:
+    """The release record as students get it: the install cells as rewritten, no known mistakes."""
+    from .manifest import manifest_text
+
+    edition = json.loads(json.dumps(record))
+    for stem, entry in edition.items():
+        for exercise in entry["exercises"]:
+            exercise.pop("known_mistakes", None)
+        for cell in entry["cells"]:
+            if cell["grade_id"] == INSTALL_CELL and stem in install_cells:
+                cell.update(install_cells[stem])
+    return manifest_text(edition)
+
+
+def sync(staging: Path, dest: Path, files: list[str], previous_files: list[str]) -> list[str]:
+    """Copy the staged edition over ``dest``: changed files rewritten, files of the previous
+    edition that are gone removed, anything else in ``dest`` left alone."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in files:
+        source, target = staging / name, dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.is_file() or target.read_bytes() != source.read_bytes():
+            shutil.copy2(source, target)
+    removed = sorted(set(previous_files) - set(files))
+    for name in removed:
+        target = dest / name
+        if target.is_file():
+            target.unlink()
+        for folder in target.parents:  # folders left empty go too
+            if folder == dest or any(folder.iterdir()):
+                break
+            folder.rmdir()
+    return removed
+
+
+MAKEFILE = """\
+# Set-up and JupyterLab for the course (python3 with venv; Debian/Ubuntu: apt-get install python3-venv make).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.dlcourse-installed
+
+.PHONY: setup lab doctor
+
+setup: $(STAMP)
+
+# PyTorch first, on its own: resolved with the rest it can pull a multi-GB CUDA build
+$(STAMP): requirements.txt pyproject.toml
+\tpython3 -m venv $(VENV)
+\t$(PY) -m pip install --quiet --upgrade pip
+\t$(PY) -m pip install --quiet "$$(grep -E '^torch==' requirements.txt)"
+\t$(PY) -m pip install --quiet -r requirements.txt
+\t$(PY) -m pip install --quiet --no-deps -e .
+\t@touch $(STAMP)
+
+lab: setup
+\t$(VENV)/bin/jupyter lab course
+
+# make doctor NOTEBOOK=course/01-perceptron/01-perceptron.ipynb
+doctor: setup
+\t$(PY) -m dlcourse doctor $(NOTEBOOK)
+"""
+
+
+def github_path(url: str) -> str | None:
+    match = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?/?", url)
+    return match.group(1) if match else None
+
+
+def student_readme(url: str, assignments: list[str], revealed: list[str]) -> str:
+    first = assignments[0] if assignments else "01-perceptron"
+    github = github_path(url)
+    if github:
+        online = (f"- **Binder**: [open the course on Binder](https://mybinder.org/v2/gh/{github}/HEAD?urlpath=lab/tree/course)"
+                  " (the first start builds the environment for several minutes; download your notebook before you"
+                  " close the tab).\n"
+                  f"- **Colab**: [{first} on Colab](https://colab.research.google.com/github/{github}/blob/main/course/"
+                  f"{first}/{first}.ipynb) (change the folder and file name for the others). The first cell installs "
+                  "the course library; run `!python -m dlcourse doctor PATH` in a cell to check a saved notebook.\n")
+    else:
+        online = (f"- Binder and Colab open notebooks from a GitHub repository; this edition's repository is {url}.\n")
+    held_back = [a for a in assignments if a not in revealed]
+    library = ("The library's own versions of the exercises' functions arrive after each assignment's deadline: "
+               "until then, calling one says which exercise it answers. "
+               + (f"Revealed so far: {', '.join(revealed)}." if revealed else "None is revealed yet.")
+               if held_back else "The library's versions of every exercise are included.")
+    return f"""# Deep learning, as notebooks you run
+
+The notebooks are in `course/`, one folder per assignment ({', '.join(assignments)}). Each one
+teaches an idea from the ground up, has exercises you write yourself, checks you can run, and
+a written question. Everything runs on a laptop CPU and uses a GPU when there is one; nothing
+downloads while you work.
+
+## Set up (once)
+
+On Linux or macOS with Python 3.11 or newer and `make`:
+
+```bash
+make lab
+```
+
+It makes a virtual environment in `.venv/`, installs the pinned packages (PyTorch first) and
+the course library, and opens JupyterLab in `course/`. Without `make`: create and activate a
+virtual environment, then `pip install "$(grep '^torch==' requirements.txt)" && pip install -r requirements.txt -e .`.
+
+## Work through an assignment
+
+Open its notebook and run the cells from the top. Fill in every cell that says
+`# YOUR CODE HERE` (delete the `raise NotImplementedError()` line) and every `YOUR ANSWER HERE`.
+After each exercise run its check cell: a failing check names what is wrong and gives a hint.
+Hidden checks of the same kind run when your work is graded. Later cells use your own
+functions; while an exercise is unfinished they stop with one line that names it.
+
+{library}
+
+## Before you hand in: the doctor
+
+```bash
+make doctor NOTEBOOK=course/{first}/{first}.ipynb
+```
+
+It runs a copy of your notebook as grading will (a fresh kernel, every cell once from the top,
+quick mode, the grader's time limits) and reports cells that fail, cells run out of order,
+check cells you changed, unanswered exercises, calls an exercise does not allow, and a score
+estimated from the visible checks. Your file is not changed.
+
+## Hand in
+
+Save the notebook and upload the `.ipynb` file as your instructor asks (usually on the course's
+learning platform), under its own name.
+
+## Online, with nothing installed
+
+{online}"""
