@@ -107,14 +107,17 @@ HONEST = {
         "ex1_stable_lr": {
             "2 over the spectral norm (= lambda_max for a symmetric positive semi-definite H)": answer("""
                 def max_stable_lr(H):
-                    \"\"\"Largest learning rate for which gradient descent on 1/2 w^T H w converges: 2 / lambda_max(H).\"\"\"
+                    \"\"\"Largest learning rate for which gradient descent on 1/2 w^T H w converges: 2 /
+                    lambda_max(H).
+                    \"\"\"
                     return 2.0 / np.linalg.norm(np.asarray(H, dtype=float), 2)
             """),
         },
         "ex2_newton": {
             "Cholesky factor and two triangular solves": answer("""
                 def newton_step(w, grad, H):
-                    \"\"\"One Newton step: w - H^{-1} grad, computed with a linear solve. w, grad: (D,); H: (D, D).\"\"\"
+                    \"\"\"One Newton step: w - H^{-1} grad, computed with a linear solve. w, grad: (D,); H: (D, D).
+                    \"\"\"
                     L = np.linalg.cholesky(np.asarray(H, dtype=float))   # H = L L^T (H positive definite)
                     z = np.linalg.solve(L, np.asarray(grad, dtype=float))
                     direction = np.linalg.solve(L.T, z)
@@ -138,7 +141,9 @@ HONEST = {
         "ex4_momentum": {
             "torch tensors inside, NumPy arrays in and out": answer("""
                 def sgd_momentum(w, dw, state=None, *, lr=1e-3, momentum):
-                    \"\"\"torch.optim.SGD(momentum=momentum): v = dw on the first step, then v = momentum * v + dw; w - lr * v.\"\"\"
+                    \"\"\"torch.optim.SGD(momentum=momentum): v = dw on the first step, then v = momentum * v + dw; w
+                    - lr * v.
+                    \"\"\"
                     grad = torch.tensor(np.asarray(dw, dtype=float), dtype=torch.float64)   # a copy
                     if state is None:
                         velocity = grad
@@ -151,7 +156,9 @@ HONEST = {
         "ex5_rmsprop": {
             "running average as s + (1 - alpha) (dw^2 - s), state built with np.zeros_like": answer("""
                 def rmsprop(w, dw, state=None, *, lr=1e-2, alpha=0.99, eps=1e-8):
-                    \"\"\"torch.optim.RMSprop: s = alpha * s + (1 - alpha) * dw**2 (s starts at 0); w - lr * dw / (sqrt(s) + eps).\"\"\"
+                    \"\"\"torch.optim.RMSprop: s = alpha * s + (1 - alpha) * dw**2 (s starts at 0); w - lr * dw /
+                    (sqrt(s) + eps).
+                    \"\"\"
                     dw = np.array(dw, dtype=float)
                     s = np.zeros_like(dw) if state is None else np.array(state["square_avg"], dtype=float)
                     s = s + (1 - alpha) * (np.square(dw) - s)
@@ -162,7 +169,8 @@ HONEST = {
         "ex6_adam": {
             "torch's arrangement: step size lr / (1 - beta1^t), root divided by sqrt(1 - beta2^t)": answer("""
                 def adam(w, dw, state=None, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-                    \"\"\"torch.optim.Adam: bias-corrected first and second moments, eps added to the corrected root.\"\"\"
+                    \"\"\"torch.optim.Adam: bias-corrected first and second moments, eps added to the corrected root.
+                    \"\"\"
                     g = np.asarray(dw, dtype=float)
                     if state is None:
                         t, m, v = 1, (1 - beta1) * g, (1 - beta2) * g ** 2
@@ -233,13 +241,16 @@ HONEST = {
         "ex8_deltas": {
             "minus dE/do times sigma', hidden deltas by np.einsum": answer("""
                 def output_delta(o, t):
-                    \"\"\"Deltas of sigmoid output units under the squared error, -dE/da_out. o, t: (N, K) -> (N, K).\"\"\"
+                    \"\"\"Deltas of sigmoid output units under the squared error, -dE/da_out. o, t: (N, K) -> (N, K).
+                    \"\"\"
                     dE_do = o - t
                     return -dE_do * (o - o ** 2)
 
 
                 def hidden_delta(h, W2, delta_out):
-                    \"\"\"Deltas of sigmoid hidden units, -dE/da_hid. h: (N, H); W2: (H, K); delta_out: (N, K) -> (N, H).\"\"\"
+                    \"\"\"Deltas of sigmoid hidden units, -dE/da_hid. h: (N, H); W2: (H, K); delta_out: (N, K) -> (N,
+                    H).
+                    \"\"\"
                     back = np.einsum("nk,hk->nh", delta_out, W2)
                     return back * h * (1 - h)
             """),
@@ -389,7 +400,8 @@ HONEST = {
                     rows = np.empty((N, OH, OW, C * KH * KW))
                     for i in range(OH):
                         for j in range(OW):
-                            rows[:, i, j] = xp[:, :, i * stride:i * stride + KH, j * stride:j * stride + KW].reshape(N, -1)
+                            window = xp[:, :, i * stride:i * stride + KH, j * stride:j * stride + KW]
+                            rows[:, i, j] = window.reshape(N, -1)
                     out = rows @ w.reshape(n_filters, -1).T + b        # (N, OH, OW, F)
                     return out.transpose(0, 3, 1, 2)
             """),
@@ -449,8 +461,10 @@ HONEST = {
                     OH, OW = conv_output_size(H, kh, stride, pad), conv_output_size(W, kw, stride, pad)
                     xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
                     channel = np.repeat(np.arange(C), kh * kw)[:, None]                       # (C*kh*kw, 1)
-                    row = np.tile(np.repeat(np.arange(kh), kw), C)[:, None] + stride * np.repeat(np.arange(OH), OW)[None, :]
-                    col = np.tile(np.arange(kw), kh * C)[:, None] + stride * np.tile(np.arange(OW), OH)[None, :]
+                    row = (np.tile(np.repeat(np.arange(kh), kw), C)[:, None]          # offset in the window
+                           + stride * np.repeat(np.arange(OH), OW)[None, :])           # + the window's top row
+                    col = (np.tile(np.arange(kw), kh * C)[:, None]
+                           + stride * np.tile(np.arange(OW), OH)[None, :])
                     gathered = xp[:, channel, row, col]                                      # (N, C*kh*kw, OH*OW)
                     return gathered.transpose(1, 0, 2).reshape(C * kh * kw, N * OH * OW)
             """),
@@ -583,9 +597,12 @@ HONEST = {
         "ex1_cooccurrence": {
             "one pass per distance d: token pairs (t, t + d) counted both ways with np.add.at": answer("""
                 def cooccurrence_matrix(sentences, *, window=1, vocab=None):
-                    \"\"\"M[i, j]: how often vocab[j] is within `window` tokens of vocab[i] (either side, same sentence).\"\"\"
+                    \"\"\"M[i, j]: how often vocab[j] is within `window` tokens of vocab[i] (either side, same
+                    sentence).
+                    \"\"\"
                     if vocab is None:
-                        vocab = list(dict.fromkeys(token for sentence in sentences for token in sentence))  # first appearance
+                        # in order of first appearance
+                        vocab = list(dict.fromkeys(token for sentence in sentences for token in sentence))
                     index = {word: i for i, word in enumerate(vocab)}
                     M = np.zeros((len(vocab), len(vocab)))
                     for sentence in sentences:
@@ -626,7 +643,9 @@ HONEST = {
         "ex3_cosine": {
             "np.einsum dot products divided by the outer product of the norms": answer("""
                 def cosine_similarity(a, b):
-                    \"\"\"Cosines between the rows of a: (N, D) and b: (M, D) -> (N, M); 1-D arguments lose their axis.\"\"\"
+                    \"\"\"Cosines between the rows of a: (N, D) and b: (M, D) -> (N, M); 1-D arguments lose their
+                    axis.
+                    \"\"\"
                     A, B = np.atleast_2d(np.asarray(a, dtype=float)), np.atleast_2d(np.asarray(b, dtype=float))
                     norms = np.outer(np.sqrt(np.einsum("nd,nd->n", A, A)), np.sqrt(np.einsum("md,md->m", B, B)))
                     dots = np.einsum("nd,md->nm", A, B)
@@ -686,7 +705,9 @@ HONEST = {
         "ex6_keep_probability": {
             "expanded to sqrt(s / f) + s / f, capped with np.clip": answer("""
                 def keep_probability(counts, *, sample=1e-3):
-                    \"\"\"word2vec's chance to keep an occurrence of each word: (sqrt(f / sample) + 1) * sample / f, capped at 1.\"\"\"
+                    \"\"\"word2vec's chance to keep an occurrence of each word: (sqrt(f / sample) + 1) * sample / f,
+                    capped at 1.
+                    \"\"\"
                     counts = np.asarray(counts, dtype=float)
                     ratio = sample * counts.sum() / counts
                     return np.clip(np.sqrt(ratio) + ratio, None, 1.0)
@@ -697,7 +718,9 @@ HONEST = {
         "ex1_pca": {
             "eigendecomposition of the covariance matrix (np.linalg.eigh)": answer("""
                 def pca(X, k):
-                    \"\"\"Top-k principal components of X: (N, D) -> (components (k, D), mean (D,), explained_variance (k,)).\"\"\"
+                    \"\"\"Top-k principal components of X: (N, D) -> (components (k, D), mean (D,), explained_variance
+                    (k,)).
+                    \"\"\"
                     X = np.asarray(X, dtype=float)
                     mean = X.mean(axis=0)
                     centred = X - mean
@@ -706,7 +729,8 @@ HONEST = {
                     top = np.argsort(values)[::-1][:k]
                     components = vectors[:, top].T
                     explained_variance = values[top]
-                    signs = np.sign(components[np.arange(k), np.abs(components).argmax(axis=1)])  # largest entry positive
+                    # the largest entry positive (the release's lines after the solution region)
+                    signs = np.sign(components[np.arange(k), np.abs(components).argmax(axis=1)])
                     return components * signs[:, None], mean, explained_variance
             """),
         },
@@ -729,7 +753,9 @@ HONEST = {
         "ex4_prototypical_loss": {
             "squared distances expanded, log-softmax by logsumexp, loss picked with gather": answer("""
                 def prototypical_loss(support, query):
-                    \"\"\"Prototypical-network loss and accuracy: support (n_way, k_shot, E), query (n_way, n_query, E).\"\"\"
+                    \"\"\"Prototypical-network loss and accuracy: support (n_way, k_shot, E), query (n_way, n_query,
+                    E).
+                    \"\"\"
                     n_way, n_query, E = query.shape
                     targets = torch.arange(n_way, device=query.device).repeat_interleave(n_query)  # (n_way * n_query,)
                     prototypes = support.sum(dim=1) / support.shape[1]
@@ -836,7 +862,8 @@ HONEST = {
         "ex3_project_linf": {
             "x plus the perturbation clipped to [-eps, eps]": answer("""
                 def project_linf(x_adv, x, eps, *, clip=(0.0, 1.0)):
-                    \"\"\"The nearest point to x_adv within eps of x in every entry, then inside [clip[0], clip[1]].\"\"\"
+                    \"\"\"The nearest point to x_adv within eps of x in every entry, then inside [clip[0], clip[1]].
+                    \"\"\"
                     x_adv, x = np.asarray(x_adv, dtype=float), np.asarray(x, dtype=float)
                     out = x + np.clip(x_adv - x, -eps, eps)
                     return out if clip is None else np.clip(out, *clip)
@@ -845,7 +872,8 @@ HONEST = {
         "ex4_pgd_step": {
             "the perturbation clipped to the eps-ball and added back, box by np.minimum/np.maximum": answer("""
                 def pgd_step(x_adv, x, grad, eps, alpha, *, clip=(0.0, 1.0)):
-                    \"\"\"One signed step of size alpha from x_adv, projected into the eps-ball around x and the box.\"\"\"
+                    \"\"\"One signed step of size alpha from x_adv, projected into the eps-ball around x and the box.
+                    \"\"\"
                     x_adv, x, grad = (np.asarray(v, dtype=float) for v in (x_adv, x, grad))
                     stepped = x_adv + alpha * np.sign(grad)
                     delta = np.clip(stepped - x, -eps, eps)      # the perturbation, kept in the eps-ball
@@ -893,7 +921,9 @@ UNFAIRLY_FAILED = {
             # The exercise asks for "the accuracy (a Python float)"; an exact share misses by ~3e-9.
             "accuracy as an exact Python share, correct / total": (answer("""
                 def prototypical_loss(support, query):
-                    \"\"\"Prototypical-network loss and accuracy: support (n_way, k_shot, E), query (n_way, n_query, E).\"\"\"
+                    \"\"\"Prototypical-network loss and accuracy: support (n_way, k_shot, E), query (n_way, n_query,
+                    E).
+                    \"\"\"
                     n_way, n_query, E = query.shape
                     targets = torch.arange(n_way, device=query.device).repeat_interleave(n_query)  # (n_way * n_query,)
                     prototypes = support.mean(dim=1)
@@ -905,7 +935,9 @@ UNFAIRLY_FAILED = {
             """), "ex4_prototypical_loss-test-hidden 0/1: AssertionError: accuracy 0.2, expected 0.20000000298023224"),
             "accuracy as a float64 mean, (...).double().mean().item()": (answer("""
                 def prototypical_loss(support, query):
-                    \"\"\"Prototypical-network loss and accuracy: support (n_way, k_shot, E), query (n_way, n_query, E).\"\"\"
+                    \"\"\"Prototypical-network loss and accuracy: support (n_way, k_shot, E), query (n_way, n_query,
+                    E).
+                    \"\"\"
                     n_way, n_query, E = query.shape
                     targets = torch.arange(n_way, device=query.device).repeat_interleave(n_query)  # (n_way * n_query,)
                     prototypes = support.mean(dim=1)
