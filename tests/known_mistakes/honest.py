@@ -1,0 +1,952 @@
+"""Honest answers written another way than the solution: the counterpart of the known mistakes.
+
+The known mistakes (tests/known_mistakes/NN-topic.py) show that each exercise's tests *reject*
+plausible wrong answers. This file shows the other half of a fair grade: right answers that do
+not look like the solution keep every point. A student may loop where the solution vectorises
+(or the reverse), use np.einsum, np.lib.stride_tricks.sliding_window_view or np.add.at, write
+an equivalent but different formula, or use torch tensors where the exercise is NumPy; the
+tests must judge the result, not the style, and the shortcut checks (solutions/shortcuts.toml,
+lib/dlcourse/shortcuts.py) must not mistake such an answer for a forbidden call.
+
+    HONEST = {assignment: {answer grade_id: {what is different: whole answer cell source}}}
+
+Each source is a whole answer cell: it defines the same functions, with the same signatures,
+as the solution notebook's answer cell (the part of that cell outside the solution region,
+such as a preamble the release gives, is written out too). None calls the exercise's graded
+reference (dlcourse.np.* / dlcourse.pt.* functions of the exercise's name), anything the
+exercise's entry in solutions/shortcuts.toml forbids, or dynamic code. Helpers live inside the
+cell. At least two per assignment, spread over the exercises with the most room for variation.
+
+Every case here was run through the real grader (tests/notebook_harness.run_cases: the
+judge, the sandbox where available, the shortcut checks) and earns full marks on all of its
+exercise's test cells. Check them again (tests/ on sys.path, under ``if __name__ ==
+"__main__":``, as the harness spawns its worker) with
+
+    from known_mistakes.honest import HONEST
+    cases = [(ex, src) for ex, alts in HONEST[a].items() for src in alts.values()]
+    run_cases(ROOT / "solutions" / a / f"{a}.ipynb", cases)   # an absolute path: see below
+
+The notebook's path must be absolute: the sandboxed kernel starts with cwd "/", and a relative
+path makes it fail to start ("the kernel exited with status 70 while starting").
+
+``UNFAIRLY_FAILED`` keeps, apart, honest answers that the tests currently fail although they are
+right (findings about the tests, not about the answers); they are not in HONEST.
+"""
+
+import textwrap
+
+
+def answer(source: str) -> str:
+    """An answer cell's source, dedented, once it is known to be Python (an honest answer must
+    never lose its points to a syntax error made in writing it down here)."""
+    source = textwrap.dedent(source).strip("\n") + "\n"
+    compile(source, "an honest answer", "exec")
+    return source
+
+
+HONEST = {
+    "01-perceptron": {
+        "ex3_train": {
+            "while loops over epochs and sample indices, prediction and update inline": answer("""
+                def perceptron_train(X, t, W0, *, eta=1.0, max_epochs=100):
+                    \"\"\"Rosenblatt's loop. Returns (W, trace), trace = list of np_perceptron.PerceptronStep.\"\"\"
+                    X = np.asarray(X, dtype=float)
+                    targets = [int(v) for v in np.asarray(t).reshape(-1)]
+                    W = np.array(W0, dtype=float, copy=True)
+                    trace = []
+                    epoch, clean = 0, False
+                    while not clean and epoch < max_epochs:
+                        epoch += 1
+                        clean = True
+                        n = 0
+                        while n < len(X):
+                            x = X[n]
+                            y = 1 if float(np.dot(x, W)) > 0 else 0
+                            W_next = W + eta * (targets[n] - y) * x   # a new array: the trace keeps W
+                            trace.append(np_perceptron.PerceptronStep(epoch, x, W, y, targets[n], W_next))
+                            if y != targets[n]:
+                                clean = False
+                            W = W_next
+                            n += 1
+                    return W, trace
+            """),
+        },
+        "ex4_gradient": {
+            "sum of per-sample gradients in a Python loop": answer("""
+                def delta_rule_gradient(W, X, t):
+                    \"\"\"dE/dW for E = 1/2 sum_n (t_n - X[n] @ W)^2. W: (D+1,); X: (N, D+1); t: (N,).\"\"\"
+                    W = np.asarray(W, dtype=float)
+                    grad = np.zeros_like(W)
+                    for x_n, t_n in zip(np.asarray(X, dtype=float), np.asarray(t, dtype=float)):
+                        output = float(x_n @ W)
+                        grad += (output - t_n) * x_n      # d/dW of 1/2 (t_n - x_n . W)^2
+                    return grad
+            """),
+            "np.einsum over the samples": answer("""
+                def delta_rule_gradient(W, X, t):
+                    \"\"\"dE/dW for E = 1/2 sum_n (t_n - X[n] @ W)^2. W: (D+1,); X: (N, D+1); t: (N,).\"\"\"
+                    X = np.asarray(X, dtype=float)
+                    outputs = np.einsum("nd,d->n", X, np.asarray(W, dtype=float))
+                    return np.einsum("nd,n->d", X, outputs - np.asarray(t, dtype=float))
+            """),
+        },
+        "ex5_margin": {
+            "signed distances in a generator, min() over them, bias split off": answer("""
+                def margin(W, X, t):
+                    \"\"\"Geometric margin min_n s_n (X[n] @ W) / ||W[1:]||, s_n = 2 t_n - 1.\"\"\"
+                    W = np.asarray(W, dtype=float)
+                    bias, normal = W[0], W[1:]
+                    length = np.sqrt(np.sum(normal * normal))
+                    X = np.asarray(X, dtype=float)
+                    return float(min((1.0 if t_n == 1 else -1.0) * (bias + x_n[1:] @ normal) / length
+                                     for x_n, t_n in zip(X, np.asarray(t).reshape(-1))))
+            """),
+        },
+    },
+    "02-gradient-descent": {
+        "ex1_stable_lr": {
+            "2 over the spectral norm (= lambda_max for a symmetric positive semi-definite H)": answer("""
+                def max_stable_lr(H):
+                    \"\"\"Largest learning rate for which gradient descent on 1/2 w^T H w converges: 2 /
+                    lambda_max(H).
+                    \"\"\"
+                    return 2.0 / np.linalg.norm(np.asarray(H, dtype=float), 2)
+            """),
+        },
+        "ex2_newton": {
+            "Cholesky factor and two triangular solves": answer("""
+                def newton_step(w, grad, H):
+                    \"\"\"One Newton step: w - H^{-1} grad, computed with a linear solve. w, grad: (D,); H: (D, D).
+                    \"\"\"
+                    L = np.linalg.cholesky(np.asarray(H, dtype=float))   # H = L L^T (H positive definite)
+                    z = np.linalg.solve(L, np.asarray(grad, dtype=float))
+                    direction = np.linalg.solve(L.T, z)
+                    return np.asarray(w, dtype=float) - direction
+            """),
+        },
+        "ex3_minibatch": {
+            "loop over the batch rows, sigmoid through tanh": answer("""
+                def minibatch_gradient(w, X, y, batch):
+                    \"\"\"Gradient of the mean binary cross-entropy of logistic regression over the rows `batch`.\"\"\"
+                    w = np.asarray(w, dtype=float)
+                    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+                    total = np.zeros_like(w)
+                    rows = list(np.asarray(batch).reshape(-1))
+                    for n in rows:
+                        p = 0.5 * (1.0 + np.tanh(0.5 * (X[n] @ w)))   # sigmoid, without exp overflow
+                        total += (p - y[n]) * X[n]
+                    return total / len(rows)
+            """),
+        },
+        "ex4_momentum": {
+            "torch tensors inside, NumPy arrays in and out": answer("""
+                def sgd_momentum(w, dw, state=None, *, lr=1e-3, momentum):
+                    \"\"\"torch.optim.SGD(momentum=momentum): v = dw on the first step, then v = momentum * v + dw; w
+                    - lr * v.
+                    \"\"\"
+                    grad = torch.tensor(np.asarray(dw, dtype=float), dtype=torch.float64)   # a copy
+                    if state is None:
+                        velocity = grad
+                    else:
+                        velocity = torch.as_tensor(state["velocity"], dtype=torch.float64) * momentum + grad
+                    w_new = torch.as_tensor(np.asarray(w, dtype=float)) - lr * velocity
+                    return w_new.numpy(), {"velocity": velocity.numpy()}
+            """),
+        },
+        "ex5_rmsprop": {
+            "running average as s + (1 - alpha) (dw^2 - s), state built with np.zeros_like": answer("""
+                def rmsprop(w, dw, state=None, *, lr=1e-2, alpha=0.99, eps=1e-8):
+                    \"\"\"torch.optim.RMSprop: s = alpha * s + (1 - alpha) * dw**2 (s starts at 0); w - lr * dw /
+                    (sqrt(s) + eps).
+                    \"\"\"
+                    dw = np.array(dw, dtype=float)
+                    s = np.zeros_like(dw) if state is None else np.array(state["square_avg"], dtype=float)
+                    s = s + (1 - alpha) * (np.square(dw) - s)
+                    step = lr * dw / (np.sqrt(s) + eps)
+                    return np.asarray(w, dtype=float) - step, {"square_avg": s}
+            """),
+        },
+        "ex6_adam": {
+            "torch's arrangement: step size lr / (1 - beta1^t), root divided by sqrt(1 - beta2^t)": answer("""
+                def adam(w, dw, state=None, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+                    \"\"\"torch.optim.Adam: bias-corrected first and second moments, eps added to the corrected root.
+                    \"\"\"
+                    g = np.asarray(dw, dtype=float)
+                    if state is None:
+                        t, m, v = 1, (1 - beta1) * g, (1 - beta2) * g ** 2
+                    else:
+                        t = state["step"] + 1
+                        m = beta1 * state["m"] + (1 - beta1) * g
+                        v = beta2 * state["v"] + (1 - beta2) * g ** 2
+                    step_size = lr / (1 - beta1 ** t)
+                    denom = np.sqrt(v) / np.sqrt(1 - beta2 ** t) + eps
+                    return np.asarray(w, dtype=float) - step_size * m / denom, {"step": t, "m": m, "v": v}
+            """),
+        },
+    },
+    "03-backprop": {
+        "ex1_chain_rule": {
+            "inner functions named, outer derivative times inner derivative": answer("""
+                # Define dz_dx and dz_dy here (SymPy expressions in x, y, fprime, gprime).
+                inner_f, inner_g = x + 3 * y, 5 * x + y           # z = 2 f(inner_f) + 6 g(inner_g)
+                dz_dx = 2 * fprime(inner_f) * 1 + 6 * gprime(inner_g) * 5
+                dz_dy = 2 * fprime(inner_f) * 3 + 6 * gprime(inner_g) * 1
+            """),
+        },
+        "ex4_value_tanh": {
+            "local derivative as 1 / cosh(a)^2": answer("""
+                def value_tanh(a):
+                    \"\"\"tanh(a) as a graph node with its backward closure.\"\"\"
+                    out = Value(np.tanh(a.data), (a,), "tanh")
+
+                    def _backward():
+                        a.grad += out.grad / np.cosh(a.data) ** 2
+
+                    out._backward = _backward
+                    return out
+            """),
+        },
+        "ex5_topo_sort": {
+            "iterative depth-first search with an explicit stack": answer("""
+                def topological_order(root):
+                    \"\"\"Every node of root's graph once, children before the nodes computed from them.\"\"\"
+                    order, done, stack = [], set(), [(root, False)]
+                    while stack:
+                        node, children_done = stack.pop()
+                        if children_done:
+                            if id(node) not in done:
+                                done.add(id(node))
+                                order.append(node)
+                            continue
+                        if id(node) in done:
+                            continue
+                        stack.append((node, True))
+                        for child in node._children:
+                            if id(child) not in done:
+                                stack.append((child, False))
+                    return order
+            """),
+        },
+        "ex6_affine_backward": {
+            "np.einsum for the three gradients": answer("""
+                def affine_backward(dout, cache):
+                    \"\"\"dout: (N, M); cache = (x: (N, D), w: (D, M)). Returns dx: (N, D), dw: (D, M), db: (M,).\"\"\"
+                    x, w = cache
+                    dx = np.einsum("nm,dm->nd", dout, w)
+                    dw = np.einsum("nd,nm->dm", x, dout)
+                    db = np.einsum("nm->m", dout)
+                    return dx, dw, db
+            """),
+        },
+        "ex8_deltas": {
+            "minus dE/do times sigma', hidden deltas by np.einsum": answer("""
+                def output_delta(o, t):
+                    \"\"\"Deltas of sigmoid output units under the squared error, -dE/da_out. o, t: (N, K) -> (N, K).
+                    \"\"\"
+                    dE_do = o - t
+                    return -dE_do * (o - o ** 2)
+
+
+                def hidden_delta(h, W2, delta_out):
+                    \"\"\"Deltas of sigmoid hidden units, -dE/da_hid. h: (N, H); W2: (H, K); delta_out: (N, K) -> (N,
+                    H).
+                    \"\"\"
+                    back = np.einsum("nk,hk->nh", delta_out, W2)
+                    return back * h * (1 - h)
+            """),
+        },
+    },
+    "04-training-deep-networks": {
+        "ex2_init": {
+            "uniform from 2 rng.random() - 1 scaled, normal from rng.standard_normal scaled": answer("""
+                def xavier_uniform(n_in, n_out, *, rng):
+                    \"\"\"(n_in, n_out) weights from U(-a, a), a = sqrt(6 / (n_in + n_out)).\"\"\"
+                    a = np.sqrt(6.0 / (n_in + n_out))
+                    return (2.0 * rng.random((n_in, n_out)) - 1.0) * a
+
+
+                def he_normal(n_in, n_out, *, rng):
+                    \"\"\"(n_in, n_out) weights from N(0, 2 / n_in).\"\"\"
+                    return rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)
+            """),
+        },
+        "ex1_chain": {
+            "each gradient as an explicit product along the chain": answer("""
+                def chain_bias_gradients(w, b, x, t):
+                    \"\"\"dC/db_l for l = 1..L of the one-neuron-per-layer sigmoid chain, C = (y - t)^2 / 2.\"\"\"
+                    w, b = np.asarray(w, dtype=float), np.asarray(b, dtype=float)
+                    L = len(w)
+                    outputs = np.empty(L)              # h_1 .. h_L
+                    h = float(x)
+                    for l in range(L):
+                        h = 1.0 / (1.0 + np.exp(-(w[l] * h + b[l])))
+                        outputs[l] = h
+                    slopes = outputs * (1.0 - outputs)   # sigma'(a_l), from the outputs
+                    y = outputs[-1]
+                    # dC/db_l = (y - t) sigma'(a_L) w_L sigma'(a_{L-1}) ... w_{l+1} sigma'(a_l)
+                    return np.array([(y - t) * slopes[l] * np.prod(w[l + 1:] * slopes[l + 1:]) for l in range(L)])
+            """),
+        },
+        "ex3_dropout": {
+            "mask drawn with rng.binomial, scaled mask as the cache": answer("""
+                def dropout_forward(x, *, p, rng, train=True):
+                    \"\"\"Inverted dropout. Returns (out, cache).\"\"\"
+                    if not train or p == 0:
+                        return x, None
+                    mask = rng.binomial(1, 1 - p, size=x.shape).astype(float) / (1 - p)
+                    return x * mask, mask
+
+
+                def dropout_backward(dout, cache):
+                    \"\"\"dx for dropout_forward's output gradient dout.\"\"\"
+                    return dout if cache is None else dout * cache
+            """),
+            "mask from rng.uniform < 1 - p, cache (mask, p), np.where in the backward": answer("""
+                def dropout_forward(x, *, p, rng, train=True):
+                    \"\"\"Inverted dropout. Returns (out, cache).\"\"\"
+                    if not train or p == 0:
+                        return x, (None, p)
+                    keep = rng.uniform(size=np.shape(x)) < 1 - p
+                    return np.where(keep, x / (1 - p), 0.0), (keep, p)
+
+
+                def dropout_backward(dout, cache):
+                    \"\"\"dx for dropout_forward's output gradient dout.\"\"\"
+                    keep, p = cache
+                    if keep is None:
+                        return dout
+                    return np.where(keep, dout / (1 - p), 0.0)
+            """),
+        },
+        "ex5_bn_backward": {
+            "staged: dx_hat, then dx = inv_std (dx_hat - mean(dx_hat) - x_hat mean(dx_hat x_hat))": answer("""
+                def batchnorm_backward(dout, cache):
+                    \"\"\"Gradients of batchnorm_forward: (dx, dgamma, dbeta).\"\"\"
+                    x_hat, gamma, inv_std = cache
+                    dbeta = np.sum(dout, axis=0)
+                    dgamma = np.sum(dout * x_hat, axis=0)
+                    dx_hat = dout * gamma
+                    dx = inv_std * (dx_hat - dx_hat.mean(axis=0) - x_hat * (dx_hat * x_hat).mean(axis=0))
+                    return dx, dgamma, dbeta
+            """),
+            "the N x N Jacobian of each feature, in a loop over the features": answer("""
+                def batchnorm_backward(dout, cache):
+                    \"\"\"Gradients of batchnorm_forward: (dx, dgamma, dbeta).\"\"\"
+                    x_hat, gamma, inv_std = cache
+                    N, D = dout.shape
+                    dx = np.empty((N, D))
+                    for d in range(D):
+                        # d x_hat[i] / d x[j] = inv_std (delta_ij - 1/N - x_hat[i] x_hat[j] / N)
+                        jacobian = inv_std[d] * (np.eye(N) - 1.0 / N - np.outer(x_hat[:, d], x_hat[:, d]) / N)
+                        dx[:, d] = jacobian.T @ (gamma[d] * dout[:, d])
+                    return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+            """),
+        },
+        "ex6_residual": {
+            "affine and ReLU backward written inline": answer("""
+                def residual_backward(dout, cache):
+                    \"\"\"Gradients of residual_forward: (dx, dw1, db1, dw2, db2).\"\"\"
+                    affine1_cache, relu_cache, affine2_cache = cache
+                    x, w1 = affine1_cache
+                    hidden, w2 = affine2_cache
+                    pre_activation = relu_cache
+                    dw2, db2 = hidden.T @ dout, dout.sum(axis=0)
+                    da = np.where(pre_activation > 0, dout @ w2.T, 0.0)
+                    dw1, db1 = x.T @ da, da.sum(axis=0)
+                    dx = dout + da @ w1.T          # the skip path adds dout itself
+                    return dx, dw1, db1, dw2, db2
+            """),
+        },
+    },
+    "05-convolution": {
+        "ex1_by_hand": {
+            "shift and add: a loop over the kernel offsets, np.flip for the convolution": answer("""
+                def correlate2d(x, w):
+                    \"\"\"Valid 2-D cross-correlation of x (H, W) with w (KH, KW).\"\"\"
+                    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+                    kh, kw = w.shape
+                    oh, ow = x.shape[0] - kh + 1, x.shape[1] - kw + 1
+                    out = np.zeros((oh, ow))
+                    for u in range(kh):
+                        for v in range(kw):
+                            out += w[u, v] * x[u:u + oh, v:v + ow]
+                    return out
+
+
+                def convolve2d(x, w):
+                    \"\"\"Valid 2-D convolution (kernel flipped in both directions) of x (H, W) with w (KH, KW).\"\"\"
+                    return correlate2d(x, np.flip(np.asarray(w)))
+            """),
+        },
+        "ex3_conv_forward": {
+            "sliding_window_view and np.einsum": answer("""
+                def conv2d_forward_naive(x, w, b, stride=1, pad=0):
+                    \"\"\"Cross-correlation of a batch with F filters, plus a bias per filter.\"\"\"
+                    N, C, H, W = x.shape
+                    n_filters, _, KH, KW = w.shape
+                    xp = np.pad(np.asarray(x, dtype=float), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+                    windows = np.lib.stride_tricks.sliding_window_view(xp, (KH, KW), axis=(2, 3))
+                    windows = windows[:, :, ::stride, ::stride]          # (N, C, OH, OW, KH, KW)
+                    out = np.einsum("ncijhw,fchw->nfij", windows, np.asarray(w, dtype=float))
+                    return out + np.asarray(b, dtype=float)[None, :, None, None]
+            """),
+            "im2col by hand and one matrix product": answer("""
+                def conv2d_forward_naive(x, w, b, stride=1, pad=0):
+                    \"\"\"Cross-correlation of a batch with F filters, plus a bias per filter.\"\"\"
+                    N, C, H, W = x.shape
+                    n_filters, _, KH, KW = w.shape
+                    OH, OW = (H + 2 * pad - KH) // stride + 1, (W + 2 * pad - KW) // stride + 1
+                    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+                    rows = np.empty((N, OH, OW, C * KH * KW))
+                    for i in range(OH):
+                        for j in range(OW):
+                            window = xp[:, :, i * stride:i * stride + KH, j * stride:j * stride + KW]
+                            rows[:, i, j] = window.reshape(N, -1)
+                    out = rows @ w.reshape(n_filters, -1).T + b        # (N, OH, OW, F)
+                    return out.transpose(0, 3, 1, 2)
+            """),
+        },
+        "ex4_conv_backward": {
+            "vectorised: window gradients by np.einsum, scattered back with np.add.at": answer("""
+                def conv2d_backward_naive(dout, x, w, stride=1, pad=0):
+                    \"\"\"Gradients of conv2d_forward_naive with respect to x, w and b.\"\"\"
+                    N, C, H, W = x.shape
+                    n_filters, _, KH, KW = w.shape
+                    _, _, OH, OW = dout.shape
+                    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+                    windows = np.lib.stride_tricks.sliding_window_view(xp, (KH, KW), axis=(2, 3))
+                    windows = windows[:, :, ::stride, ::stride][:, :, :OH, :OW]      # (N, C, OH, OW, KH, KW)
+                    dw = np.einsum("nfij,ncijhw->fchw", dout, windows)
+                    db = np.einsum("nfij->f", dout)
+                    dwindows = np.einsum("nfij,fchw->ncijhw", dout, w)
+                    rows = (np.arange(OH) * stride)[:, None, None, None] + np.arange(KH)[None, None, :, None]
+                    cols = (np.arange(OW) * stride)[None, :, None, None] + np.arange(KW)[None, None, None, :]
+                    dxp = np.zeros(xp.shape)
+                    np.add.at(dxp, (slice(None), slice(None), rows, cols), dwindows)
+                    return dxp[:, :, pad:pad + H, pad:pad + W], dw, db
+            """),
+            "loop over the kernel offsets with strided slices": answer("""
+                def conv2d_backward_naive(dout, x, w, stride=1, pad=0):
+                    \"\"\"Gradients of conv2d_forward_naive with respect to x, w and b.\"\"\"
+                    N, C, H, W = x.shape
+                    n_filters, _, KH, KW = w.shape
+                    _, _, OH, OW = dout.shape
+                    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+                    dxp = np.zeros_like(xp)
+                    dw = np.zeros_like(w)
+                    for u in range(KH):
+                        for v in range(KW):
+                            # every output position (i, j) saw xp[..., u + i*stride, v + j*stride] through w[..., u, v]
+                            patch = xp[:, :, u:u + stride * (OH - 1) + 1:stride, v:v + stride * (OW - 1) + 1:stride]
+                            dw[:, :, u, v] = np.tensordot(dout, patch, axes=([0, 2, 3], [0, 2, 3]))
+                            dxp[:, :, u:u + stride * (OH - 1) + 1:stride, v:v + stride * (OW - 1) + 1:stride] += \\
+                                np.tensordot(dout, w[:, :, u, v], axes=([1], [0])).transpose(0, 3, 1, 2)
+                    return dxp[:, :, pad:pad + H, pad:pad + W], dw, dout.sum(axis=(0, 2, 3))
+            """),
+        },
+        "ex5_im2col": {
+            "sliding_window_view, transpose, reshape": answer("""
+                def im2col(x, kh, kw, stride=1, pad=0):
+                    \"\"\"Windows of x (N, C, H, W) as the columns of a (C*kh*kw, N*OH*OW) matrix.\"\"\"
+                    N, C, H, W = x.shape
+                    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+                    windows = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3))
+                    windows = windows[:, :, ::stride, ::stride]                  # (N, C, OH, OW, kh, kw)
+                    return windows.transpose(1, 4, 5, 0, 2, 3).reshape(C * kh * kw, -1)
+            """),
+            "fancy indexing with precomputed row, column and channel indices": answer("""
+                def im2col(x, kh, kw, stride=1, pad=0):
+                    \"\"\"Windows of x (N, C, H, W) as the columns of a (C*kh*kw, N*OH*OW) matrix.\"\"\"
+                    N, C, H, W = x.shape
+                    OH, OW = conv_output_size(H, kh, stride, pad), conv_output_size(W, kw, stride, pad)
+                    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+                    channel = np.repeat(np.arange(C), kh * kw)[:, None]                       # (C*kh*kw, 1)
+                    row = (np.tile(np.repeat(np.arange(kh), kw), C)[:, None]          # offset in the window
+                           + stride * np.repeat(np.arange(OH), OW)[None, :])           # + the window's top row
+                    col = (np.tile(np.arange(kw), kh * C)[:, None]
+                           + stride * np.tile(np.arange(OW), OH)[None, :])
+                    gathered = xp[:, channel, row, col]                                      # (N, C*kh*kw, OH*OW)
+                    return gathered.transpose(1, 0, 2).reshape(C * kh * kw, N * OH * OW)
+            """),
+        },
+        "ex6_maxpool_backward": {
+            "vectorised: first argmax of each window, routed with np.add.at": answer("""
+                def maxpool2d_backward(dout, x, size=2, stride=2):
+                    \"\"\"Gradient of max pooling: each window's upstream gradient goes to its argmax.\"\"\"
+                    N, C, H, W = x.shape
+                    _, _, OH, OW = dout.shape
+                    windows = np.lib.stride_tricks.sliding_window_view(x, (size, size), axis=(2, 3))
+                    windows = windows[:, :, ::stride, ::stride][:, :, :OH, :OW]           # (N, C, OH, OW, size, size)
+                    first = windows.reshape(N, C, OH, OW, size * size).argmax(axis=-1)    # the first maximum, as torch
+                    rows = np.arange(OH)[:, None] * stride + first // size
+                    cols = np.arange(OW)[None, :] * stride + first % size
+                    n = np.arange(N)[:, None, None, None]
+                    c = np.arange(C)[None, :, None, None]
+                    dx = np.zeros(x.shape)
+                    np.add.at(dx, (n, c, rows, cols), dout)
+                    return dx
+            """),
+            "loop over positions, tie broken with a boolean mask and its first True": answer("""
+                def maxpool2d_backward(dout, x, size=2, stride=2):
+                    \"\"\"Gradient of max pooling: each window's upstream gradient goes to its argmax.\"\"\"
+                    N, C, H, W = x.shape
+                    _, _, OH, OW = dout.shape
+                    dx = np.zeros_like(x, dtype=float)
+                    for i in range(OH):
+                        for j in range(OW):
+                            window = x[:, :, i * stride:i * stride + size, j * stride:j * stride + size]
+                            is_max = window == window.max(axis=(2, 3), keepdims=True)
+                            flat = is_max.reshape(N, C, -1)
+                            first = flat & (np.cumsum(flat, axis=2) == 1)     # only the first maximum
+                            dx[:, :, i * stride:i * stride + size, j * stride:j * stride + size] += (
+                                first.reshape(window.shape) * dout[:, :, i, j][:, :, None, None])
+                    return dx
+            """),
+        },
+    },
+    "06-rnn-lstm": {
+        "ex3_gates": {
+            "np.split into four, sigmoid written through tanh": answer("""
+                def lstm_gates(a):
+                    \"\"\"(i, f, g, o) from the stacked pre-activations a: (N, 4H), in torch's order.\"\"\"
+                    ai, af, ag, ao = np.split(a, 4, axis=1)
+                    logistic = lambda z: 0.5 * (1.0 + np.tanh(0.5 * z))
+                    return logistic(ai), logistic(af), np.tanh(ag), logistic(ao)
+            """),
+        },
+        "ex2_bptt": {
+            "two passes: the deltas backwards through time, then the weight gradients by np.einsum": answer("""
+                def rnn_backward(dh, cache):
+                    \"\"\"Back-propagation through time over the step caches of np_rnn.rnn_forward.\"\"\"
+                    N, T, H = dh.shape
+                    D = cache[0][0].shape[1]  # a step cache starts with that step's x: (N, D)
+                    Wx, Wh = cache[0][2], cache[0][3]
+                    xs = np.stack([step[0] for step in cache], axis=1)        # (N, T, D)
+                    h_prevs = np.stack([step[1] for step in cache], axis=1)   # (N, T, H)
+                    hs = np.stack([step[4] for step in cache], axis=1)        # (N, T, H)
+                    da = np.zeros((N, T, H))
+                    from_later = np.zeros((N, H))
+                    t = T - 1
+                    while t >= 0:
+                        da[:, t] = (dh[:, t] + from_later) * (1.0 - hs[:, t] ** 2)
+                        from_later = da[:, t] @ Wh.T
+                        t -= 1
+                    dx = np.einsum("nth,dh->ntd", da, Wx)
+                    dWx = np.einsum("ntd,nth->dh", xs, da)
+                    dWh = np.einsum("ntk,nth->kh", h_prevs, da)
+                    db = da.sum(axis=(0, 1))
+                    return dx, from_later, dWx, dWh, db
+            """),
+        },
+        "ex5_lstm_backward": {
+            "per-example loop with outer products, gate gradients in a preallocated da": answer("""
+                def lstm_step_backward(dh, dc, cache):
+                    \"\"\"Gradients of one LSTM step: (dx, dh_prev, dc_prev, dWx, dWh, db).\"\"\"
+                    x, h_prev, c_prev, Wx, Wh, i, f, g, o, tanh_c = cache
+                    N, H = h_prev.shape
+                    dx, dh_prev, dc_prev = np.zeros_like(x), np.zeros_like(h_prev), np.zeros_like(c_prev)
+                    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(4 * H)
+                    for n in range(N):
+                        dcell = dc[n] + dh[n] * o[n] * (1.0 - tanh_c[n] ** 2)   # both paths into c
+                        da = np.empty(4 * H)
+                        da[:H] = dcell * g[n] * i[n] * (1.0 - i[n])
+                        da[H:2 * H] = dcell * c_prev[n] * f[n] * (1.0 - f[n])
+                        da[2 * H:3 * H] = dcell * i[n] * (1.0 - g[n] ** 2)
+                        da[3 * H:] = dh[n] * tanh_c[n] * o[n] * (1.0 - o[n])
+                        dx[n] = Wx @ da
+                        dh_prev[n] = Wh @ da
+                        dc_prev[n] = dcell * f[n]
+                        dWx += np.outer(x[n], da)
+                        dWh += np.outer(h_prev[n], da)
+                        db += da
+                    return dx, dh_prev, dc_prev, dWx, dWh, db
+            """),
+        },
+        "ex6_torch_lstm": {
+            "bias split in halves between bias_ih and bias_hh, weights set through the state dict": answer("""
+                def to_torch_lstm(Wx, Wh, b):
+                    \"\"\"An nn.LSTM(batch_first=True, float64) computing the same function as these weights.\"\"\"
+                    D, H = Wx.shape[0], Wh.shape[0]
+                    lstm = nn.LSTM(D, H, batch_first=True, dtype=torch.float64)
+                    half = torch.as_tensor(np.asarray(b, dtype=float) / 2)      # halving is exact: half + half == b
+                    lstm.load_state_dict({
+                        "weight_ih_l0": torch.as_tensor(np.ascontiguousarray(np.asarray(Wx, dtype=float).T)),
+                        "weight_hh_l0": torch.as_tensor(np.ascontiguousarray(np.asarray(Wh, dtype=float).T)),
+                        "bias_ih_l0": half.clone(),
+                        "bias_hh_l0": half.clone(),
+                    })
+                    return lstm
+            """),
+        },
+        "ex7_gru": {
+            "torch tensors, gates split with chunk, h = n + z (h_prev - n)": answer("""
+                def gru_step(x, h_prev, Wx, Wh, bx, bh):
+                    \"\"\"One step of torch.nn.GRUCell with weights Wx (D, 3H), Wh (H, 3H), gate order r, z, n.\"\"\"
+                    as_t = lambda a: torch.as_tensor(np.asarray(a, dtype=float), dtype=torch.float64)
+                    h = as_t(h_prev)
+                    r_x, z_x, n_x = (as_t(x) @ as_t(Wx) + as_t(bx)).chunk(3, dim=1)
+                    r_h, z_h, n_h = (h @ as_t(Wh) + as_t(bh)).chunk(3, dim=1)
+                    r = torch.sigmoid(r_x + r_h)
+                    z = torch.sigmoid(z_x + z_h)
+                    n = torch.tanh(n_x + r * n_h)
+                    return (n + z * (h - n)).numpy()
+            """),
+        },
+    },
+    "07-embeddings": {
+        "ex1_cooccurrence": {
+            "one pass per distance d: token pairs (t, t + d) counted both ways with np.add.at": answer("""
+                def cooccurrence_matrix(sentences, *, window=1, vocab=None):
+                    \"\"\"M[i, j]: how often vocab[j] is within `window` tokens of vocab[i] (either side, same
+                    sentence).
+                    \"\"\"
+                    if vocab is None:
+                        # in order of first appearance
+                        vocab = list(dict.fromkeys(token for sentence in sentences for token in sentence))
+                    index = {word: i for i, word in enumerate(vocab)}
+                    M = np.zeros((len(vocab), len(vocab)))
+                    for sentence in sentences:
+                        ids = np.array([index.get(word, -1) for word in sentence], dtype=np.int64)
+                        for d in range(1, window + 1):
+                            left, right = ids[:len(ids) - d], ids[d:]
+                            both = (left >= 0) & (right >= 0)
+                            np.add.at(M, (left[both], right[both]), 1)
+                            np.add.at(M, (right[both], left[both]), 1)
+                    return M, vocab
+            """),
+        },
+        "ex2_ppmi": {
+            "loop over the nonzero counts, sums of logs": answer("""
+                def ppmi(M):
+                    \"\"\"max(0, log(p(i, j) / (p(i) p(j)))) where M[i, j] > 0, and 0 elsewhere.\"\"\"
+                    M = np.asarray(M, dtype=float)
+                    log_total = np.log(M.sum())
+                    rows, cols = M.sum(axis=1), M.sum(axis=0)
+                    out = np.zeros_like(M)
+                    for i, j in zip(*np.nonzero(M > 0)):
+                        pmi = np.log(M[i, j]) + log_total - np.log(rows[i]) - np.log(cols[j])
+                        out[i, j] = max(pmi, 0.0)
+                    return out
+            """),
+            "computed everywhere under np.errstate, then masked with np.where": answer("""
+                def ppmi(M):
+                    \"\"\"max(0, log(p(i, j) / (p(i) p(j)))) where M[i, j] > 0, and 0 elsewhere.\"\"\"
+                    M = np.asarray(M, dtype=float)
+                    p_joint = M / M.sum()
+                    p_row = p_joint.sum(axis=1, keepdims=True)
+                    p_col = p_joint.sum(axis=0, keepdims=True)
+                    with np.errstate(divide="ignore", invalid="ignore"):   # log 0 and 0/0 where M == 0: masked below
+                        pmi = np.log(p_joint / (p_row * p_col))
+                    return np.where(M > 0, np.maximum(pmi, 0.0), 0.0)
+            """),
+        },
+        "ex3_cosine": {
+            "np.einsum dot products divided by the outer product of the norms": answer("""
+                def cosine_similarity(a, b):
+                    \"\"\"Cosines between the rows of a: (N, D) and b: (M, D) -> (N, M); 1-D arguments lose their
+                    axis.
+                    \"\"\"
+                    A, B = np.atleast_2d(np.asarray(a, dtype=float)), np.atleast_2d(np.asarray(b, dtype=float))
+                    norms = np.outer(np.sqrt(np.einsum("nd,nd->n", A, A)), np.sqrt(np.einsum("md,md->m", B, B)))
+                    dots = np.einsum("nd,md->nm", A, B)
+                    sims = np.where(norms > 0, dots / np.where(norms > 0, norms, 1.0), 0.0)
+                    if np.ndim(a) == 1:
+                        sims = sims[0]
+                    if np.ndim(b) == 1:
+                        sims = sims[..., 0]
+                    return sims
+            """),
+        },
+        "ex4_analogy": {
+            "query left unnormalised (argmax unchanged), inputs skipped in a Python loop": answer("""
+                def analogy(a, b, c, vectors, vocab, *, exclude_inputs=True):
+                    \"\"\"d in "a is to b as c is to d", by cosine with w_b - w_a + w_c on unit-length vectors.\"\"\"
+                    vectors = np.asarray(vectors, dtype=float)
+                    index = {word: i for i, word in enumerate(vocab)}
+                    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+                    query = unit[index[b]] - unit[index[a]] + unit[index[c]]
+                    best, best_score = None, -np.inf
+                    for i, word in enumerate(vocab):
+                        if exclude_inputs and word in (a, b, c):
+                            continue
+                        score = unit[i] @ query
+                        if score > best_score:
+                            best, best_score = word, score
+                    return best
+            """),
+        },
+        "ex5_negative_sampling": {
+            "loop over the K noise words, stable softplus and sigmoid written by hand": answer("""
+                def negative_sampling_loss(v, u_pos, u_neg):
+                    \"\"\"Summed skip-gram loss and gradients: v (N, D), u_pos (N, D), u_neg (N, K, D).\"\"\"
+                    v, u_pos, u_neg = (np.asarray(a, dtype=float) for a in (v, u_pos, u_neg))
+
+                    def softplus(s):                      # log(1 + e^s), no overflow
+                        return np.maximum(s, 0.0) + np.log1p(np.exp(-np.abs(s)))
+
+                    def logistic(s):                      # 1 / (1 + e^-s), no overflow
+                        e = np.exp(-np.abs(s))
+                        return np.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+                    pos = np.sum(u_pos * v, axis=1)
+                    loss = softplus(-pos).sum()
+                    g_pos = logistic(pos) - 1.0
+                    dv = g_pos[:, None] * u_pos
+                    du_neg = np.empty_like(u_neg)
+                    for k in range(u_neg.shape[1]):
+                        score = np.sum(u_neg[:, k] * v, axis=1)
+                        loss += softplus(score).sum()
+                        g = logistic(score)
+                        dv += g[:, None] * u_neg[:, k]
+                        du_neg[:, k] = g[:, None] * v
+                    return loss, dv, g_pos[:, None] * v, du_neg
+            """),
+        },
+        "ex6_keep_probability": {
+            "expanded to sqrt(s / f) + s / f, capped with np.clip": answer("""
+                def keep_probability(counts, *, sample=1e-3):
+                    \"\"\"word2vec's chance to keep an occurrence of each word: (sqrt(f / sample) + 1) * sample / f,
+                    capped at 1.
+                    \"\"\"
+                    counts = np.asarray(counts, dtype=float)
+                    ratio = sample * counts.sum() / counts
+                    return np.clip(np.sqrt(ratio) + ratio, None, 1.0)
+            """),
+        },
+    },
+    "08-representations": {
+        "ex1_pca": {
+            "eigendecomposition of the covariance matrix (np.linalg.eigh)": answer("""
+                def pca(X, k):
+                    \"\"\"Top-k principal components of X: (N, D) -> (components (k, D), mean (D,), explained_variance
+                    (k,)).
+                    \"\"\"
+                    X = np.asarray(X, dtype=float)
+                    mean = X.mean(axis=0)
+                    centred = X - mean
+                    covariance = centred.T @ centred / (len(X) - 1)
+                    values, vectors = np.linalg.eigh(covariance)            # ascending
+                    top = np.argsort(values)[::-1][:k]
+                    components = vectors[:, top].T
+                    explained_variance = values[top]
+                    # the largest entry positive (the release's lines after the solution region)
+                    signs = np.sign(components[np.arange(k), np.abs(components).argmax(axis=1)])
+                    return components * signs[:, None], mean, explained_variance
+            """),
+        },
+        "ex2_principal_angles": {
+            "SVD bases; small angles from the sines of the residual, large ones from the cosines": answer("""
+                def principal_angles(A, B):
+                    \"\"\"Angles (radians, ascending) between the row spaces of A: (k, D) and B: (m, D).\"\"\"
+                    A, B = np.asarray(A, dtype=float), np.asarray(B, dtype=float)
+                    Qa = np.linalg.svd(A.T, full_matrices=False)[0]          # (D, k), orthonormal columns
+                    Qb = np.linalg.svd(B.T, full_matrices=False)[0]          # (D, m)
+                    r = min(Qa.shape[1], Qb.shape[1])
+                    cosines = np.linalg.svd(Qa.T @ Qb, compute_uv=False)[:r]   # descending
+                    residual = Qb - Qa @ (Qa.T @ Qb)                          # the part of B's basis outside A
+                    sines = np.sort(np.linalg.svd(residual, compute_uv=False))[:r]   # ascending
+                    small = np.arcsin(np.clip(sines, 0.0, 1.0))
+                    large = np.arccos(np.clip(cosines, -1.0, 1.0))
+                    return np.where(cosines > np.sqrt(0.5), small, large)     # arcsin is accurate below pi/4
+            """),
+        },
+        "ex4_prototypical_loss": {
+            "squared distances expanded, log-softmax by logsumexp, loss picked with gather": answer("""
+                def prototypical_loss(support, query):
+                    \"\"\"Prototypical-network loss and accuracy: support (n_way, k_shot, E), query (n_way, n_query,
+                    E).
+                    \"\"\"
+                    n_way, n_query, E = query.shape
+                    targets = torch.arange(n_way, device=query.device).repeat_interleave(n_query)  # (n_way * n_query,)
+                    prototypes = support.sum(dim=1) / support.shape[1]
+                    flat = query.reshape(-1, E)
+                    squared = ((flat ** 2).sum(dim=1, keepdim=True) - 2 * flat @ prototypes.T
+                               + (prototypes ** 2).sum(dim=1)[None, :])
+                    log_probs = -squared - torch.logsumexp(-squared, dim=1, keepdim=True)
+                    loss = -log_probs.gather(1, targets[:, None]).mean()
+                    accuracy = (log_probs.argmax(dim=1) == targets).float().mean().item()
+                    return loss, accuracy
+            """),
+        },
+        "ex6_distillation": {
+            "KL divergence written out from log-softmaxes, cross-entropy by gather": answer("""
+                def distillation_loss(student_logits, teacher_logits, labels, *, temperature=4.0, alpha=0.9):
+                    \"\"\"alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * cross-entropy(student, labels).\"\"\"
+                    T = temperature
+                    log_student = torch.log_softmax(student_logits / T, dim=1)
+                    log_teacher = torch.log_softmax(teacher_logits / T, dim=1)
+                    kl = (log_teacher.exp() * (log_teacher - log_student)).sum(dim=1).mean()
+                    log_probs = torch.log_softmax(student_logits, dim=1)
+                    hard = -log_probs.gather(1, labels[:, None]).mean()
+                    return alpha * T * T * kl + (1 - alpha) * hard
+            """),
+        },
+    },
+    "09-gans": {
+        "ex1_optimal_discriminator": {
+            "ratio under np.errstate, 1/2 put in with np.where": answer("""
+                def optimal_discriminator(p_data, p_g):
+                    \"\"\"D*(x) = p_data(x) / (p_data(x) + p_g(x)); 1/2 where both are 0.\"\"\"
+                    p_data, p_g = np.asarray(p_data, dtype=float), np.asarray(p_g, dtype=float)
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        ratio = p_data / (p_data + p_g)
+                    return np.where((p_data == 0) & (p_g == 0), 0.5, ratio)
+            """),
+        },
+        "ex2_discriminator_loss": {
+            "binary_cross_entropy_with_logits against ones and zeros": answer("""
+                def discriminator_loss(real_logits, fake_logits):
+                    \"\"\"-mean log D(x) - mean log(1 - D(G(z))), from the logits of D.\"\"\"
+                    real_term = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                    fake_term = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+                    return real_term + fake_term
+            """),
+        },
+        "ex3_generator_loss": {
+            "F.logsigmoid: log D = logsigmoid(l), log(1 - D) = logsigmoid(-l)": answer("""
+                def generator_loss(fake_logits, *, saturating=False):
+                    \"\"\"Non-saturating: -mean log D(G(z)); saturating: mean log(1 - D(G(z))).\"\"\"
+                    if saturating:
+                        return F.logsigmoid(-fake_logits).mean()
+                    return -F.logsigmoid(fake_logits).mean()
+            """),
+        },
+        "ex5_mode_coverage": {
+            "loop over the modes keeping the nearest so far, counts per mode in a loop": answer("""
+                def mode_coverage(samples, *, modes=8, radius=2.0, std=0.02):
+                    \"\"\"(modes hit, share of high-quality samples) on a ring of `modes` Gaussians.\"\"\"
+                    samples = check.as_numpy(samples).astype(float)                     # (N, 2)
+                    angles = 2 * np.pi * np.arange(modes) / modes
+                    centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (modes, 2)
+                    best = np.full(len(samples), np.inf)
+                    nearest = np.zeros(len(samples), dtype=np.int64)
+                    for m, (cx, cy) in enumerate(centres):
+                        d = np.hypot(samples[:, 0] - cx, samples[:, 1] - cy)
+                        closer = d < best                  # strict: ties stay with the first mode, as argmin
+                        best[closer], nearest[closer] = d[closer], m
+                    good = best <= 3 * std
+                    n_good = int(good.sum())
+                    if n_good == 0:
+                        return 0, 0.0
+                    hit = 0
+                    for m in range(modes):
+                        if np.count_nonzero(nearest[good] == m) >= n_good / 100:   # at least 1% of the good samples
+                            hit += 1
+                    return hit, n_good / len(samples)
+            """),
+        },
+    },
+    "10-adversarial": {
+        "ex1_input_gradient": {
+            "np.outer of the residuals and w, sigmoid through tanh": answer("""
+                def logistic_input_gradient(x, y, w, b):
+                    \"\"\"dL/dx of logistic regression's cross-entropy, row i for example i: (N, D).\"\"\"
+                    x, y, w = np.asarray(x, dtype=float), np.asarray(y, dtype=float), np.asarray(w, dtype=float)
+                    p = 0.5 * (1.0 + np.tanh(0.5 * (x @ w + b)))
+                    return np.outer(p - y, w)
+            """),
+        },
+        "ex2_fgsm": {
+            "sign by np.where, the box by np.minimum and np.maximum": answer("""
+                def fgsm_step(x, grad, eps, *, clip=(0.0, 1.0)):
+                    \"\"\"x + eps * sign(grad), clipped into [clip[0], clip[1]] unless clip is None.\"\"\"
+                    x, grad = np.asarray(x, dtype=float), np.asarray(grad, dtype=float)
+                    direction = np.where(grad > 0, 1.0, np.where(grad < 0, -1.0, 0.0))
+                    x_adv = x + eps * direction
+                    if clip is not None:
+                        low, high = clip
+                        x_adv = np.minimum(np.maximum(x_adv, low), high)
+                    return x_adv
+            """),
+        },
+        "ex3_project_linf": {
+            "x plus the perturbation clipped to [-eps, eps]": answer("""
+                def project_linf(x_adv, x, eps, *, clip=(0.0, 1.0)):
+                    \"\"\"The nearest point to x_adv within eps of x in every entry, then inside [clip[0], clip[1]].
+                    \"\"\"
+                    x_adv, x = np.asarray(x_adv, dtype=float), np.asarray(x, dtype=float)
+                    out = x + np.clip(x_adv - x, -eps, eps)
+                    return out if clip is None else np.clip(out, *clip)
+            """),
+        },
+        "ex4_pgd_step": {
+            "the perturbation clipped to the eps-ball and added back, box by np.minimum/np.maximum": answer("""
+                def pgd_step(x_adv, x, grad, eps, alpha, *, clip=(0.0, 1.0)):
+                    \"\"\"One signed step of size alpha from x_adv, projected into the eps-ball around x and the box.
+                    \"\"\"
+                    x_adv, x, grad = (np.asarray(v, dtype=float) for v in (x_adv, x, grad))
+                    stepped = x_adv + alpha * np.sign(grad)
+                    delta = np.clip(stepped - x, -eps, eps)      # the perturbation, kept in the eps-ball
+                    out = x + delta
+                    if clip is not None:
+                        out = np.minimum(np.maximum(out, clip[0]), clip[1])
+                    return out
+            """),
+        },
+        "ex5_targeted_fgsm": {
+            "gradient of the negated loss, an ascent step, torch.clamp with keywords": answer("""
+                def targeted_fgsm(model, x, target, eps):
+                    \"\"\"One signed step of size eps that lowers the loss of `target`, clipped into [0, 1].\"\"\"
+                    x_var = x.detach().clone().requires_grad_(True)
+                    neg_loss = -F.cross_entropy(model(x_var), target)
+                    ascent, = torch.autograd.grad(neg_loss, x_var)
+                    with torch.no_grad():
+                        return torch.clamp(x + eps * torch.sign(ascent), min=0.0, max=1.0)
+            """),
+        },
+        "ex6_adversarial_batch": {
+            "FGSM written out with torch.autograd.grad on the first k images": answer("""
+                def adversarial_batch(model, x, y, eps, *, fraction=0.5):
+                    \"\"\"The first round(fraction * N) images replaced by their FGSM versions; labels unchanged.\"\"\"
+                    n_adv = int(round(fraction * x.shape[0]))
+                    mixed = x.detach().clone()
+                    if n_adv:
+                        head = x[:n_adv].detach().clone().requires_grad_(True)
+                        grad, = torch.autograd.grad(F.cross_entropy(model(head), y[:n_adv]), head)
+                        mixed[:n_adv] = (x[:n_adv].detach() + eps * grad.sign()).clamp(0.0, 1.0)
+                    return mixed, y.clone()
+            """),
+        },
+    },
+}
+
+# Right answers that lose points today: findings about the tests, kept apart from HONEST (which
+# must earn full marks) until the test is settled. {assignment: {exercise: {name: (source, what
+# the grader said)}}}.
+UNFAIRLY_FAILED = {
+    "08-representations": {
+        "ex4_prototypical_loss": {
+            # The hidden test asks abs(accuracy - reference) < 1e-9, but the reference's accuracy is
+            # (...).float().mean().item(): the share rounded to float32 (0.2 -> 0.20000000298...).
+            # The exercise asks for "the accuracy (a Python float)"; an exact share misses by ~3e-9.
+            "accuracy as an exact Python share, correct / total": (answer("""
+                def prototypical_loss(support, query):
+                    \"\"\"Prototypical-network loss and accuracy: support (n_way, k_shot, E), query (n_way, n_query,
+                    E).
+                    \"\"\"
+                    n_way, n_query, E = query.shape
+                    targets = torch.arange(n_way, device=query.device).repeat_interleave(n_query)  # (n_way * n_query,)
+                    prototypes = support.mean(dim=1)
+                    flat = query.reshape(n_way * n_query, E)
+                    logits = -((flat[:, None, :] - prototypes[None, :, :]) ** 2).sum(dim=2)
+                    loss = F.cross_entropy(logits, targets)
+                    correct = int((logits.argmax(dim=1) == targets).sum())
+                    return loss, correct / len(targets)
+            """), "ex4_prototypical_loss-test-hidden 0/1: AssertionError: accuracy 0.2, expected 0.20000000298023224"),
+            "accuracy as a float64 mean, (...).double().mean().item()": (answer("""
+                def prototypical_loss(support, query):
+                    \"\"\"Prototypical-network loss and accuracy: support (n_way, k_shot, E), query (n_way, n_query,
+                    E).
+                    \"\"\"
+                    n_way, n_query, E = query.shape
+                    targets = torch.arange(n_way, device=query.device).repeat_interleave(n_query)  # (n_way * n_query,)
+                    prototypes = support.mean(dim=1)
+                    flat = query.reshape(n_way * n_query, E)
+                    logits = -((flat[:, None, :] - prototypes[None, :, :]) ** 2).sum(dim=2)
+                    loss = F.cross_entropy(logits, targets)
+                    accuracy = (logits.argmax(dim=1) == targets).double().mean().item()
+                    return loss, accuracy
+            """), "ex4_prototypical_loss-test-hidden 0/1: AssertionError: accuracy 0.2, expected 0.20000000298023224"),
+        },
+    },
+}
