@@ -56,7 +56,8 @@ def run_cases(source_path: Path, cases: list[tuple[str | None, str | None]]) -> 
         atexit.register(_worker.shutdown, cancel_futures=True)
     use_sandbox = sandbox.unavailable_reason() is None
     limits = sandbox.Limits(wall_seconds=3600)  # every case of an assignment, one after the other
-    graded = _worker.submit(_grade_cases, str(source_path), cases, limits, use_sandbox).result()
+    # absolute: the sandboxed kernel starts in "/", where a relative path means nothing
+    graded = _worker.submit(_grade_cases, str(Path(source_path).resolve()), cases, limits, use_sandbox).result()
     return [CaseResult(scores=dict(r.scores), errors=list(r.errors)) for r in graded]
 
 

@@ -141,6 +141,9 @@ class Report:
     unanswered: list[Finding] = field(default_factory=list)
     shortcuts: list[Finding] = field(default_factory=list)  # they cost their exercise's points
     failed: list[Finding] = field(default_factory=list)
+    # cells that stopped with check.needs's line (ExerciseUnfinished): they wait for an answer
+    # still unwritten, which `unanswered` already counts, and no points depend on them
+    waiting: list[Finding] = field(default_factory=list)
     stopped: Finding | None = None  # a time limit passed, or the kernel died: later cells did not run
     not_run: int = 0  # code cells left after the stop
     run_seconds: float = 0.0
@@ -466,7 +469,8 @@ def run_notebook(notebook, origin: list, folder: Path, limits: TimeLimits, noteb
                                         "may be stopped, so make it faster")
                 for output in cell.get("outputs", []):
                     if output.get("output_type") == "error":
-                        report.failed.append(_failure(origin[index], cell, output))
+                        waits = output.get("ename") == "ExerciseUnfinished" and cell_kind(cell) != TEST
+                        (report.waiting if waits else report.failed).append(_failure(origin[index], cell, output))
                         break
     except Exception as error:
         if started_kernel:
@@ -644,6 +648,15 @@ def format_report(report: Report) -> str:
             f"{report.not_run} code cell{'s' if report.not_run > 1 else ''} below cell {report.stopped.cell} "
             "did not run."
             if report.stopped and report.not_run else "")
+    if report.waiting:
+        gap()
+        lines.append(f"WAITING  cells that use an exercise not finished yet: {len(report.waiting)} "
+                     f"cell{'s' if len(report.waiting) > 1 else ''} (they run once it is; no points depend on them)")
+        for finding in report.waiting[:5]:
+            lines.append(f"  {finding.where()}: {finding.message}")
+        if len(report.waiting) > 5:
+            lines.append(f"  ... and {len(report.waiting) - 5} more (--json lists them all)")
+        lines.append("")
 
     gap()
     if report.tests:
