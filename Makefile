@@ -20,7 +20,9 @@
 #   make execute    re-run solutions/ASSIGNMENT in quick mode and store its outputs (contributors)
 #   make similarity answers alike between students or with the course's code (instructor only)
 #                   THRESHOLD=0.5 (--threshold) JSON=1 (--json: a JSON list instead of the table)
-# SOURCE, ROSTER and TO are passed quoted: paths with spaces are fine (SOURCE="Moodle export.zip").
+#   make publish    write the student edition into DEST (required)
+#                   REVEAL="01-perceptron ..." (--reveal: ship those references) REPOSITORY=url (--repository)
+# SOURCE, ROSTER, TO and DEST are passed quoted: paths with spaces are fine (SOURCE="Moodle export.zip").
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -34,7 +36,7 @@ LAB_ROOT ?= course
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup browser lab lint test release collect grade report feedback export execute similarity clean-venv
+.PHONY: setup browser lab lint test release collect grade report feedback export execute similarity publish clean-venv
 
 setup: $(STAMP)
 
@@ -101,6 +103,10 @@ execute: setup
 
 similarity: setup
 	$(PY) -m autograde similarity $(ASSIGNMENT) $(if $(THRESHOLD),--threshold $(THRESHOLD),) $(if $(JSON),--json,)
+
+# make publish DEST=../students REVEAL="01-perceptron 02-gradient-descent" REPOSITORY=https://github.com/...
+publish: setup
+	$(PY) -m autograde publish "$(DEST)" $(if $(REVEAL),--reveal $(REVEAL),) $(if $(REPOSITORY),--repository $(REPOSITORY),)
 
 clean-venv:
 	rm -rf $(VENV)

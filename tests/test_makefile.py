@@ -179,7 +179,8 @@ def test_lab_serves_course_or_the_root_for_formgrader():
     assert lab_line(LAB_ROOT=".")[2:] == ["--ServerApp.root_dir=.", *root]
 
 
-@pytest.mark.parametrize("verb", [v for v in cli_verbs() if any(a.nargs == "+" for a in arguments(v))])
+@pytest.mark.parametrize("verb", [v for v in cli_verbs()
+                                  if any(a.nargs == "+" and not a.option_strings for a in arguments(v))])
 def test_several_assignments_in_one_run(verb):
     assert (parsed(verb, ASSIGNMENT="01-perceptron 02-gradient-descent").assignments
             == ["01-perceptron", "02-gradient-descent"])
