@@ -8,11 +8,11 @@ For every released notebook:
   and runs a released test in place of an edited or deleted one, as the grader does; the record
   ships inside the dlcourse package, so this works where there is no course/ folder (Colab).
 * ``exercises``: the exercise map. For each answer cell: the names it defines, the library
-  functions of the same name it mirrors (``dlcourse.np.perceptron.perceptron_train``), its
+  functions that answer it (``dlcourse.np.perceptron.perceptron_train``: its graded references), its
   visible and hidden test cells and the names of its known mistakes (tests/known_mistakes/),
   so that "where are the reference, the tests and the mistakes of this exercise" is one look-up;
-  and what its answer may not call (``forbidden``, declared in solutions/shortcuts.toml and
-  checked on the submitted source by dlcourse.shortcuts).
+  and what its answer may not call (``forbidden``, checked on the submitted source by
+  dlcourse.shortcuts). References and forbidden calls are declared in solutions/exercises.toml.
 * ``code_sha256``: the released code cells that are not graded, so that a cell a student added
   or changed can be told apart.
 * ``time_limits``: each cell's time limit, fitted to the solution's stored run
@@ -40,8 +40,9 @@ from dlcourse.grading import (
 from dlcourse.sealing import REFERENCE_PACKAGES
 
 ROOT = Path(__file__).resolve().parent.parent
-# What each exercise's answer may not call (dlcourse.shortcuts), beside the notebooks in solutions/
-SHORTCUTS = "shortcuts.toml"
+# Per exercise, the library functions that answer it and the calls its answer may not make,
+# beside the notebooks in solutions/
+EXERCISES = "exercises.toml"
 MANIFEST = ROOT / "lib" / "dlcourse" / "assignments.json"
 
 
@@ -52,7 +53,7 @@ def build_manifest(course_dir: Path) -> dict:
 
     course_dir = Path(course_dir)
     mistakes_folder = course_dir.parent / "tests" / "known_mistakes"
-    declared = forbidden_calls(course_dir.parent / "solutions" / SHORTCUTS)
+    declared = exercise_declarations(course_dir.parent / "solutions" / EXERCISES)
     manifest = {}
     for path in sorted(course_dir.glob("*/*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
@@ -95,12 +96,16 @@ def build_manifest(course_dir: Path) -> dict:
             "time_limits": TimeLimits.from_run(source.cells).record(),
         }
     if declared:
-        raise ValueError(f"solutions/{SHORTCUTS} names assignments that are not released: {sorted(declared)}")
+        raise ValueError(f"solutions/{EXERCISES} names assignments that are not released: {sorted(declared)}")
     return manifest
 
 
-def forbidden_calls(path: Path) -> dict[str, dict[str, list[str]]]:
-    """{assignment: {answer grade_id: forbidden calls}} from ``path`` (solutions/shortcuts.toml)."""
+DECLARED_KEYS = ("references", "not_references", "forbidden")
+
+
+def exercise_declarations(path: Path) -> dict[str, dict[str, dict[str, list[str]]]]:
+    """{assignment: {answer grade_id: {references, not_references, forbidden}}} from ``path``
+    (solutions/exercises.toml); each list of dotted names, [] where not given."""
     import tomllib
 
     if not path.is_file():
@@ -112,33 +117,47 @@ def forbidden_calls(path: Path) -> dict[str, dict[str, list[str]]]:
     declared = {}
     for assignment, exercises in table.items():
         for answer, entry in exercises.items():
-            calls = entry.get("forbidden") if isinstance(entry, dict) else None
-            if not (isinstance(calls, list) and all(isinstance(c, str) and c for c in calls)):
-                raise ValueError(f'{path}: ["{assignment}".{answer}] needs forbidden = ["module.function", ...]')
-            declared.setdefault(assignment, {})[answer] = calls
+            place = f'{path}: ["{assignment}".{answer}]'
+            if not isinstance(entry, dict) or set(entry) - set(DECLARED_KEYS):
+                raise ValueError(f"{place} may hold only {', '.join(DECLARED_KEYS)}")
+            for key, names in entry.items():
+                if not (isinstance(names, list) and all(isinstance(n, str) and n for n in names)):
+                    raise ValueError(f'{place} needs {key} = ["module.function", ...]')
+            declared.setdefault(assignment, {})[answer] = {key: entry.get(key, []) for key in DECLARED_KEYS}
     return declared
 
 
-def exercise_map(source, hidden: set, mistakes: dict, forbidden: dict | None = None,
+def exercise_map(source, hidden: set, mistakes: dict, declared: dict | None = None,
                  assignment: str = "") -> list[dict]:
     """One entry per answer cell of the solution notebook ``source`` (see the module's docstring)."""
     answers = {nbgrader_metadata(c)["grade_id"]: c.source for c in source.cells if cell_kind(c) == "answer"}
-    forbidden = dict(forbidden or {})
-    unknown = set(forbidden) - set(answers)
+    declared = dict(declared or {})
+    unknown = set(declared) - set(answers)
     if unknown:
-        raise ValueError(f"solutions/{SHORTCUTS} declares forbidden calls for exercises {assignment} lacks: "
-                         f"{sorted(unknown)}")
+        raise ValueError(f"solutions/{EXERCISES} declares exercises {assignment} lacks: {sorted(unknown)}")
+    defined = {ref for refs in library_references().values() for ref in refs}
     exercises = []
     for answer, tests in exercise_tests(source.cells).items():
         functions = answer_names(answers[answer])
+        entry = declared.get(answer, dict.fromkeys(DECLARED_KEYS, []))
+        missing = [ref for ref in entry["references"] if ref not in defined]
+        if missing:
+            raise ValueError(f"solutions/{EXERCISES}: {assignment} {answer} names {missing[0]}, which the library's "
+                             f"reference packages do not define")
+        # a same-named library function is the answer or says why not: never left to a guess
+        unsettled = [ref for name in functions for ref in library_references().get(name, [])
+                     if ref not in entry["references"] and ref not in entry["not_references"]]
+        if unsettled:
+            raise ValueError(f"solutions/{EXERCISES}: {assignment} {answer} defines {unsettled[0].rpartition('.')[2]}, "
+                             f"like {unsettled[0]}: list it under the exercise's references (or not_references)")
         exercises.append({
             "answer": answer,
             "functions": functions,
-            "references": [ref for name in functions for ref in library_references().get(name, [])],
+            "references": entry["references"],
             "visible_tests": [t for t in tests if t not in hidden],
             "hidden_tests": [t for t in tests if t in hidden],
             "known_mistakes": sorted(mistakes.get(answer, [])),
-            "forbidden": forbidden.get(answer, []),
+            "forbidden": entry["forbidden"],
         })
     return exercises
 

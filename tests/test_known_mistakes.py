@@ -1,7 +1,7 @@
 """Every exercise's tests reject the known mistakes kept in tests/known_mistakes/<assignment>.py,
 and give the solution full marks in the same reduced run (so a lost point is the mistake's).
 In the same run: delegation to the library in six disguises and each exercise's first declared
-shortcut (solutions/shortcuts.toml) lose every point of their exercise, and the honest answers
+shortcut (solutions/exercises.toml) lose every point of their exercise, and the honest answers
 written another way (tests/known_mistakes/honest.py) keep every point.
 
 The cases are scored by the real grader (notebook_harness.run_cases: the judge, tests outside
@@ -58,8 +58,9 @@ def disguises(name: str, module: str) -> dict[str, str]:
                               f"{name}.__code__ = _library.{name}.__code__"),
         "exec of the source": f"{bind}import inspect\nexec(inspect.getsource(_library))",
         "importlib.reload": f"{bind}import importlib\n{name} = importlib.reload(_library).{name}",
-        # nothing in the source names the function: only sealing stops this one
-        "inspect.getmembers": f"{bind}import inspect\n{name} = dict(inspect.getmembers(_library))[{name!r}]",
+        # nothing in the source names the function or looks it up: only sealing stops this one
+        "gc.get_objects": (f"{bind}import gc\n{name} = next(o for o in gc.get_objects() if callable(o) and "
+                           f"getattr(o, '__name__', '') == {name[:3]!r} + {name[3:]!r})"),
     }
 
 
@@ -166,7 +167,7 @@ def test_delegation_and_shortcuts_lose_every_point_and_honest_answers_keep_them(
         return
     assert earned == 0, f"{assignment} {exercise}: {kind} by {name} still earns {earned:g}/{possible:g}"
     # and the student is told why: the shortcut and its line, or the sealed reference
-    why = "Shortcut: " if kind == "shortcut" or name != "inspect.getmembers" else "SealedReference: "
+    why = "Shortcut: " if kind == "shortcut" or name != "gc.get_objects" else "SealedReference: "
     assert all(why in error for error in result.errors if "-test-" in error), result.describe()
     if kind == "shortcut":
         assert name.lstrip(".") in result.errors[0]

@@ -1,6 +1,6 @@
 """Shortcut checks (dlcourse.shortcuts): what an exercise's answer may not call, read from the
 submitted source. Each rule is shown to catch what it names and to leave honest code alone; the
-declarations in solutions/shortcuts.toml are each shown to catch a use of what they forbid, on
+declarations in solutions/exercises.toml are each shown to catch a use of what they forbid, on
 the real solution notebooks and the real release record. (Scored through the real grader in
 tests/test_known_mistakes.py.)"""
 
@@ -13,12 +13,12 @@ import nbformat
 import pytest
 from conftest import ASSIGNMENTS, ROOT
 
-from autograde.manifest import forbidden_calls
+from autograde.manifest import exercise_declarations
 from dlcourse.grading import cell_kind, grade_id
 from dlcourse.shortcuts import failed_tests, find_shortcuts
 
 RECORD = json.loads((ROOT / "lib" / "dlcourse" / "assignments.json").read_text(encoding="utf-8"))
-DECLARED = tomllib.loads((ROOT / "solutions" / "shortcuts.toml").read_text(encoding="utf-8"))
+DECLARED = tomllib.loads((ROOT / "solutions" / "exercises.toml").read_text(encoding="utf-8"))
 SETUP = "import numpy as np\nimport torch\nimport torch.nn.functional as F\nfrom dlcourse.np import conv as np_conv\n"
 EXERCISE = {"answer": "ex_conv", "functions": ["conv"], "references": ["dlcourse.np.conv.conv2d_forward_naive"],
             "forbidden": ["torch.nn.functional.conv2d", "scipy.signal", ".backward", "torch.autograd"],
@@ -69,6 +69,9 @@ def test_a_forbidden_call_is_found_however_it_is_imported(answer, what):
     ("import base64, marshal\ndef conv(x, w):\n    return marshal.loads(base64.b64decode(b''))", "imports marshal"),
     ("import pickle\ndef conv(x, w):\n    return pickle.loads(b'')", "imports pickle"),
     ("def conv(x, w):\n    return globals()['np_conv']", "uses globals"),
+    ("import inspect\ndef conv(x, w):\n    return dict(inspect.getmembers(np_conv))['x']", "imports inspect"),
+    ("from functools import reduce\ndef conv(x, w):\n    return reduce(getattr, ['conv2d'], F)(x, w)",
+     "passes getattr around"),
 ])
 def test_dynamic_code_is_found(answer, what):
     assert any(f.startswith(what) for f in found(answer)), found(answer)
@@ -147,7 +150,7 @@ def use_of(entry: str) -> str:
 
 
 DECLARATIONS = [pytest.param(a, ex, entry, id=f"{a}-{ex}-{entry}")
-                for a, exercises in DECLARED.items() for ex, d in exercises.items() for entry in d["forbidden"]]
+                for a, exercises in DECLARED.items() for ex, d in exercises.items() for entry in d.get("forbidden", [])]
 
 
 @pytest.mark.parametrize("assignment, exercise, entry", DECLARATIONS)
@@ -168,14 +171,38 @@ def test_declarations_name_released_exercises_and_reach_the_record():
     for assignment, exercises in DECLARED.items():
         entries = {e["answer"]: e for e in RECORD[assignment]["exercises"]}
         for exercise, declared in exercises.items():
-            assert entries[exercise]["forbidden"] == declared["forbidden"]
+            assert entries[exercise]["forbidden"] == declared.get("forbidden", [])
+            assert entries[exercise]["references"] == declared.get("references", [])
 
 
 def test_bad_declarations_are_refused_with_the_place(tmp_path):
-    path = tmp_path / "shortcuts.toml"
+    path = tmp_path / "exercises.toml"
     path.write_text('["01-perceptron".ex1_predict]\nforbidden = "sklearn"\n')
     with pytest.raises(ValueError, match=re.escape('["01-perceptron".ex1_predict] needs forbidden')):
-        forbidden_calls(path)
+        exercise_declarations(path)
+    path.write_text('["01-perceptron".ex1_predict]\nforbiden = ["sklearn"]\n')
+    with pytest.raises(ValueError, match="may hold only references, not_references, forbidden"):
+        exercise_declarations(path)
     path.write_text("[broken\n")
     with pytest.raises(ValueError, match="not valid TOML"):
-        forbidden_calls(path)
+        exercise_declarations(path)
+
+
+def test_references_are_declared_never_guessed():
+    """Every exercise's references come from solutions/exercises.toml; an answer named like a
+    library function that the file does not account for stops the release."""
+    from autograde.manifest import exercise_map
+    from dlcourse.grading import has_hidden_tests, nbgrader_metadata
+
+    source = solution("01-perceptron")
+    hidden = {nbgrader_metadata(c).get("grade_id") for c in source.cells if has_hidden_tests(c.source)}
+    declared = exercise_declarations(ROOT / "solutions" / "exercises.toml")["01-perceptron"]
+    exercises = exercise_map(source, hidden, {}, declared, "01-perceptron")
+    assert [e["references"] for e in exercises] == [declared[e["answer"]]["references"] for e in exercises]
+    forgetful = {**declared, "ex3_train": {**declared["ex3_train"], "references": []}}
+    with pytest.raises(ValueError, match="ex3_train defines perceptron_train, like "
+                       "dlcourse.np.perceptron.perceptron_train: list it under the exercise's references"):
+        exercise_map(source, hidden, {}, forgetful, "01-perceptron")
+    wrong = {**declared, "ex3_train": {**declared["ex3_train"], "references": ["dlcourse.np.perceptron.nothing"]}}
+    with pytest.raises(ValueError, match="names dlcourse.np.perceptron.nothing, which the library"):
+        exercise_map(source, hidden, {}, wrong, "01-perceptron")

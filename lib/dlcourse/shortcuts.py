@@ -2,7 +2,7 @@
 
 Where one library call would do an exercise's whole job (``torch.nn.functional.conv2d`` for a
 NumPy convolution, ``torch.autograd`` for a hand-written backward), the exercise declares it in
-``solutions/shortcuts.toml``; the release record (``assignments.json``) carries each exercise's
+``solutions/exercises.toml``; the release record (``assignments.json``) carries each exercise's
 ``forbidden`` list, to which its own graded references are added. The grading station's judge
 parses the submitted file's cells with :mod:`ast` in its own process (never what the student's
 kernel reports), and the doctor runs the same check before hand-in.
@@ -15,9 +15,15 @@ not in the release) that it uses by name or that (re)define its functions. In th
   forbidden entry or something inside it; an entry starting with "." forbids that method on
   anything (``.backward``);
 * **dynamic code**, which could hide a forbidden call: ``exec``, ``eval``, ``compile``,
-  ``__import__``, ``getattr`` with a computed name, ``sys.modules``, the code-object dunders
-  (``__code__``, ``__globals__``, ...) and the modules that load code from data (``importlib``,
-  ``marshal``, ``pickle``, ``base64``, ...).
+  ``__import__``, ``getattr`` with a computed name (or passed around), ``sys.modules``, the
+  code-object dunders (``__code__``, ``__globals__``, ...) and the modules that find or load code
+  by name or from data (``importlib``, ``inspect``, ``operator``, ``marshal``, ``pickle``,
+  ``base64``, ...).
+
+A check of the source cannot see every route to a function (Python has many); for an
+exercise's graded references the guarantee is sealing (dlcourse.sealing: the code is not in
+the kernel at all), and this check gives the clear message and the doctor's warning. Functions
+that are only forbidden, not sealed, rest on this check alone.
 
 Each finding costs its exercise's points once, with a message naming the call and its line.
 NumPy itself is never forbidden: einsum, stride tricks, ``np.add.at``, loops or vectorised code
@@ -29,7 +35,8 @@ from dataclasses import dataclass
 
 DYNAMIC_CALLS = ("exec", "eval", "compile", "__import__", "globals", "vars", "locals")
 DYNAMIC_MODULES = ("importlib", "marshal", "pickle", "dill", "cloudpickle", "base64", "codecs", "zlib", "ctypes",
-                   "types", "runpy", "imp", "pkgutil", "builtins", "subprocess", "os.system")
+                   "types", "runpy", "imp", "pkgutil", "builtins", "subprocess", "os.system", "inspect", "operator",
+                   "pydoc")
 DYNAMIC = "dynamic code, which could hide a forbidden call"
 BY_NAME = ("getattr", "setattr", "delattr", "hasattr")  # a computed name could be anything
 DYNAMIC_ATTRIBUTES = ("__code__", "__globals__", "__builtins__", "__dict__", "__subclasses__", "__getattribute__",
@@ -142,7 +149,10 @@ def _findings_in(tree, aliases: dict, forbidden: list[str]) -> list[tuple[int, s
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and not isinstance(
                 getattr(node, "parent", None), ast.Attribute):
             path = aliases.get(node.id, node.id)
-            if node.id in DYNAMIC_CALLS or node.id in DYNAMIC_ATTRIBUTES:
+            parent = getattr(node, "parent", None)
+            if node.id in BY_NAME and not (isinstance(parent, ast.Call) and parent.func is node):
+                found.append((line, f"passes {node.id} around ({DYNAMIC})"))  # reduce(getattr, names, module)
+            elif node.id in DYNAMIC_CALLS or node.id in DYNAMIC_ATTRIBUTES:
                 found.append((line, f"uses {node.id} ({DYNAMIC})"))
             elif node.id in aliases and any(_matches(path, m) for m in modules):
                 found.append((line, f"uses {path}"))

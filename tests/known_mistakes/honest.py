@@ -5,7 +5,7 @@ plausible wrong answers. This file shows the other half of a fair grade: right a
 not look like the solution keep every point. A student may loop where the solution vectorises
 (or the reverse), use np.einsum, np.lib.stride_tricks.sliding_window_view or np.add.at, write
 an equivalent but different formula, or use torch tensors where the exercise is NumPy; the
-tests must judge the result, not the style, and the shortcut checks (solutions/shortcuts.toml,
+tests must judge the result, not the style, and the shortcut checks (solutions/exercises.toml,
 lib/dlcourse/shortcuts.py) must not mistake such an answer for a forbidden call.
 
     HONEST = {assignment: {answer grade_id: {what is different: whole answer cell source}}}
@@ -14,7 +14,7 @@ Each source is a whole answer cell: it defines the same functions, with the same
 as the solution notebook's answer cell (the part of that cell outside the solution region,
 such as a preamble the release gives, is written out too). None calls the exercise's graded
 reference (dlcourse.np.* / dlcourse.pt.* functions of the exercise's name), anything the
-exercise's entry in solutions/shortcuts.toml forbids, or dynamic code. Helpers live inside the
+exercise's entry in solutions/exercises.toml forbids, or dynamic code. Helpers live inside the
 cell. At least two per assignment, spread over the exercises with the most room for variation.
 
 Every case here was run through the real grader (tests/notebook_harness.run_cases: the
