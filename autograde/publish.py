@@ -98,19 +98,50 @@ def read_edition(dest: Path) -> dict:
         raise PublishError(f"{path} is damaged ({error}): restore it from the edition's history") from None
 
 
+def library_reads(package: Path) -> dict[str, set[str]]:
+    """{qualified function or class of the library: the qualified names its code reads}, imports
+    and the module's own top-level names resolved (``train_gan`` reads dlcourse.pt.gan.train_step)."""
+    import ast
+
+    reads = {}
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source)
+        aliases = import_aliases([source])
+        own = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+        aliases.update({name: f"{module}.{name}" for name in own if name not in aliases})
+        for node in tree.body:
+            if getattr(node, "name", None) in own:
+                reads[f"{module}.{node.name}"] = names_read(ast.unparse(node), aliases)
+    return reads
+
+
 def check_references(root: Path, record: dict, sealed: dict) -> None:
     """Refuse an edition whose notebooks call a reference it seals (of another assignment, not
-    revealed): its students would meet a stub where the notebook expects working code."""
+    revealed), directly or through library code that calls it: its students would meet a stub
+    where the notebook expects working code."""
+    reads = library_reads(root / "lib" / "dlcourse")
     problems = []
     for entry in record.values():
         notebook = nbformat.read(root / entry["path"], as_version=4)
         sources = [c.source for c in notebook.cells if c.cell_type == "code"]
         aliases = import_aliases(sources)
         used = set().union(*(names_read(source, aliases) for source in sources)) if sources else set()
-        for reference in sorted(used & set(sealed)):
+        via = {}  # reference: the library function the notebook calls that reaches it
+        frontier = [(name, None) for name in used]
+        while frontier:
+            name, through = frontier.pop()
+            for read in reads.get(name, ()):
+                if read not in via and read not in used:
+                    via[read] = through or name
+                    frontier.append((read, through or name))
+        for reference in sorted((used | set(via)) & set(sealed)):
             owner, answer = sealed[reference]
             if owner != entry["assignment"]:
-                problems.append(f"{entry['assignment']} calls {reference}, the answer to "
+                how = f"calls {reference}" if reference in used else f"calls {via[reference]}, which calls {reference}"
+                problems.append(f"{entry['assignment']} {how}, the answer to "
                                 f"{sealing.exercise_label(answer)} of {owner}, which is not revealed")
     if problems:
         raise PublishError("; ".join(problems) + ": reveal those assignments (--reveal) or publish after their "

@@ -251,6 +251,20 @@ def test_a_notebook_that_calls_an_unrevealed_assignments_reference_is_refused(tm
     assert publish(root, tmp_path / "edition", reveal=["01-perceptron"])["revealed"] == ["01-perceptron"]
 
 
+def test_a_notebook_that_reaches_an_unrevealed_reference_through_the_library_is_refused(tmp_path):
+    """np_conv.conv2d_forward (not an exercise) calls im2col, 05-convolution's Exercise 5."""
+    root = scratch_course(tmp_path)
+    path = root / "course" / "03-backprop" / "03-backprop.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(
+        "from dlcourse.np import conv as np_conv\nout, cache = np_conv.conv2d_forward(x, w, b)"))
+    nbformat.write(notebook, path)
+    with pytest.raises(PublishError, match=re.escape(
+            "03-backprop calls dlcourse.np.conv.conv2d_forward, which calls dlcourse.np.conv.im2col, the answer to "
+            "Exercise 5 of 05-convolution, which is not revealed")):
+        publish(root, tmp_path / "edition")
+
+
 def test_bad_requests_are_refused_with_a_reason(tmp_path):
     result = run_autograde(ROOT, "publish", str(tmp_path / "e"), "--reveal", "99-nothing")
     assert result.returncode == 2 and "cannot reveal 99-nothing" in result.stderr
