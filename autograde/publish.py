@@ -100,7 +100,10 @@ def read_edition(dest: Path) -> dict:
 
 def library_reads(package: Path) -> dict[str, set[str]]:
     """{qualified function or class of the library: the qualified names its code reads}, imports
-    and the module's own top-level names resolved (``train_gan`` reads dlcourse.pt.gan.train_step)."""
+    and the module's own top-level names resolved (``conv2d_forward`` reads dlcourse.np.conv.im2col).
+    A function's parameters shadow the module's names, and defaults are not counted: a helper
+    that takes an exercise's function as an argument (``step=train_step``) reaches the
+    reference only when a caller leaves it out, which the doctor's run finds, not this reading."""
     import ast
 
     reads = {}
@@ -113,9 +116,34 @@ def library_reads(package: Path) -> dict[str, set[str]]:
         own = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
         aliases.update({name: f"{module}.{name}" for name in own if name not in aliases})
         for node in tree.body:
-            if getattr(node, "name", None) in own:
-                reads[f"{module}.{node.name}"] = names_read(ast.unparse(node), aliases)
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            local = aliases
+            if not isinstance(node, ast.ClassDef):
+                arguments = node.args
+                params = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                                          arguments.vararg, arguments.kwarg] if a is not None}
+                local = {name: path for name, path in aliases.items() if name not in params}
+            reads[f"{module}.{node.name}"] = set().union(
+                *(names_read(ast.unparse(statement), local) for statement in node.body))
     return reads
+
+
+def names_reached(sources, reads: dict[str, set[str]], aliases: dict | None = None) -> dict[str, str | None]:
+    """{qualified name: None where ``sources`` read it themselves, else the name they read whose
+    library code reaches it}, through ``reads`` (library_reads); ``aliases``: the imports in
+    force (default: those of ``sources``)."""
+    sources = list(sources)
+    aliases = import_aliases(sources) if aliases is None else aliases
+    reached = dict.fromkeys(set().union(set(), *(names_read(source, aliases) for source in sources)))
+    frontier = [(name, name) for name in reached]
+    while frontier:
+        name, through = frontier.pop()
+        for read in reads.get(name, ()):
+            if read not in reached:
+                reached[read] = through
+                frontier.append((read, through))
+    return reached
 
 
 def check_references(root: Path, record: dict, sealed: dict) -> None:
@@ -126,21 +154,12 @@ def check_references(root: Path, record: dict, sealed: dict) -> None:
     problems = []
     for entry in record.values():
         notebook = nbformat.read(root / entry["path"], as_version=4)
-        sources = [c.source for c in notebook.cells if c.cell_type == "code"]
-        aliases = import_aliases(sources)
-        used = set().union(*(names_read(source, aliases) for source in sources)) if sources else set()
-        via = {}  # reference: the library function the notebook calls that reaches it
-        frontier = [(name, None) for name in used]
-        while frontier:
-            name, through = frontier.pop()
-            for read in reads.get(name, ()):
-                if read not in via and read not in used:
-                    via[read] = through or name
-                    frontier.append((read, through or name))
-        for reference in sorted((used | set(via)) & set(sealed)):
+        reached = names_reached([c.source for c in notebook.cells if c.cell_type == "code"], reads)
+        for reference in sorted(set(reached) & set(sealed)):
             owner, answer = sealed[reference]
             if owner != entry["assignment"]:
-                how = f"calls {reference}" if reference in used else f"calls {via[reference]}, which calls {reference}"
+                through = reached[reference]
+                how = f"calls {through}, which calls {reference}" if through else f"calls {reference}"
                 problems.append(f"{entry['assignment']} {how}, the answer to "
                                 f"{sealing.exercise_label(answer)} of {owner}, which is not revealed")
     if problems:

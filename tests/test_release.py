@@ -98,52 +98,22 @@ def test_manifest_is_in_sync(assignment):
         " `make release ASSIGNMENT= FORCE=1` rewrites it; commit it")
 
 
-def dlcourse_names(source: str, aliases: dict[str, str]) -> list[tuple[str, int]]:
-    """(dotted dlcourse name, line) for every name a cell's code refers to, resolved through
-    ``aliases`` ({local name: dotted name}), which the cell's own imports extend (they stay for
-    the cells below): `from dlcourse.np import perceptron as np_perceptron` then
-    `np_perceptron.margin(...)`, `from dlcourse.np.perceptron import margin`, `dlcourse.np.perceptron.margin`."""
-    import ast
+def test_reference_scan_resolves_every_way_of_naming_a_reference_and_follows_the_library():
+    from autograde.publish import library_reads, names_reached
 
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    tree = ast.parse(TransformerManager().transform_cell(source))  # %magics and !shell become calls
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    aliases[alias.asname] = alias.name
-                else:
-                    first = alias.name.split(".")[0]
-                    aliases[first] = first
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    found = []
-    for node in ast.walk(tree):
-        parts, inner = [], node
-        while isinstance(inner, ast.Attribute):
-            parts.append(inner.attr)
-            inner = inner.value
-        if isinstance(inner, ast.Name) and inner.id in aliases and isinstance(node, (ast.Attribute, ast.Name)):
-            name = ".".join([aliases[inner.id], *reversed(parts)])
-            if name.startswith("dlcourse"):
-                found.append((name, node.lineno))
-    for node in ast.walk(tree):  # importing a reference by name uses it too
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("dlcourse"):
-            found.extend((f"{node.module}.{alias.name}", node.lineno) for alias in node.names)
-    return found
-
-
-def test_reference_scan_resolves_every_way_of_naming_a_reference():
-    aliases = {}
-    dlcourse_names("%matplotlib inline\nfrom dlcourse.np import perceptron as np_perceptron\nimport dlcourse", aliases)
-    names = {name for name, _ in dlcourse_names(
+    reads = library_reads(ROOT / "lib" / "dlcourse")
+    reached = names_reached([
+        "%matplotlib inline\nfrom dlcourse.np import perceptron as np_perceptron\nimport dlcourse",
         "np_perceptron.margin(W, X, t)\nf = np_perceptron.perceptron_train\n"
         "dlcourse.pt.perceptron.perceptron_predict(W, X)\nfrom dlcourse.np.perceptron import delta_rule_gradient as g\n"
-        "g(W, X, t)\n!ls", aliases)}
+        "g(W, X, t)\n!ls",
+        "from dlcourse.np import conv as np_conv\nout, cache = np_conv.conv2d_forward_im2col_free(x)\n"
+        "out, cache = np_conv.maxpool2d_forward(x)"], reads)
     assert {"dlcourse.np.perceptron.margin", "dlcourse.np.perceptron.perceptron_train",
-            "dlcourse.pt.perceptron.perceptron_predict", "dlcourse.np.perceptron.delta_rule_gradient"} <= names
+            "dlcourse.pt.perceptron.perceptron_predict", "dlcourse.np.perceptron.delta_rule_gradient"} <= set(reached)
+    assert reached["dlcourse.np.perceptron.margin"] is None
+    # maxpool2d_forward's code calls the module's _windows: reached through it
+    assert reached["dlcourse.np.conv._windows"] == "dlcourse.np.conv.maxpool2d_forward"
 
 
 # issue 22: these released notebooks still call their own references; the fix goes one assignment at a time
@@ -157,13 +127,17 @@ STILL_CALLING_REFERENCES = {"04-training-deep-networks", "05-convolution", "07-e
 def test_released_notebook_never_calls_its_own_references(assignment):
     """Grading seals the graded assignment's references in the student's kernel and the student
     edition ships them as stubs: no released code cell, test or plain, may use one (the release
-    record's `references` of the assignment's exercises). Later cells use the student's own
-    function (check.needs); references of other assignments are fine."""
+    record's `references` of the assignment's exercises), itself or through library code it
+    calls. Later cells use the student's own function (check.needs), and a library helper that
+    composes exercises takes them as arguments; references of other assignments are fine."""
     import nbformat
 
     from autograde.manifest import MANIFEST
+    from autograde.publish import library_reads, names_reached
+    from dlcourse.shortcuts import import_aliases
 
     record = json.loads(MANIFEST.read_text())
+    reads = library_reads(ROOT / "lib" / "dlcourse")
     entries = [entry for entry in record.values() if entry["assignment"] == assignment]
     assert entries, f"the release record has no notebook of {assignment}"
     uses = []
@@ -171,15 +145,16 @@ def test_released_notebook_never_calls_its_own_references(assignment):
         references = {ref: exercise["answer"] for exercise in entry["exercises"] for ref in exercise["references"]}
         assert references, f"{entry['notebook']}: the release record names no reference: is the scan looking?"
         notebook = nbformat.read(ROOT / entry["path"], as_version=4)
-        aliases = {}
+        aliases = import_aliases(c.source for c in notebook.cells if c.cell_type == "code")
         for index, cell in enumerate(notebook.cells):
             if cell.cell_type != "code":
                 continue
-            for name, line in dlcourse_names(cell.source, aliases):
+            for name, through in names_reached([cell.source], reads, aliases).items():
                 if name in references:
                     grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "a plain code cell")
-                    uses.append(f"{entry['notebook']} cell {index} ({grade_id}) line {line}: {name},"
-                                f" the reference of {references[name]}")
+                    how = f" (through {through})" if through else ""
+                    uses.append(f"{entry['notebook']} cell {index} ({grade_id}): {name}{how}, "
+                                f"the reference of {references[name]}")
     assert not uses, "released cells use their own assignment's references:\n" + "\n".join(uses)
 
 
