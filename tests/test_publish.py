@@ -236,13 +236,17 @@ def scratch_course(tmp_path: Path) -> Path:
     return root
 
 
+def add_cell(root: Path, assignment: str, source: str) -> None:
+    path = root / "course" / assignment / f"{assignment}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(source))
+    nbformat.write(notebook, path)
+
+
 def test_a_notebook_that_calls_an_unrevealed_assignments_reference_is_refused(tmp_path):
     root = scratch_course(tmp_path)
-    path = root / "course" / "02-gradient-descent" / "02-gradient-descent.ipynb"
-    notebook = nbformat.read(path, as_version=4)
-    notebook.cells.append(nbformat.v4.new_code_cell(
-        "from dlcourse.np import perceptron as np_perceptron\nW, trace = np_perceptron.perceptron_train(X, t, W0)"))
-    nbformat.write(notebook, path)
+    add_cell(root, "02-gradient-descent",
+             "from dlcourse.np import perceptron as np_perceptron\nW, trace = np_perceptron.perceptron_train(X, t, W0)")
     with pytest.raises(PublishError, match=re.escape(
             "02-gradient-descent calls dlcourse.np.perceptron.perceptron_train, the answer to Exercise 3 of "
             "01-perceptron, which is not revealed")):
@@ -252,16 +256,15 @@ def test_a_notebook_that_calls_an_unrevealed_assignments_reference_is_refused(tm
 
 
 def test_a_notebook_that_reaches_an_unrevealed_reference_through_the_library_is_refused(tmp_path):
-    """np_conv.conv2d_forward (not an exercise) calls im2col, 05-convolution's Exercise 5."""
+    """A library helper (added to the scratch copy) that calls 01-perceptron's Exercise 3 itself."""
     root = scratch_course(tmp_path)
-    path = root / "course" / "03-backprop" / "03-backprop.ipynb"
-    notebook = nbformat.read(path, as_version=4)
-    notebook.cells.append(nbformat.v4.new_code_cell(
-        "from dlcourse.np import conv as np_conv\nout, cache = np_conv.conv2d_forward(x, w, b)"))
-    nbformat.write(notebook, path)
+    with (root / "lib" / "dlcourse" / "plot.py").open("a") as plot:
+        plot.write("\n\ndef trained_boundary(X, t, W0):\n    from dlcourse.np import perceptron\n"
+                   "    return perceptron.perceptron_train(X, t, W0)[0]\n")
+    add_cell(root, "03-backprop", "from dlcourse import plot\nW = plot.trained_boundary(X, t, W0)")
     with pytest.raises(PublishError, match=re.escape(
-            "03-backprop calls dlcourse.np.conv.conv2d_forward, which calls dlcourse.np.conv.im2col, the answer to "
-            "Exercise 5 of 05-convolution, which is not revealed")):
+            "03-backprop calls dlcourse.plot.trained_boundary, which calls dlcourse.np.perceptron.perceptron_train, "
+            "the answer to Exercise 3 of 01-perceptron, which is not revealed")):
         publish(root, tmp_path / "edition")
 
 
