@@ -412,3 +412,82 @@ def test_adversarial_figure_and_explorer(mnist, mlp_model, monkeypatch, capsys):
     assert widgets.adversarial_explorer(mlp_model, image, label) is None
     assert "static figure here" in capsys.readouterr().out
     plt.close("all")
+
+
+# ---------------------------------------------------------------- the rules an attack takes (a notebook passes its own)
+
+
+def _recording(rule, calls):
+    """``rule``, logging each call's positional arguments' shapes and keywords in ``calls``."""
+    def recorded(*args, **kwargs):
+        calls.append((rule.__name__, [tuple(a.shape) for a in args if isinstance(a, torch.Tensor)], kwargs))
+        return rule(*args, **kwargs)
+    recorded.__name__ = rule.__name__
+    return recorded
+
+
+def test_attacks_take_each_step_with_the_rules_they_are_given(mnist, mlp_model):
+    x, y = mnist[1][0][:20], mnist[1][1][:20]
+    calls = []
+    adv = pt_adv.fgsm(mlp_model, x, y, 0.1, clip=(0.0, 0.9), step=_recording(pt_adv.fgsm_step, calls))
+    assert calls == [("fgsm_step", [(20, 1, 28, 28)] * 2, {"clip": (0.0, 0.9)})]
+    torch.testing.assert_close(adv, pt_adv.fgsm(mlp_model, x, y, 0.1, clip=(0.0, 0.9)), rtol=0, atol=0)
+    calls.clear()
+    config = PGDConfig(alpha=0.02, steps=3)
+    adv = pt_adv.pgd(mlp_model, x, y, 0.1, config, generator=torch.Generator().manual_seed(0),
+                     step=_recording(pt_adv.pgd_step, calls), project=_recording(pt_adv.project_linf, calls))
+    assert [name for name, _, _ in calls] == ["project_linf"] + ["pgd_step"] * 3
+    torch.testing.assert_close(adv, pt_adv.pgd(mlp_model, x, y, 0.1, config,
+                                               generator=torch.Generator().manual_seed(0)), rtol=0, atol=0)
+    # a rule that is not the library's is the one that acts: here, no step at all
+    unmoved = pt_adv.fgsm(mlp_model, x, y, 0.1, step=lambda x, grad, eps, *, clip: x.clone())
+    torch.testing.assert_close(unmoved, x, rtol=0, atol=0)
+    calls.clear()
+    pt_adv.accuracy_under_attack(mlp_model, x, y, [0.0, 0.1], attack="fgsm", step=_recording(pt_adv.fgsm_step, calls))
+    assert len(calls) == 1, "eps = 0 runs no attack; eps = 0.1 one fgsm step through the given rule"
+    calls.clear()
+    x_mixed, _ = pt_adv.adversarial_batch(mlp_model, x, y, 0.1, fraction=0.5, step=_recording(pt_adv.fgsm_step, calls))
+    assert calls == [("fgsm_step", [(10, 1, 28, 28)] * 2, {"clip": (0.0, 1.0)})]
+
+
+def test_a_rule_must_return_a_tensor_of_x_shape(mnist, mlp_model):
+    x, y = mnist[1][0][:4], mnist[1][1][:4]
+    with pytest.raises(ValueError, match=r"fgsm_step must return a tensor of x's shape \(4, 1, 28, 28\), got ndarray"):
+        pt_adv.fgsm(mlp_model, x, y, 0.1, step=np_adv.fgsm_step)
+    with pytest.raises(ValueError, match=r"must return a tensor of x's shape \(4, 1, 28, 28\), got \(4, 784\)"):
+        pt_adv.fgsm(mlp_model, x, y, 0.1, step=lambda x, grad, eps, *, clip: x.reshape(4, -1))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_on_tensors_runs_a_numpy_rule_on_tensors_like_the_torch_twin(mnist, mlp_model, device):
+    model = _on(mlp_model, device)
+    x, y = mnist[1][0][:30].to(device), mnist[1][1][:30].to(device)
+    numpy_fgsm = pt_adv.on_tensors(np_adv.fgsm_step)
+    assert numpy_fgsm.__name__ == "fgsm_step"
+    adv = pt_adv.fgsm(model, x, y, 0.1, step=numpy_fgsm)
+    assert adv.device == x.device and adv.dtype == x.dtype == torch.float32 and adv.shape == x.shape
+    torch.testing.assert_close(adv, pt_adv.fgsm(model, x, y, 0.1), rtol=0, atol=1e-6)
+    config = PGDConfig(alpha=0.03, steps=3)
+    adv = pt_adv.pgd(model, x, y, 0.1, config, generator=torch.Generator().manual_seed(1),
+                     step=pt_adv.on_tensors(np_adv.pgd_step), project=pt_adv.on_tensors(np_adv.project_linf))
+    torch.testing.assert_close(adv, pt_adv.pgd(model, x, y, 0.1, config, generator=torch.Generator().manual_seed(1)),
+                               rtol=0, atol=1e-5)
+    with pytest.raises(ValueError, match="rule must be a function"):
+        pt_adv.on_tensors("fgsm_step")
+    with pytest.raises(ValueError, match="needs at least one tensor argument"):
+        numpy_fgsm(np.zeros(2), np.ones(2), 0.1)
+
+
+def test_adversarial_figure_attacks_with_the_step_it_is_given(mnist, mlp_model):
+    import matplotlib.pyplot as plt
+
+    from dlcourse import widgets
+
+    image, label = mnist[1][0][0], int(mnist[1][1][0])
+    calls = []
+    fig = widgets.adversarial_figure(mlp_model, image, label, 0.1, step=_recording(pt_adv.fgsm_step, calls))
+    assert len(calls) == 1
+    unmoved = widgets.adversarial_figure(mlp_model, image, label, 0.1, step=lambda x, grad, eps, *, clip: x.clone())
+    assert not unmoved.axes[1].images[0].get_array().any(), "no step taken: the perturbation panel is all 0"
+    assert fig.axes[1].images[0].get_array().any()
+    plt.close("all")

@@ -307,6 +307,30 @@ def test_train_gan_with_a_packed_discriminator_and_bad_arguments():
         gan.train_gan(G, D, sampler, {"steps": 2, "batch_size": 8, "latent_dim": 4}, **optimizers)
 
 
+def test_train_gan_plays_each_round_with_the_step_it_is_given():
+    """A notebook passes the student's train_step (step=...): the loop must call that one, with
+    train_step's arguments, once per round, and record what it returns."""
+    G, D = _pair(seed=8)
+    optimizers = dict(opt_g=torch.optim.SGD(G.parameters(), lr=0.1), opt_d=torch.optim.SGD(D.parameters(), lr=0.1))
+    config = GANConfig(steps=3, batch_size=8, latent_dim=4, saturating=True)
+    seeded = torch.Generator().manual_seed(0)
+    calls = []
+
+    def my_step(G_, D_, real, *, opt_g, opt_d, latent_dim, saturating, generator):
+        calls.append((G_, D_, tuple(real.shape), opt_g, opt_d, latent_dim, saturating, generator))
+        return 0.5 + len(calls), -1.0 * len(calls)
+
+    before = [p.detach().clone() for p in [*G.parameters(), *D.parameters()]]
+    history = gan.train_gan(G, D, _ring_sampler(np.random.default_rng(4)), config, generator=seeded,
+                            step=my_step, **optimizers)
+    assert calls == [(G, D, (8, 2), optimizers["opt_g"], optimizers["opt_d"], 4, True, seeded)] * 3
+    assert history["d_loss"] == [1.5, 2.5, 3.5] and history["g_loss"] == [-1.0, -2.0, -3.0]
+    assert all(torch.equal(a, b) for a, b in zip(before, [*G.parameters(), *D.parameters()])), (
+        "the library's train_step ran: only the given step may update G and D")
+    with pytest.raises(ValueError, match="step must be a function like train_step"):
+        gan.train_gan(G, D, _ring_sampler(np.random.default_rng(4)), config, step="train_step", **optimizers)
+
+
 def test_a_tiny_gan_learns_a_single_gaussian():
     torch.manual_seed(0)
     G = gan.generator_mlp(2, [32, 32], 2)

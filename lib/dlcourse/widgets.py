@@ -338,7 +338,7 @@ def _adv_check_eps(eps) -> None:
         raise ValueError(f"eps must be >= 0, got {eps}")
 
 
-def adversarial_figure(model, image, label: int, eps: float, *, class_names=None):
+def adversarial_figure(model, image, label: int, eps: float, *, class_names=None, step=None):
     """An image, its FGSM perturbation and the adversarial image, with the model's predictions.
 
     model: a classifier taking (1, C, H, W) and returning logits (1, K); image: (C, H, W)
@@ -348,6 +348,8 @@ def adversarial_figure(model, image, label: int, eps: float, *, class_names=None
     leaves it whole (one channel: red +eps, white 0, blue -eps; RGB: gray 0). The clean and the
     adversarial panels are titled with the prediction and its softmax confidence. The
     attack and the predictions are computed in eval mode; the model's modes are restored.
+    step: the FGSM step rule on tensors, as dlcourse.pt.adversarial.fgsm takes it (None: the
+    library's fgsm_step; a notebook passes its own, pt.adversarial.on_tensors(fgsm_step)).
     """
     import torch
 
@@ -365,7 +367,7 @@ def adversarial_figure(model, image, label: int, eps: float, *, class_names=None
     x = x.to(device=device, dtype=dtype)[None]                  # (1, C, H, W)
     y = torch.tensor([int(label)], device=device)
     with pt_adversarial.eval_mode(model):
-        x_adv = pt_adversarial.fgsm(model, x, y, eps)
+        x_adv = pt_adversarial.fgsm(model, x, y, eps, step=step or pt_adversarial.fgsm_step)
         with torch.no_grad():
             probs = torch.softmax(model(torch.cat([x, x_adv])), dim=1)  # (2, K)
     confidence, predicted = probs.max(dim=1)
@@ -391,14 +393,14 @@ def adversarial_figure(model, image, label: int, eps: float, *, class_names=None
     return fig
 
 
-def adversarial_explorer(model, image, label: int, *, max_eps: float = 0.3, class_names=None):
-    """A slider for the eps of adversarial_figure, from 0 to ``max_eps``."""
+def adversarial_explorer(model, image, label: int, *, max_eps: float = 0.3, class_names=None, step=None):
+    """A slider for the eps of adversarial_figure, from 0 to ``max_eps``; ``step`` as there."""
     if not float(max_eps) > 0:
         raise ValueError(f"max_eps must be > 0, got {max_eps}")
     start = round(min(0.1, float(max_eps)), 3)
 
     def show(eps):
-        return adversarial_figure(model, image, label, eps, class_names=class_names)
+        return adversarial_figure(model, image, label, eps, class_names=class_names, step=step)
 
     return _interact(show, {"eps": start}, lambda w: {
         "eps": w.FloatSlider(value=start, min=0.0, max=float(max_eps), step=float(max_eps) / 60, description="eps",

@@ -31,9 +31,7 @@ MISTAKES = {
     },
     "ex4_pgd_step": {
         "no projection back into the eps-ball": edit("ex4_pgd_step", (
-            "project_linf(x_adv + alpha * np.sign(grad), x, eps, clip=clip)",
-            ("x_adv + alpha * np.sign(grad) if clip is None "
-             "else np.clip(x_adv + alpha * np.sign(grad), clip[0], clip[1])"))),
+            "projected = np.clip(stepped, x - eps, x + eps)", "projected = stepped")),
         "no sign in the step": edit("ex4_pgd_step", ("alpha * np.sign(grad)", "alpha * grad")),
         "step of size eps instead of alpha": edit("ex4_pgd_step", ("alpha * np.sign(grad)", "eps * np.sign(grad)")),
     },
@@ -47,7 +45,7 @@ MISTAKES = {
         "every image attacked, whatever the fraction": edit("ex6_adversarial_batch", (
             "k = int(round(fraction * len(x)))", "k = len(x)")),
         "attacked with the model's own predictions as labels": edit("ex6_adversarial_batch", (
-            "pt_adv.fgsm(model, x[:k], y[:k], eps)", "pt_adv.fgsm(model, x[:k], model(x[:k]).argmax(dim=1), eps)")),
+            "F.cross_entropy(model(x_head), y[:k])", "F.cross_entropy(model(x_head), model(x_head).argmax(dim=1))")),
         "x modified in place": edit("ex6_adversarial_batch", ("x_mixed = x.detach().clone()", "x_mixed = x")),
     },
 }

@@ -811,6 +811,31 @@ HONEST = {
                     return -F.logsigmoid(fake_logits).mean()
             """),
         },
+        "ex4_train_step": {
+            "losses by binary_cross_entropy_with_logits, fakes made under no_grad": answer("""
+                def train_step(G, D, real, *, opt_g, opt_d, latent_dim, saturating=False, generator=None):
+                    \"\"\"One update of D (reals vs detached fakes), then one of G. Returns (d_loss, g_loss) as
+                    floats.\"\"\"
+                    n = real.shape[0]
+                    with torch.no_grad():
+                        fake = G(pt_gan.sample_latent(n, latent_dim, generator=generator, device=real.device))
+                    real_logits, fake_logits = D(real), D(fake)
+                    d_loss = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                              + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+                    opt_d.zero_grad()
+                    d_loss.backward()
+                    opt_d.step()
+                    scores = D(G(pt_gan.sample_latent(n, latent_dim, generator=generator, device=real.device)))
+                    if saturating:   # minimise log(1 - D(G(z))) = -BCE(logit, 0)
+                        g_loss = -F.binary_cross_entropy_with_logits(scores, torch.zeros_like(scores))
+                    else:            # minimise -log D(G(z)) = BCE(logit, 1)
+                        g_loss = F.binary_cross_entropy_with_logits(scores, torch.ones_like(scores))
+                    opt_g.zero_grad()
+                    g_loss.backward()
+                    opt_g.step()
+                    return float(d_loss), float(g_loss)
+            """),
+        },
         "ex5_mode_coverage": {
             "loop over the modes keeping the nearest so far, counts per mode in a loop": answer("""
                 def mode_coverage(samples, *, modes=8, radius=2.0, std=0.02):

@@ -10,12 +10,19 @@ Legend: N batch, C channels, H height, W width, K classes, D input features.
                                  config=PGDConfig(alpha=0.01, steps=10))
     x_mixed, y_mixed = adversarial_batch(model, x, y, eps, fraction=0.5)
     dx = input_gradient(model, x, y)                              d loss / d x: (N, C, H, W)
+    x_adv = fgsm(model, x, y, eps, step=on_tensors(my_fgsm_step))   the attack with a NumPy step rule
 
 and tensor twins of dlcourse.np.adversarial: ``fgsm_step`` (one sign step from a given
 gradient), ``project_linf``, ``pgd_step``, ``logistic_predict_proba``, ``logistic_loss``
 and ``logistic_input_gradient``. ``fgsm`` and ``pgd`` are the attacks on a model: they
 compute the gradient themselves (autograd, with respect to the input only) and then take
 ``fgsm_step`` / ``pgd_step``.
+
+The rules they apply are arguments (keyword-only, this module's functions by default):
+``fgsm(..., step=fgsm_step)``, ``pgd(..., step=pgd_step, project=project_linf)``, with these
+functions' signatures; ``accuracy_under_attack`` and ``adversarial_batch`` pass them on with
+the attack's other keywords. A notebook passes the student's own rules, so that its attacks run
+on them; ``on_tensors`` lets a rule written for NumPy arrays take and give tensors.
 
 What the attacks promise. The result is detached, on x's device and in x's dtype, inside
 ``clip`` (``None``: no box) and within eps of x in the L-infinity norm wherever x is in
@@ -122,6 +129,49 @@ def logistic_input_gradient(x, y, w, b):
     return (p - y)[:, None] * w[None, :]                        # (N, D)
 
 
+def on_tensors(rule):
+    """A step rule written for NumPy arrays (such as np.adversarial.fgsm_step, or a notebook's
+    own fgsm_step, project_linf or pgd_step) as a rule on tensors, for the attacks' ``step`` and
+    ``project`` arguments.
+
+    The returned function takes the rule's arguments with tensors in place of arrays (any
+    device): each tensor goes to the CPU as a NumPy array, other arguments (eps, alpha, clip)
+    unchanged; the rule's result comes back as a tensor on the device and in the dtype of the
+    first tensor argument (x or x_adv), shape unchanged: float32 images stay float32 although a
+    NumPy rule computes in float64.
+
+        x_adv = fgsm(model, x, y, 0.1, step=on_tensors(fgsm_step))
+    """
+    if not callable(rule):
+        raise ValueError(f"rule must be a function of arrays, such as fgsm_step, got {type(rule).__name__}")
+
+    def rule_on_tensors(*args, **kwargs):
+        like = next((a for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)), None)
+        if like is None:
+            raise ValueError(f"{getattr(rule, '__name__', 'the rule')} on tensors needs at least one tensor argument")
+
+        def to_numpy(a):
+            return a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else a
+
+        result = rule(*map(to_numpy, args), **{name: to_numpy(a) for name, a in kwargs.items()})
+        return torch.as_tensor(result).to(device=like.device, dtype=like.dtype)
+
+    rule_on_tensors.__name__ = getattr(rule, "__name__", "rule")
+    rule_on_tensors.__doc__ = f"{rule_on_tensors.__name__} on tensors (on_tensors): {rule.__doc__ or ''}".strip()
+    return rule_on_tensors
+
+
+def _stepped(result, x, rule) -> torch.Tensor:
+    """The result of an attack's ``rule`` (step or project), checked: a tensor of x's shape."""
+    name = getattr(rule, "__name__", "the step")
+    if not isinstance(result, torch.Tensor):
+        raise ValueError(f"{name} must return a tensor of x's shape {tuple(x.shape)}, got {type(result).__name__} "
+                         "(a rule written for NumPy arrays goes in as on_tensors(rule))")
+    if result.shape != x.shape:
+        raise ValueError(f"{name} must return a tensor of x's shape {tuple(x.shape)}, got {tuple(result.shape)}")
+    return result.detach()
+
+
 # ---------------------------------------------------------------- attacks on a model
 
 
@@ -181,14 +231,16 @@ def input_gradient(model: nn.Module, x, y, *, loss_fn=None):
     return grad.detach()
 
 
-def fgsm(model: nn.Module, x, y, eps, *, loss_fn=None, clip=(0.0, 1.0), targeted=False):
+def fgsm(model: nn.Module, x, y, eps, *, loss_fn=None, clip=(0.0, 1.0), targeted=False, step=fgsm_step):
     """The fast gradient sign method (Goodfellow et al., 2015) on ``model``.
 
     x: (N, C, H, W) inputs in the clip box; y: (N,) the true labels, or with
     ``targeted=True`` the target classes; eps >= 0. Untargeted: x + eps * sign(grad_x
     loss(model(x), y)), a step that increases the loss of the true label. Targeted:
     x - eps * sign(grad_x loss(model(x), target)), a step that decreases the loss of the
-    target, i.e. moves the prediction towards it. loss_fn: as in input_gradient. Returns
+    target, i.e. moves the prediction towards it. loss_fn: as in input_gradient. step: the
+    rule that takes the step, step(x, grad, eps, clip=clip) -> x_adv with fgsm_step's
+    signature (fgsm_step unless given; the targeted attack passes it -grad). Returns
     x_adv: (N, C, H, W), detached, on x's device and dtype, inside ``clip``, with
     |x_adv - x|_inf <= eps. The model's current mode is used and the model is left as it
     was (see the module docstring).
@@ -196,7 +248,7 @@ def fgsm(model: nn.Module, x, y, eps, *, loss_fn=None, clip=(0.0, 1.0), targeted
     check_nonnegative("eps", eps)
     check_clip(clip)
     grad = input_gradient(model, x, y, loss_fn=loss_fn)
-    return fgsm_step(x.detach(), -grad if targeted else grad, eps, clip=clip)
+    return _stepped(step(x.detach(), -grad if targeted else grad, eps, clip=clip), x, step)
 
 
 @dataclass(frozen=True)
@@ -218,16 +270,19 @@ class PGDConfig:
     loss_fn: Callable | None = None
 
 
-def pgd(model: nn.Module, x, y, eps, config: PGDConfig, *, generator: torch.Generator | None = None):
+def pgd(model: nn.Module, x, y, eps, config: PGDConfig, *, generator: torch.Generator | None = None,
+        step=pgd_step, project=project_linf):
     """Projected gradient descent (Madry et al., 2018): ``config.steps`` sign steps of size
     ``config.alpha``, each projected back onto the L-infinity ball of radius eps around x and
     into ``config.clip``.
 
     x: (N, C, H, W); y: (N,) labels (targets with ``config.targeted``); eps >= 0; config: a
     PGDConfig. The random start is drawn with ``generator``. With random_start=False,
-    steps=1 and alpha=eps this is fgsm. Same promises as fgsm: x_adv (N, C, H, W) detached,
-    on x's device and dtype, in the box and the ball; the model is left as it was and its
-    current mode is used.
+    steps=1 and alpha=eps this is fgsm. The rules: step(x_adv, x, grad, eps, alpha, clip=clip)
+    takes each step and projects it (pgd_step unless given), project(x_adv, x, eps, clip=clip)
+    puts the start into the ball and the box (project_linf unless given). Same promises as
+    fgsm: x_adv (N, C, H, W) detached, on x's device and dtype, in the box and the ball; the
+    model is left as it was and its current mode is used.
     """
     if not isinstance(config, PGDConfig):
         raise TypeError(f"config must be a PGDConfig, such as PGDConfig(alpha=eps / 4, steps=10), "
@@ -245,12 +300,12 @@ def pgd(model: nn.Module, x, y, eps, config: PGDConfig, *, generator: torch.Gene
     if config.random_start:
         device = generator.device if generator is not None else x.device
         noise = torch.rand(x.shape, generator=generator, device=device, dtype=x.dtype).to(x.device)
-        x_adv = project_linf(x + eps * (2 * noise - 1), x, eps, clip=clip)
+        x_adv = _stepped(project(x + eps * (2 * noise - 1), x, eps, clip=clip), x, project)
     else:
-        x_adv = project_linf(x, x, eps, clip=clip)
+        x_adv = _stepped(project(x, x, eps, clip=clip), x, project)
     for _ in range(steps):
         grad = input_gradient(model, x_adv, y, loss_fn=config.loss_fn)
-        x_adv = pgd_step(x_adv, x, -grad if config.targeted else grad, eps, alpha, clip=clip)
+        x_adv = _stepped(step(x_adv, x, -grad if config.targeted else grad, eps, alpha, clip=clip), x, step)
     return x_adv
 
 
@@ -275,7 +330,8 @@ def accuracy_under_attack(model: nn.Module, X, y, eps_values, *, attack="fgsm", 
     X: (N, C, H, W), y: (N,), on any device: each batch of ``batch_size`` is moved to the
     model's device. attack: "fgsm", "pgd" or a function attack(model, x, y, eps, **kw) ->
     x_adv; attack_kwargs go to it unchanged at every eps (pgd needs config=PGDConfig(alpha,
-    steps); a fixed alpha larger than a small eps only bounces between the ball's corners,
+    steps); the rules go the same way: step=... for fgsm, step=... and project=... for pgd;
+    a fixed alpha larger than a small eps only bounces between the ball's corners,
     so a function that scales alpha with eps often serves better). eps = 0
     is the clean accuracy (no attack is run). The model is evaluated, and attacked, in
     eval mode; every module's mode is restored afterwards. Returns [accuracy per eps].
@@ -308,8 +364,9 @@ def adversarial_batch(model: nn.Module, x, y, eps, *, fraction=0.5, attack="fgsm
 
     x: (N, C, H, W), y: (N,); fraction in [0, 1]; attack: "fgsm", "pgd" or a function as in
     accuracy_under_attack, called as attack(model, x[:k], y[:k], eps, **attack_kwargs) in
-    the model's current mode. Returns (x_mixed: (N, C, H, W), y_mixed: (N,)), y_mixed = y
-    (a copy): the labels do not change, the attack keeps the true class.
+    the model's current mode (attack_kwargs carry the attack's rules too: step=...). Returns
+    (x_mixed: (N, C, H, W), y_mixed: (N,)), y_mixed = y (a copy): the labels do not change,
+    the attack keeps the true class.
 
     Replacement, not concatenation: the batch keeps its size and the attack costs k
     examples. With shuffled batches each example is adversarial with probability

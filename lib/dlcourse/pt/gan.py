@@ -10,6 +10,7 @@ Legend: N batch, Z latent size, D data dimensions, H hidden width.
     d, g = train_step(G, D_, real, opt_g=opt_g, opt_d=opt_d, latent_dim=Z)   one update of each
     history = train_gan(G, D_, sampler, GANConfig(steps=2000, batch_size=256, latent_dim=Z, snapshot_every=500),
                         opt_g=opt_g, opt_d=opt_d)
+    history = train_gan(..., step=my_train_step)           the same loop, each round played by my_train_step
     modes_hit, high_quality = mode_coverage(history["snapshots"][-1][1])  on the ring of Gaussians
 
 The discriminator returns one logit per sample, shape (N,): D(x) = sigmoid(logit) is its
@@ -264,10 +265,15 @@ class GANConfig:
 
 def train_gan(G: nn.Module, D: nn.Module, real_sampler, config: GANConfig, *, opt_g: torch.optim.Optimizer,
               opt_d: torch.optim.Optimizer, generator: torch.Generator | None = None,
-              progress: bool | None = None) -> dict:
-    """``config.steps`` rounds of train_step, each on a fresh real batch
-    ``real_sampler(config.batch_size)`` (a tensor (batch_size, D) on any device, moved to G's
-    device).
+              progress: bool | None = None, step=train_step) -> dict:
+    """``config.steps`` rounds of ``step`` (train_step unless given), each on a fresh real
+    batch ``real_sampler(config.batch_size)`` (a tensor (batch_size, D) on any device, moved
+    to G's device).
+
+    step: the round of the game, called as step(G, D, real, opt_g=opt_g, opt_d=opt_d,
+    latent_dim=config.latent_dim, saturating=config.saturating, generator=generator) ->
+    (d_loss, g_loss) as floats: this module's train_step, or one written elsewhere with its
+    signature (a notebook passes its own, so that the loop trains with it).
 
     Returns {"d_loss": [...], "g_loss": [...], "snapshots": [(step, x), ...]}: the losses
     of every step, and samples x: (snapshot_size, D) float32 NumPy of G after ``step``
@@ -288,15 +294,18 @@ def train_gan(G: nn.Module, D: nn.Module, real_sampler, config: GANConfig, *, op
     if snapshot_every is not None and (isinstance(snapshot_every, bool) or not isinstance(snapshot_every, Integral)
                                        or snapshot_every < 1):
         raise ValueError(f"snapshot_every must be None or an int >= 1, got {snapshot_every!r}")
+    if not callable(step):
+        raise ValueError(f"step must be a function like train_step(G, D, real, *, opt_g, opt_d, latent_dim, "
+                         f"saturating, generator) -> (d_loss, g_loss), got {type(step).__name__}")
     pack = _pack(D)
     if batch_size % pack:
         raise ValueError(f"batch_size must be a multiple of the discriminator's pack = {pack}, got {batch_size}")
     device = _model_device(G)
     z_fixed = sample_latent(snapshot_size, latent_dim, generator=generator, device=device)   # (snapshot_size, Z)
 
-    def snapshot(step: int) -> None:
+    def snapshot(done: int) -> None:
         with torch.no_grad():
-            history["snapshots"].append((step, G(z_fixed).float().cpu().numpy()))
+            history["snapshots"].append((done, G(z_fixed).float().cpu().numpy()))
 
     history = {"d_loss": [], "g_loss": [], "snapshots": []}
     G.train()
@@ -304,21 +313,21 @@ def train_gan(G: nn.Module, D: nn.Module, real_sampler, config: GANConfig, *, op
     if snapshot_every is not None:
         snapshot(0)
     bar = runtime.progress(range(1, steps + 1), desc="GAN", enabled=progress is not False)
-    for step in bar:
+    for done in bar:   # rounds played so far, this one included
         real = real_sampler(batch_size)
         if not isinstance(real, torch.Tensor) or real.ndim != 2 or len(real) != batch_size:
             raise ValueError(f"real_sampler({batch_size}) must return a tensor ({batch_size}, D), got "
                              f"{tuple(real.shape) if isinstance(real, torch.Tensor) else type(real).__name__}")
-        d_loss, g_loss = train_step(G, D, real, opt_g=opt_g, opt_d=opt_d, latent_dim=latent_dim,
-                                    saturating=config.saturating, generator=generator)
+        d_loss, g_loss = step(G, D, real, opt_g=opt_g, opt_d=opt_d, latent_dim=latent_dim,
+                              saturating=config.saturating, generator=generator)
         if not (math.isfinite(d_loss) and math.isfinite(g_loss)):
-            raise FloatingPointError(f"at step {step} the losses became d = {d_loss}, g = {g_loss}: "
+            raise FloatingPointError(f"at step {done} the losses became d = {d_loss}, g = {g_loss}: "
                                      "lower the learning rates")
         history["d_loss"].append(d_loss)
         history["g_loss"].append(g_loss)
-        if snapshot_every is not None and step % snapshot_every == 0 and step != steps:
-            snapshot(step)
-        if step % 50 == 0 or step == steps:
+        if snapshot_every is not None and done % snapshot_every == 0 and done != steps:
+            snapshot(done)
+        if done % 50 == 0 or done == steps:
             bar.set_postfix(d_loss=f"{d_loss:.3f}", g_loss=f"{g_loss:.3f}")
     snapshot(steps)
     return history
