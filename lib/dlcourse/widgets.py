@@ -366,8 +366,9 @@ def adversarial_figure(model, image, label: int, eps: float, *, class_names=None
     dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() else torch.float32
     x = x.to(device=device, dtype=dtype)[None]                  # (1, C, H, W)
     y = torch.tensor([int(label)], device=device)
+    rule = {} if step is None else {"step": step}  # None: fgsm's own default, the library's fgsm_step
     with pt_adversarial.eval_mode(model):
-        x_adv = pt_adversarial.fgsm(model, x, y, eps, step=step or pt_adversarial.fgsm_step)
+        x_adv = pt_adversarial.fgsm(model, x, y, eps, **rule)
         with torch.no_grad():
             probs = torch.softmax(model(torch.cat([x, x_adv])), dim=1)  # (2, K)
     confidence, predicted = probs.max(dim=1)
