@@ -420,6 +420,33 @@ def test_gradient_reversal_negates_the_gradients_of_the_layers_before_it():
     assert not list(layer.parameters())
 
 
+def test_gradient_reversal_runs_the_function_it_is_given():
+    """The notebook passes the student's GradientReversalFunction (Exercise 5): grad_reverse and
+    the layer apply that class, not the library's."""
+    calls = []
+
+    class Halving(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, scale):
+            calls.append(scale)
+            return x.view_as(x)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return 0.5 * grad_output, None
+
+    for reverse in (lambda t: domain_adaptation.grad_reverse(t, 0.3, function=Halving),
+                    domain_adaptation.GradientReversal(0.3, function=Halving)):
+        x = torch.randn(3, 2, requires_grad=True)
+        reverse(x).sum().backward()
+        assert torch.equal(x.grad, torch.full((3, 2), 0.5))
+    assert calls == [0.3, 0.3]
+    with pytest.raises(ValueError, match="torch.autograd.Function subclass"):
+        domain_adaptation.grad_reverse(torch.ones(2), function=lambda x, scale: -x)
+    with pytest.raises(ValueError, match="torch.autograd.Function subclass"):
+        domain_adaptation.GradientReversal(function=Halving.apply)
+
+
 # ---------------------------------------------------------------- few-shot episodes
 
 

@@ -183,6 +183,32 @@ def test_train_skipgram_rejects_bad_input():
         pt_embeddings.train_skipgram(_zipf_corpus(), {"dim": 8, "min_count": 1})
 
 
+def test_train_skipgram_subsamples_with_the_keep_probability_it_is_given():
+    """The notebook passes the student's keep_probability (Exercise 6): that function, not the
+    library's, decides which words are dropped."""
+    corpus = _zipf_corpus(1)
+    config = replace(FAST, min_count=1, seed=3, sample=1e-2)
+    calls = []
+
+    def keep_all(counts, *, sample):
+        calls.append((np.asarray(counts).copy(), sample))
+        return np.ones(len(counts))
+
+    kept_all, vocab = pt_embeddings.train_skipgram(corpus, config, keep_probability=keep_all)
+    assert len(calls) == 1 and calls[0][1] == 1e-2
+    np.testing.assert_array_equal(calls[0][0], np_embeddings.build_vocabulary(corpus, min_count=1)[1])
+    no_subsampling, _ = pt_embeddings.train_skipgram(corpus, replace(config, sample=0))
+    assert torch.equal(kept_all, no_subsampling), "keeping every word is training without subsampling"
+    default, _ = pt_embeddings.train_skipgram(corpus, config)
+    library, _ = pt_embeddings.train_skipgram(corpus, config, keep_probability=np_embeddings.keep_probability)
+    assert torch.equal(default, library) and not torch.equal(default, kept_all)
+    pt_embeddings.train_skipgram(corpus, replace(config, sample=0), keep_probability=lambda *a, **k: 1 / 0)
+    with pytest.raises(ValueError, match=rf"keep_probability must return \({len(vocab)},\) probabilities"):
+        pt_embeddings.train_skipgram(corpus, config, keep_probability=lambda counts, *, sample: np.ones(3))
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        pt_embeddings.train_skipgram(corpus, config, keep_probability=lambda counts, *, sample: counts)
+
+
 def test_train_skipgram_history_has_one_falling_entry_per_epoch():
     history = []
     config = SkipGramConfig(min_count=1, dim=16, window=2, negative=5, epochs=4, batch_size=64, sample=0)

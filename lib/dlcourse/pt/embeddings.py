@@ -130,14 +130,17 @@ def _check_config(config) -> SkipGramConfig:
 
 
 def train_skipgram(tokens, config: SkipGramConfig, *, device=None, progress: bool | None = None,
-                   history: list | None = None) -> tuple[torch.Tensor, list[str]]:
+                   history: list | None = None,
+                   keep_probability=np_embeddings.keep_probability) -> tuple[torch.Tensor, list[str]]:
     """Train skip-gram with negative sampling; returns (vectors (V, D) on ``device``, vocab).
 
     ``tokens`` is one list of words or a list of sentences (windows stay inside a
     sentence); config: a SkipGramConfig. ``device`` defaults to the CPU: pass
     ``runtime.default_device()`` for a GPU. The vocabulary is sorted by frequency.
     ``history``, when given a list, receives one (epoch, mean loss per pair, seconds) tuple
-    per epoch.
+    per epoch. ``keep_probability(counts: (V,), *, sample) -> (V,)`` gives each word's chance
+    to be kept by subsampling (not called when config.sample is 0); a notebook passes its
+    own answer, the default is np.embeddings.keep_probability.
     """
     config = _check_config(config)
     dim, window, negative, min_count, epochs = (config.dim, config.window, config.negative, config.min_count,
@@ -170,7 +173,12 @@ def train_skipgram(tokens, config: SkipGramConfig, *, device=None, progress: boo
     noise_table = torch.as_tensor(
         np.repeat(np.arange(len(vocab)), np.diff(np.round(np.cumsum(noise) / noise.sum() * table_size),
                                                  prepend=0).astype(np.int64)), device=device)
-    keep = np_embeddings.keep_probability(counts, sample=sample) if sample else np.ones(len(vocab))
+    keep = np.ones(len(vocab))
+    if sample:
+        keep = np.asarray(keep_probability(counts, sample=sample), dtype=np.float64)  # (V,)
+        if keep.shape != (len(vocab),) or not np.all((keep >= 0) & (keep <= 1)):
+            raise ValueError(f"keep_probability must return ({len(vocab)},) probabilities in [0, 1], one per "
+                             f"word of the vocabulary; got shape {keep.shape}")
 
     bar = runtime.progress(range(epochs), desc="skip-gram", enabled=progress is not False)
     for epoch in bar:
