@@ -60,7 +60,8 @@ def disguises(name: str, module: str) -> dict[str, str]:
         "importlib.reload": f"{bind}import importlib\n{name} = importlib.reload(_library).{name}",
         # nothing in the source names the function or looks it up: only sealing stops this one
         "gc.get_objects": (f"{bind}import gc\n{name} = next(o for o in gc.get_objects() if callable(o) and "
-                           f"getattr(o, '__name__', '') == {name[:3]!r} + {name[3:]!r})"),
+                           f"getattr(o, '__name__', '') == {name[:3]!r} + {name[3:]!r} and "
+                           "getattr(o, '__module__', '').startswith('dlcourse'))"),
     }
 
 
