@@ -123,15 +123,23 @@ def perceptron_stepper(X, t, trace):
     })
 
 
-def momentum_trajectory_figure(lr: float, momentum: float, *, H=None, w0=(-4.0, 2.0), steps: int = 60):
+def momentum_trajectory_figure(lr: float, momentum: float, *, H=None, w0=(-4.0, 2.0), steps: int = 60,
+                               sgd_momentum=None):
     """Gradient descent with heavy-ball momentum on the quadratic 1/2 w^T H w (by default
-    eigenvalues 1 and 20, turned by 30 degrees): the path and the loss per step."""
+    eigenvalues 1 and 20, turned by 30 degrees): the path and the loss per step.
+
+    sgd_momentum: the heavy-ball step, ``w, state = sgd_momentum(w, dw, state, *, lr,
+    momentum)`` (02's Exercise 4 writes one), used when momentum > 0; None takes the
+    library's ``dlcourse.np.optim.sgd_momentum``. With momentum 0 the path is plain sgd's.
+    """
     from dlcourse.np import landscapes, optim
 
+    if sgd_momentum is None:
+        sgd_momentum = optim.sgd_momentum  # looked up here: importing widgets loads no reference module
     H = landscapes.rotated_hessian([1.0, 20.0], np.pi / 6) if H is None else np.asarray(H)
     f, grad, _ = landscapes.quadratic(H)
     if momentum > 0:
-        path = landscapes.run_optimizer(optim.sgd_momentum, grad, w0, steps=steps, lr=lr, momentum=momentum)
+        path = landscapes.run_optimizer(sgd_momentum, grad, w0, steps=steps, lr=lr, momentum=momentum)
     else:
         path = landscapes.run_optimizer(optim.sgd, grad, w0, steps=steps, lr=lr)
     losses = np.array([f(w) for w in path])
@@ -146,11 +154,17 @@ def momentum_trajectory_figure(lr: float, momentum: float, *, H=None, w0=(-4.0, 
     return fig
 
 
-def momentum_explorer():
-    """Sliders for the learning rate and the momentum of momentum_trajectory_figure."""
+def momentum_explorer(*, sgd_momentum=None):
+    """Sliders for the learning rate and the momentum of momentum_trajectory_figure, which
+    steps with ``sgd_momentum`` (None: the library's). The explorer starts at momentum 0, which
+    does not call it: while that function is still a blank (it raises NotImplementedError), a
+    momentum above 0 shows a line saying so instead of the figure."""
 
     def show(lr, momentum):
-        return momentum_trajectory_figure(lr, momentum)
+        try:
+            return momentum_trajectory_figure(lr, momentum, sgd_momentum=sgd_momentum)
+        except NotImplementedError:
+            return "sgd_momentum is not written yet: momentum above 0 needs it (plain gradient descent at 0 does not)"
 
     return _interact(show, {"lr": 0.05, "momentum": 0.0}, lambda w: {
         "lr": w.FloatLogSlider(value=0.05, base=10, min=-3, max=-0.5, step=0.05, continuous_update=False),
