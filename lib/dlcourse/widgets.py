@@ -177,22 +177,36 @@ INITS = ("small normal (std 0.01)", "Xavier uniform", "He normal")
 
 
 def activation_statistics(activation: str, init: str, *, gain: float = 1.0, depth: int = 20, width: int = 256,
-                          n: int = 500, rng: np.random.Generator | None = None) -> np.ndarray:
+                          n: int = 500, rng: np.random.Generator | None = None, xavier_uniform=None,
+                          he_normal=None) -> np.ndarray:
     """Std of the activations after each of ``depth`` fully connected layers of ``width``
     units (no biases), for ``n`` standard-normal inputs, with weights drawn by ``init``
-    (one of INITS) and multiplied by ``gain``. Returns stds: (depth,)."""
-    from dlcourse.np import init as np_init
+    (one of INITS) and multiplied by ``gain``. Returns stds: (depth,).
+
+    xavier_uniform, he_normal: the initialisers, ``w = f(n_in, n_out, *, rng)`` with w:
+    (n_in, n_out) (04's Exercise 2 writes both); None takes the library's ``dlcourse.np.init``
+    one. A draw of another shape raises a ValueError naming the initialiser.
+    """
+    from dlcourse.np import init as np_init  # here: importing widgets loads no reference module
 
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}: choose one of {sorted(ACTIVATIONS)}")
     if init not in INITS:
         raise ValueError(f"unknown initialisation {init!r}: choose one of {INITS}")
     rng = np.random.default_rng(0) if rng is None else rng
-    draw = {
-        INITS[0]: lambda: 0.01 * rng.standard_normal((width, width)),
-        INITS[1]: lambda: np_init.xavier_uniform(width, width, rng=rng),
-        INITS[2]: lambda: np_init.he_normal(width, width, rng=rng),
-    }[init]
+    initialisers = {INITS[1]: np_init.xavier_uniform if xavier_uniform is None else xavier_uniform,
+                    INITS[2]: np_init.he_normal if he_normal is None else he_normal}
+
+    def draw():
+        if init == INITS[0]:
+            return 0.01 * rng.standard_normal((width, width))
+        w = np.asarray(initialisers[init](width, width, rng=rng))
+        if w.shape != (width, width):
+            name = "xavier_uniform" if init == INITS[1] else "he_normal"
+            raise ValueError(f"{name}({width}, {width}, rng=rng) must return (n_in, n_out) = {(width, width)}"
+                             f" weights, got shape {w.shape}")
+        return w
+
     h = rng.standard_normal((n, width))
     stds = []
     for _ in range(depth):
@@ -201,11 +215,14 @@ def activation_statistics(activation: str, init: str, *, gain: float = 1.0, dept
     return np.array(stds)
 
 
-def activation_statistics_figure(activation: str = "tanh", gain: float = 1.0, *, depth: int = 20):
-    """Activation std per layer for the three initialisations, for one activation and gain."""
+def activation_statistics_figure(activation: str = "tanh", gain: float = 1.0, *, depth: int = 20,
+                                 xavier_uniform=None, he_normal=None):
+    """Activation std per layer for the three initialisations, for one activation and gain;
+    xavier_uniform and he_normal as in activation_statistics (None: the library's)."""
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
     for init in INITS:
-        stds = activation_statistics(activation, init, gain=gain, depth=depth)
+        stds = activation_statistics(activation, init, gain=gain, depth=depth, xavier_uniform=xavier_uniform,
+                                     he_normal=he_normal)
         ax.semilogy(np.arange(1, depth + 1), np.maximum(stds, 1e-300), marker="o", label=init)
     ax.set(xlabel="layer", ylabel="std of the activations", ylim=(1e-12, 1e3),
            title=f"{activation}, {depth} layers of 256 units, gain {gain:g}")
@@ -213,11 +230,12 @@ def activation_statistics_figure(activation: str = "tanh", gain: float = 1.0, *,
     return fig
 
 
-def activation_statistics_explorer():
-    """A menu for the activation and a slider for the gain of activation_statistics_figure."""
+def activation_statistics_explorer(*, xavier_uniform=None, he_normal=None):
+    """A menu for the activation and a slider for the gain of activation_statistics_figure,
+    drawing with ``xavier_uniform`` and ``he_normal`` (None: the library's)."""
 
     def show(activation, gain):
-        return activation_statistics_figure(activation, gain)
+        return activation_statistics_figure(activation, gain, xavier_uniform=xavier_uniform, he_normal=he_normal)
 
     return _interact(show, {"activation": "tanh", "gain": 1.0}, lambda w: {
         "activation": w.Dropdown(options=sorted(ACTIVATIONS), value="tanh", description="activation"),
