@@ -253,10 +253,18 @@ KERNELS = {
 }
 
 
-def kernel_figure(image, kernel):
+def kernel_figure(image, kernel, *, im2col=None):
     """A grayscale image (H, W) and its cross-correlation with a 3x3 ``kernel`` (padding 1),
-    side by side; the response is drawn on a symmetric colour scale (red positive)."""
-    from dlcourse.np import conv
+    side by side; the response is drawn on a symmetric colour scale (red positive).
+
+    The response is one matrix product, kernel.reshape(1, 9) @ im2col(image[None, None], 3, 3,
+    pad=1), with ``im2col(x, kh, kw, *, stride, pad)``: x (N, C, H, W) -> (C*kh*kw, N*OH*OW)
+    (05's Exercise 5 writes one); None takes the library's ``dlcourse.np.conv.im2col``. Columns
+    of another shape raise a ValueError naming im2col.
+    """
+    from dlcourse.np import conv  # here: importing widgets loads no reference module
+
+    im2col = conv.im2col if im2col is None else im2col
 
     image = np.asarray(image, dtype=np.float64)
     kernel = np.asarray(kernel, dtype=np.float64)
@@ -265,7 +273,11 @@ def kernel_figure(image, kernel):
                          " use data.load_photo(name, gray=True)")
     if kernel.shape != (3, 3):
         raise ValueError(f"kernel must be 3x3, got shape {kernel.shape}")
-    response = conv.conv2d_forward(image[None, None], kernel[None, None], np.zeros(1), pad=1)[0][0, 0]
+    cols = np.asarray(im2col(image[None, None], 3, 3, pad=1))  # (1*3*3, 1*H*W): padding 1 keeps H and W
+    if cols.shape != (9, image.size):
+        raise ValueError(f"im2col(x, 3, 3, pad=1) of one {image.shape} image must return (C*kh*kw, N*OH*OW) ="
+                         f" {(9, image.size)} columns, got shape {cols.shape}")
+    response = (kernel.reshape(1, 9) @ cols).reshape(image.shape)  # (H, W)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
     axes[0].imshow(image, cmap="gray", vmin=0, vmax=1)
     axes[0].set_title("input")
@@ -288,15 +300,16 @@ def parse_kernel(text: str) -> np.ndarray:
     return np.array(numbers).reshape(3, 3)
 
 
-def kernel_editor(image):
-    """A preset menu and a text box for the 3x3 kernel of kernel_figure on ``image``."""
+def kernel_editor(image, *, im2col=None):
+    """A preset menu and a text box for the 3x3 kernel of kernel_figure on ``image``, which
+    cuts the windows with ``im2col`` (None: the library's)."""
 
     def show(preset, custom):
         try:
             kernel = parse_kernel(custom) if custom.strip() else np.array(KERNELS[preset])
         except ValueError as error:  # a half-typed kernel: say so instead of a traceback
             return str(error)
-        return kernel_figure(image, kernel)
+        return kernel_figure(image, kernel, im2col=im2col)
 
     first = next(iter(KERNELS))
     return _interact(show, {"preset": first, "custom": ""}, lambda w: {
