@@ -261,6 +261,24 @@ def test_vgg16_counts_match_torch_nn_modules():
     assert layers[0]["activations"] == 224 * 224 * 64 and layers[-4]["params"] == 0  # pool5: no weights
 
 
+def test_vgg16_counts_use_the_conv_output_size_they_are_given():
+    """05's notebook passes the student's conv_output_size (the library's is sealed while 05 is
+    graded): the pools take their sizes from it, and an answer that is not a size is named."""
+    calls = []
+
+    def counted(h, k, stride=1, pad=0):
+        calls.append((h, k, stride, pad))
+        return (h + 2 * pad - k) // stride + 1
+
+    assert np_conv.vgg16_layers(conv_output_size=counted) == np_conv.vgg16_layers()
+    assert calls[:2] == [(224, 2, 2, 0), (224, 2, 2, 0)] and len(calls) == 10  # five pools, two axes each
+    assert np_conv.vgg16_totals(conv_output_size=counted) == np_conv.vgg16_totals()
+    off_by_one = np_conv.vgg16_layers(conv_output_size=lambda h, k, stride=1, pad=0: (h - k) // stride + 2)
+    assert off_by_one[2]["out_shape"] == (64, 113, 113)  # pool1 follows the function, right or wrong
+    with pytest.raises(ValueError, match=r"conv_output_size must return a positive int.*\(112\.0, 112\.0\) for pool1"):
+        np_conv.vgg16_layers(conv_output_size=lambda h, k, stride=1, pad=0: (h - k) / stride + 1)
+
+
 # ---------------------------------------------------------------- torch twins
 
 

@@ -45,6 +45,32 @@ def test_kernel_figure_shows_the_cross_correlation(monkeypatch, capsys):
     plt.close("all")
 
 
+def test_kernel_figure_cuts_windows_with_the_im2col_it_is_given():
+    """05's notebook passes the student's im2col (the library's is sealed while 05 is graded);
+    columns of the wrong shape are named."""
+    import matplotlib.pyplot as plt
+
+    from dlcourse import widgets
+    from dlcourse.np import conv as np_conv
+
+    image = data.load_photo("china")[:20, :30]
+    kernel = np.array(widgets.KERNELS["Laplacian"], dtype=float)
+    calls = []
+
+    def counted(x, kh, kw, stride=1, pad=0):
+        calls.append((x.shape, kh, kw, stride, pad))
+        return np_conv.im2col(x, kh, kw, stride=stride, pad=pad)
+
+    fig = widgets.kernel_figure(image, kernel, im2col=counted)
+    assert calls == [((1, 1, 20, 30), 3, 3, 1, 1)]
+    np.testing.assert_array_equal(fig.axes[1].images[0].get_array(),
+                                  widgets.kernel_figure(image, kernel).axes[1].images[0].get_array())
+    assert widgets.kernel_editor(image, im2col=counted) is None and len(calls) == 2  # headless: the first preset
+    with pytest.raises(ValueError, match=r"im2col\(x, 3, 3, pad=1\) .* got shape \(600, 9\)"):
+        widgets.kernel_figure(image, kernel, im2col=lambda x, kh, kw, stride=1, pad=0: counted(x, kh, kw, pad=pad).T)
+    plt.close("all")
+
+
 def test_blend_with_photos_cuts_digits_into_photo_patches():
     rng = np.random.default_rng(0)
     digits = np.zeros((5, 1, 28, 28), dtype=np.float32)

@@ -66,3 +66,34 @@ def test_momentum_widget_figure():
     still = widgets.momentum_trajectory_figure(0.05, 0.0, steps=20)
     assert still.axes[0].get_legend().get_texts()[0].get_text() == "lr 0.05, momentum 0"
     matplotlib.pyplot.close("all")
+
+
+def test_momentum_widget_steps_with_the_sgd_momentum_it_is_given(monkeypatch, capsys):
+    """02's notebook passes the student's sgd_momentum (the library's is sealed while 02 is
+    graded); momentum 0 is plain sgd and does not call it."""
+    calls = []
+
+    def counted(w, dw, state=None, *, lr, momentum):
+        calls.append((lr, momentum))
+        return optim.sgd_momentum(w, dw, state, lr=lr, momentum=momentum)
+
+    fig = widgets.momentum_trajectory_figure(0.05, 0.5, steps=20, sgd_momentum=counted)
+    assert calls == [(0.05, 0.5)] * 20
+    reference = widgets.momentum_trajectory_figure(0.05, 0.5, steps=20)
+    np.testing.assert_array_equal(fig.axes[1].lines[0].get_ydata(), reference.axes[1].lines[0].get_ydata())
+    widgets.momentum_trajectory_figure(0.05, 0.0, steps=20, sgd_momentum=counted)
+    assert len(calls) == 20
+
+    def blank(w, dw, state=None, *, lr, momentum):
+        raise NotImplementedError
+
+    assert widgets.momentum_explorer(sgd_momentum=blank) is None  # headless under pytest: momentum 0 drawn
+    assert "static figure here" in capsys.readouterr().out
+    with pytest.raises(NotImplementedError):
+        widgets.momentum_trajectory_figure(0.05, 0.5, steps=3, sgd_momentum=blank)
+    for name in widgets.HEADLESS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    live = widgets.momentum_explorer(sgd_momentum=blank)
+    live.widget.children[1].value = 0.5  # the momentum slider: now the blank is called
+    assert "sgd_momentum is not written yet" in live.widget.children[-1].value
+    matplotlib.pyplot.close("all")

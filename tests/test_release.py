@@ -116,13 +116,7 @@ def test_reference_scan_resolves_every_way_of_naming_a_reference_and_follows_the
     assert reached["dlcourse.np.conv._windows"] == "dlcourse.np.conv.maxpool2d_forward"
 
 
-# issue 22: these released notebooks still call their own references; the fix goes one assignment at a time
-STILL_CALLING_REFERENCES = {"04-training-deep-networks", "05-convolution"}
-
-
-@pytest.mark.parametrize("assignment", [
-    pytest.param(a, marks=pytest.mark.xfail(reason="issue 22: not fixed yet", strict=True))
-    if a in STILL_CALLING_REFERENCES else a for a in ASSIGNMENTS])
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_released_notebook_never_calls_its_own_references(assignment):
     """Grading seals the graded assignment's references in the student's kernel and the student
     edition ships them as stubs: no released code cell, test or plain, may use one (the release

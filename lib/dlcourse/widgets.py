@@ -123,15 +123,23 @@ def perceptron_stepper(X, t, trace):
     })
 
 
-def momentum_trajectory_figure(lr: float, momentum: float, *, H=None, w0=(-4.0, 2.0), steps: int = 60):
+def momentum_trajectory_figure(lr: float, momentum: float, *, H=None, w0=(-4.0, 2.0), steps: int = 60,
+                               sgd_momentum=None):
     """Gradient descent with heavy-ball momentum on the quadratic 1/2 w^T H w (by default
-    eigenvalues 1 and 20, turned by 30 degrees): the path and the loss per step."""
+    eigenvalues 1 and 20, turned by 30 degrees): the path and the loss per step.
+
+    sgd_momentum: the heavy-ball step, ``w, state = sgd_momentum(w, dw, state, *, lr,
+    momentum)`` (02's Exercise 4 writes one), used when momentum > 0; None takes the
+    library's ``dlcourse.np.optim.sgd_momentum``. With momentum 0 the path is plain sgd's.
+    """
     from dlcourse.np import landscapes, optim
 
+    if sgd_momentum is None:
+        sgd_momentum = optim.sgd_momentum  # looked up here: importing widgets loads no reference module
     H = landscapes.rotated_hessian([1.0, 20.0], np.pi / 6) if H is None else np.asarray(H)
     f, grad, _ = landscapes.quadratic(H)
     if momentum > 0:
-        path = landscapes.run_optimizer(optim.sgd_momentum, grad, w0, steps=steps, lr=lr, momentum=momentum)
+        path = landscapes.run_optimizer(sgd_momentum, grad, w0, steps=steps, lr=lr, momentum=momentum)
     else:
         path = landscapes.run_optimizer(optim.sgd, grad, w0, steps=steps, lr=lr)
     losses = np.array([f(w) for w in path])
@@ -146,11 +154,17 @@ def momentum_trajectory_figure(lr: float, momentum: float, *, H=None, w0=(-4.0, 
     return fig
 
 
-def momentum_explorer():
-    """Sliders for the learning rate and the momentum of momentum_trajectory_figure."""
+def momentum_explorer(*, sgd_momentum=None):
+    """Sliders for the learning rate and the momentum of momentum_trajectory_figure, which
+    steps with ``sgd_momentum`` (None: the library's). The explorer starts at momentum 0, which
+    does not call it: while that function is still a blank (it raises NotImplementedError), a
+    momentum above 0 shows a line saying so instead of the figure."""
 
     def show(lr, momentum):
-        return momentum_trajectory_figure(lr, momentum)
+        try:
+            return momentum_trajectory_figure(lr, momentum, sgd_momentum=sgd_momentum)
+        except NotImplementedError:
+            return "sgd_momentum is not written yet: momentum above 0 needs it (plain gradient descent at 0 does not)"
 
     return _interact(show, {"lr": 0.05, "momentum": 0.0}, lambda w: {
         "lr": w.FloatLogSlider(value=0.05, base=10, min=-3, max=-0.5, step=0.05, continuous_update=False),
@@ -163,22 +177,36 @@ INITS = ("small normal (std 0.01)", "Xavier uniform", "He normal")
 
 
 def activation_statistics(activation: str, init: str, *, gain: float = 1.0, depth: int = 20, width: int = 256,
-                          n: int = 500, rng: np.random.Generator | None = None) -> np.ndarray:
+                          n: int = 500, rng: np.random.Generator | None = None, xavier_uniform=None,
+                          he_normal=None) -> np.ndarray:
     """Std of the activations after each of ``depth`` fully connected layers of ``width``
     units (no biases), for ``n`` standard-normal inputs, with weights drawn by ``init``
-    (one of INITS) and multiplied by ``gain``. Returns stds: (depth,)."""
-    from dlcourse.np import init as np_init
+    (one of INITS) and multiplied by ``gain``. Returns stds: (depth,).
+
+    xavier_uniform, he_normal: the initialisers, ``w = f(n_in, n_out, *, rng)`` with w:
+    (n_in, n_out) (04's Exercise 2 writes both); None takes the library's ``dlcourse.np.init``
+    one. A draw of another shape raises a ValueError naming the initialiser.
+    """
+    from dlcourse.np import init as np_init  # here: importing widgets loads no reference module
 
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}: choose one of {sorted(ACTIVATIONS)}")
     if init not in INITS:
         raise ValueError(f"unknown initialisation {init!r}: choose one of {INITS}")
     rng = np.random.default_rng(0) if rng is None else rng
-    draw = {
-        INITS[0]: lambda: 0.01 * rng.standard_normal((width, width)),
-        INITS[1]: lambda: np_init.xavier_uniform(width, width, rng=rng),
-        INITS[2]: lambda: np_init.he_normal(width, width, rng=rng),
-    }[init]
+    initialisers = {INITS[1]: np_init.xavier_uniform if xavier_uniform is None else xavier_uniform,
+                    INITS[2]: np_init.he_normal if he_normal is None else he_normal}
+
+    def draw():
+        if init == INITS[0]:
+            return 0.01 * rng.standard_normal((width, width))
+        w = np.asarray(initialisers[init](width, width, rng=rng))
+        if w.shape != (width, width):
+            name = "xavier_uniform" if init == INITS[1] else "he_normal"
+            raise ValueError(f"{name}({width}, {width}, rng=rng) must return (n_in, n_out) = {(width, width)}"
+                             f" weights, got shape {w.shape}")
+        return w
+
     h = rng.standard_normal((n, width))
     stds = []
     for _ in range(depth):
@@ -187,11 +215,14 @@ def activation_statistics(activation: str, init: str, *, gain: float = 1.0, dept
     return np.array(stds)
 
 
-def activation_statistics_figure(activation: str = "tanh", gain: float = 1.0, *, depth: int = 20):
-    """Activation std per layer for the three initialisations, for one activation and gain."""
+def activation_statistics_figure(activation: str = "tanh", gain: float = 1.0, *, depth: int = 20,
+                                 xavier_uniform=None, he_normal=None):
+    """Activation std per layer for the three initialisations, for one activation and gain;
+    xavier_uniform and he_normal as in activation_statistics (None: the library's)."""
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
     for init in INITS:
-        stds = activation_statistics(activation, init, gain=gain, depth=depth)
+        stds = activation_statistics(activation, init, gain=gain, depth=depth, xavier_uniform=xavier_uniform,
+                                     he_normal=he_normal)
         ax.semilogy(np.arange(1, depth + 1), np.maximum(stds, 1e-300), marker="o", label=init)
     ax.set(xlabel="layer", ylabel="std of the activations", ylim=(1e-12, 1e3),
            title=f"{activation}, {depth} layers of 256 units, gain {gain:g}")
@@ -199,11 +230,12 @@ def activation_statistics_figure(activation: str = "tanh", gain: float = 1.0, *,
     return fig
 
 
-def activation_statistics_explorer():
-    """A menu for the activation and a slider for the gain of activation_statistics_figure."""
+def activation_statistics_explorer(*, xavier_uniform=None, he_normal=None):
+    """A menu for the activation and a slider for the gain of activation_statistics_figure,
+    drawing with ``xavier_uniform`` and ``he_normal`` (None: the library's)."""
 
     def show(activation, gain):
-        return activation_statistics_figure(activation, gain)
+        return activation_statistics_figure(activation, gain, xavier_uniform=xavier_uniform, he_normal=he_normal)
 
     return _interact(show, {"activation": "tanh", "gain": 1.0}, lambda w: {
         "activation": w.Dropdown(options=sorted(ACTIVATIONS), value="tanh", description="activation"),
@@ -221,10 +253,18 @@ KERNELS = {
 }
 
 
-def kernel_figure(image, kernel):
+def kernel_figure(image, kernel, *, im2col=None):
     """A grayscale image (H, W) and its cross-correlation with a 3x3 ``kernel`` (padding 1),
-    side by side; the response is drawn on a symmetric colour scale (red positive)."""
-    from dlcourse.np import conv
+    side by side; the response is drawn on a symmetric colour scale (red positive).
+
+    The response is one matrix product, kernel.reshape(1, 9) @ im2col(image[None, None], 3, 3,
+    pad=1), with ``im2col(x, kh, kw, *, stride, pad)``: x (N, C, H, W) -> (C*kh*kw, N*OH*OW)
+    (05's Exercise 5 writes one); None takes the library's ``dlcourse.np.conv.im2col``. Columns
+    of another shape raise a ValueError naming im2col.
+    """
+    from dlcourse.np import conv  # here: importing widgets loads no reference module
+
+    im2col = conv.im2col if im2col is None else im2col
 
     image = np.asarray(image, dtype=np.float64)
     kernel = np.asarray(kernel, dtype=np.float64)
@@ -233,7 +273,11 @@ def kernel_figure(image, kernel):
                          " use data.load_photo(name, gray=True)")
     if kernel.shape != (3, 3):
         raise ValueError(f"kernel must be 3x3, got shape {kernel.shape}")
-    response = conv.conv2d_forward(image[None, None], kernel[None, None], np.zeros(1), pad=1)[0][0, 0]
+    cols = np.asarray(im2col(image[None, None], 3, 3, pad=1))  # (1*3*3, 1*H*W): padding 1 keeps H and W
+    if cols.shape != (9, image.size):
+        raise ValueError(f"im2col(x, 3, 3, pad=1) of one {image.shape} image must return (C*kh*kw, N*OH*OW) ="
+                         f" {(9, image.size)} columns, got shape {cols.shape}")
+    response = (kernel.reshape(1, 9) @ cols).reshape(image.shape)  # (H, W)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
     axes[0].imshow(image, cmap="gray", vmin=0, vmax=1)
     axes[0].set_title("input")
@@ -256,15 +300,16 @@ def parse_kernel(text: str) -> np.ndarray:
     return np.array(numbers).reshape(3, 3)
 
 
-def kernel_editor(image):
-    """A preset menu and a text box for the 3x3 kernel of kernel_figure on ``image``."""
+def kernel_editor(image, *, im2col=None):
+    """A preset menu and a text box for the 3x3 kernel of kernel_figure on ``image``, which
+    cuts the windows with ``im2col`` (None: the library's)."""
 
     def show(preset, custom):
         try:
             kernel = parse_kernel(custom) if custom.strip() else np.array(KERNELS[preset])
         except ValueError as error:  # a half-typed kernel: say so instead of a traceback
             return str(error)
-        return kernel_figure(image, kernel)
+        return kernel_figure(image, kernel, im2col=im2col)
 
     first = next(iter(KERNELS))
     return _interact(show, {"preset": first, "custom": ""}, lambda w: {

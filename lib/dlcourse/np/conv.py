@@ -299,7 +299,7 @@ _VGG16_CONFIG = (64, 64, "P", 128, 128, "P", 256, 256, 256, "P", 512, 512, 512, 
 _VGG16_FC = (4096, 4096, 1000)
 
 
-def vgg16_layers():
+def vgg16_layers(*, conv_output_size=conv_output_size):
     """VGG16 (configuration D) on a 3 x 224 x 224 image, layer by layer.
 
     13 conv layers with 3x3 filters, stride 1 and pad 1 (which keep H and W), five 2x2
@@ -308,6 +308,10 @@ def vgg16_layers():
     "name" (conv1_1, ..., pool1, ..., fc8), "out_shape" ((C, H, W), or (M,) after an fc),
     "activations" (the number of output values) and "params" (weights + biases). The input
     image is not a layer: vgg16_totals adds its 224*224*3 values.
+
+    conv_output_size: ``conv_output_size(h, k, stride=S)``, the size a pool leaves of each
+    axis (05's Exercise 2 writes one); by default this module's. It must return a positive
+    int, else a ValueError names it.
     """
     layers = []
     c, h, w = 3, 224, 224
@@ -315,6 +319,9 @@ def vgg16_layers():
     for item in _VGG16_CONFIG:
         if item == "P":
             h, w = conv_output_size(h, 2, stride=2), conv_output_size(w, 2, stride=2)
+            if not all(isinstance(size, (int, np.integer)) and size >= 1 for size in (h, w)):
+                raise ValueError(f"conv_output_size must return a positive int: after a 2x2 pool with stride 2"
+                                 f" it returned ({h!r}, {w!r}) for pool{block}")
             layers.append({"name": f"pool{block}", "out_shape": (c, h, w), "activations": c * h * w, "params": 0})
             block, index = block + 1, 1
             continue
@@ -330,7 +337,7 @@ def vgg16_layers():
     return layers
 
 
-def vgg16_totals():
+def vgg16_totals(*, conv_output_size=conv_output_size):
     """VGG16's parameter count and the activations of one forward pass (CS231n's count).
 
     Returns a dict with "params" (138,357,544 weights and biases), "activations" (the
@@ -338,9 +345,9 @@ def vgg16_totals():
     "activation_megabytes" (activations * 4 bytes / 2**20, for float32). CS231n's notes
     quote "24M * 4 bytes ~= 93MB"; their own per-layer numbers add up to 15.2M, ~58 MB.
     Only the forward pass of one image is counted: training keeps about as much again for
-    the backward pass.
+    the backward pass. conv_output_size: as in vgg16_layers.
     """
-    layers = vgg16_layers()
+    layers = vgg16_layers(conv_output_size=conv_output_size)
     activations = 3 * 224 * 224 + sum(layer["activations"] for layer in layers)
     return {"params": sum(layer["params"] for layer in layers), "activations": activations,
             "activation_megabytes": activations * 4 / 2**20}
