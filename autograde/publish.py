@@ -19,6 +19,8 @@ assignment by assignment after each deadline. An assignment whose notebook calls
 reference of an assignment not revealed is refused, naming both: its students could not run it.
 """
 
+import ast
+import copy
 import json
 import re
 import shutil
@@ -101,11 +103,10 @@ def read_edition(dest: Path) -> dict:
 def library_reads(package: Path) -> dict[str, set[str]]:
     """{qualified function or class of the library: the qualified names its code reads}, imports
     and the module's own top-level names resolved (``conv2d_forward`` reads dlcourse.np.conv.im2col).
-    A function's parameters shadow the module's names, and defaults are not counted: a helper
-    that takes an exercise's function as an argument (``step=train_step``) reaches the
+    A function's parameters shadow the module's names, and defaults are not counted, in the
+    signature or in the body (``if step is None: step = ...``, ``... if step is None else step``,
+    ``step or ...``): a helper that takes an exercise's function as an argument reaches the
     reference only when a caller leaves it out, which the doctor's run finds, not this reading."""
-    import ast
-
     reads = {}
     for path in sorted(package.rglob("*.py")):
         parts = path.relative_to(package.parent).with_suffix("").parts
@@ -118,15 +119,42 @@ def library_reads(package: Path) -> dict[str, set[str]]:
         for node in tree.body:
             if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
-            local = aliases
+            local, body = aliases, node.body
             if not isinstance(node, ast.ClassDef):
                 arguments = node.args
                 params = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
                                           arguments.vararg, arguments.kwarg] if a is not None}
                 local = {name: path for name, path in aliases.items() if name not in params}
+                body = [_WithoutDefaults(params).visit(statement) for statement in copy.deepcopy(body)]
             reads[f"{module}.{node.name}"] = set().union(
-                *(names_read(ast.unparse(statement), local) for statement in node.body))
+                *(names_read(ast.unparse(statement), local) for statement in body if statement is not None))
     return reads
+
+
+class _WithoutDefaults(ast.NodeTransformer):
+    """A function's body less what it falls back on when a parameter is None: the default."""
+
+    def __init__(self, params: set):
+        self.params = params
+
+    def _none_test(self, test) -> bool:  # `param is None`
+        return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id in self.params
+                and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)
+                and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None)
+
+    def visit_If(self, node):
+        if self._none_test(node.test) and not node.orelse:
+            return None
+        return self.generic_visit(node)
+
+    def visit_IfExp(self, node):
+        return self.visit(node.orelse) if self._none_test(node.test) else self.generic_visit(node)
+
+    def visit_BoolOp(self, node):
+        first = node.values[0]
+        if isinstance(node.op, ast.Or) and isinstance(first, ast.Name) and first.id in self.params:
+            return first
+        return self.generic_visit(node)
 
 
 def names_reached(sources, reads: dict[str, set[str]], aliases: dict | None = None) -> dict[str, str | None]:

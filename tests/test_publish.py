@@ -278,3 +278,26 @@ def test_bad_requests_are_refused_with_a_reason(tmp_path):
     result = run_autograde(ROOT, "publish", str(tmp_path / "busy"))
     assert result.returncode == 2 and "not an edition this command wrote" in result.stderr
     assert (tmp_path / "busy" / "thesis.tex").read_text() == "mine"
+
+
+def test_library_reading_leaves_out_what_a_helper_falls_back_on(tmp_path):
+    """A helper that takes an exercise's function reaches the reference only through its
+    default (the caller passes its own), however the default is written; a call it makes
+    itself is reached."""
+    from autograde.publish import library_reads
+
+    package = tmp_path / "dlcourse"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "helpers.py").write_text(
+        "from dlcourse.np import conv\n\n\n"
+        "def signature(x, *, im2col=conv.im2col):\n    return im2col(x)\n\n\n"
+        "def statement(x, *, im2col=None):\n    if im2col is None:\n        im2col = conv.im2col\n"
+        "    return im2col(x)\n\n\n"
+        "def expression(x, *, im2col=None):\n    return (conv.im2col if im2col is None else im2col)(x)\n\n\n"
+        "def either(x, *, im2col=None):\n    return (im2col or conv.im2col)(x)\n\n\n"
+        "def itself(x):\n    return conv.im2col(x)\n")
+    reads = library_reads(package)
+    for name in ("signature", "statement", "expression", "either"):
+        assert "dlcourse.np.conv.im2col" not in reads[f"dlcourse.helpers.{name}"], name
+    assert "dlcourse.np.conv.im2col" in reads["dlcourse.helpers.itself"]
