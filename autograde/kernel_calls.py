@@ -44,10 +44,6 @@ class KernelObject:
             raise AttributeError(name)
         return self._calls.request("getattr", (("handle", self._handle), name))
 
-    def code_facts(self):
-        """(module, name, names used or None) for dlcourse.check.assert_written_here."""
-        return tuple(self._calls.request("code_facts", ("handle", self._handle)))
-
     def __repr__(self):
         return f"<{self._record['label']} from the notebook>"
 
@@ -237,10 +233,6 @@ class KernelCalls:
                                      (handle, attributes, saved, tuple(ctx.needs_input_grad), grads))
 
         StudentFunction.__name__ = StudentFunction.__qualname__ = str(record["label"]).rsplit(".", 1)[-1]
-        for method in ("forward", "backward"):
-            function = getattr(StudentFunction, method)
-            function.code_facts = (lambda m=method: tuple(calls.request(
-                "code_facts", ("handle", calls.request("getattr", (("handle", handle), m))._handle))))
         return StudentFunction
 
 

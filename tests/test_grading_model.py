@@ -16,7 +16,7 @@ from dlcourse import grading
 # Functions that hold a rule of grading: the model defines them, nobody else does.
 RULE_FUNCTIONS = {
     "cell_kind", "nbgrader_metadata", "nbgrader_meta", "grade_id", "_gid", "released_source", "source_sha256",
-    "execution_plan", "grading_plan", "notebook_for", "points_earned", "names_used", "_names_used",
+    "execution_plan", "grading_plan", "notebook_for", "points_earned",
     "answer_names", "answer_names_of", "exercise_tests", "exercise_of", "is_answer", "is_test", "is_setup",
     "reference_seconds", "cell_limit", "time_limit",
 }
@@ -47,9 +47,6 @@ def test_no_second_definition_of_a_grading_rule(path):
             names = {t.id for t in node.targets if isinstance(t, ast.Name)}
             assert not names & RULE_SETTINGS, (
                 f"{where}:{node.lineno} sets {names & RULE_SETTINGS}: dlcourse.grading holds it")
-        if isinstance(node, ast.Attribute) and node.attr == "co_names":
-            pytest.fail(f"{where}:{node.lineno} reads co_names:"
-                        " the names an answer uses are dlcourse.grading.names_used")
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             imported = {alias.name for alias in node.names}
             assert "determine_grade" not in imported, (
@@ -143,13 +140,8 @@ def test_notebook_names(name, expected):
     assert grading.notebook_for(name, ["01-perceptron.ipynb", "05a-conv.ipynb", "05a-conv-extra.ipynb"]) == expected
 
 
-def test_score_rule_and_names_used():
+def test_score_rule_and_answer_names():
     assert grading.points_earned(None, 2) == 2.0 and grading.points_earned("AssertionError: no", 2) == 0.0
-
-    def answer(x):
-        return np_layers.affine_forward(x)  # noqa: F821 (never called)
-
-    assert {"np_layers", "affine_forward"} <= grading.names_used(answer.__code__)
     assert grading.answer_names("%matplotlib inline\ndef f():\n    pass\nW: int = 3\nclass C:\n    pass") == [
         "f", "W", "C"]
 

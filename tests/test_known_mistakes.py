@@ -56,12 +56,14 @@ def disguises(name: str, module: str) -> dict[str, str]:
         "a wrapper": f"{bind}def {name}(*args, **kwargs):\n    return _library.{name}(*args, **kwargs)",
         "a copied __code__": (f"{bind}def {name}(*args, **kwargs):\n    pass\n"
                               f"{name}.__code__ = _library.{name}.__code__"),
-        "exec of the source": f"{bind}import inspect\nexec(inspect.getsource(_library))",
-        "importlib.reload": f"{bind}import importlib\n{name} = importlib.reload(_library).{name}",
+        # into a namespace of its own: the cases share a kernel, whose names later cases use
+        "exec of the source": (f"{bind}import inspect\n_namespace = {{}}\n"
+                               f"exec(inspect.getsource(_library), _namespace)\n{name} = _namespace[{name!r}]"),
         # nothing in the source names the function or looks it up: only sealing stops this one
         "gc.get_objects": (f"{bind}import gc\n{name} = next(o for o in gc.get_objects() if callable(o) and "
                            f"getattr(o, '__name__', '') == {name[:3]!r} + {name[3:]!r} and "
                            "getattr(o, '__module__', '').startswith('dlcourse'))"),
+        "importlib.reload": f"{bind}import importlib\n{name} = importlib.reload(_library).{name}",
     }
 
 
@@ -74,12 +76,12 @@ def honest_answers() -> dict:
 @cache
 def extra_cases(assignment: str) -> dict[tuple[str, str, str], str]:
     """{(kind, exercise, name): answer cell}: kind "delegation" and "shortcut" must lose every
-    point of their exercise, "honest" must keep every point."""
+    point of their exercise, "honest" must keep every point. The cases share a kernel, so the
+    delegations run last (a reload of a library module leaves later cases with two classes of
+    the same name)."""
     cases = {}
-    delegated = delegated_exercise(assignment)
-    if delegated:
-        answer, name, module = delegated
-        cases.update({("delegation", answer, how): source for how, source in disguises(name, module).items()})
+    for exercise, written in honest_answers().get(assignment, {}).items():
+        cases.update({("honest", exercise, how): source for how, source in written.items()})
     answers = {grade_id(c): c.source for c in solution_notebook(assignment).cells if cell_kind(c) == "answer"}
     for exercise in RECORD[assignment]["exercises"]:
         if exercise["forbidden"]:
@@ -87,8 +89,10 @@ def extra_cases(assignment: str) -> dict[tuple[str, str, str], str]:
             use = (f"_used = lambda value: value{entry}()" if entry.startswith(".")
                    else f"import {entry.rpartition('.')[0] or entry}\n_used = {entry}")
             cases[("shortcut", exercise["answer"], entry)] = answers[exercise["answer"]] + "\n" + use
-    for exercise, written in honest_answers().get(assignment, {}).items():
-        cases.update({("honest", exercise, how): source for how, source in written.items()})
+    delegated = delegated_exercise(assignment)
+    if delegated:
+        answer, name, module = delegated
+        cases.update({("delegation", answer, how): source for how, source in disguises(name, module).items()})
     return cases
 
 

@@ -463,8 +463,6 @@ class Server:
                 reply["result"] = self.function_forward(*payload, encode=encode)
             elif op == "function_backward":
                 reply["result"] = self.function_backward(*payload, encode=encode)
-            elif op == "code_facts":
-                reply["result"] = self.code_facts(self.resolve(payload))
             else:
                 raise ValueError(f"unknown request {op!r}")
             reply["arguments"] = [object_state(obj, encode) for obj in objects]
@@ -505,15 +503,6 @@ class Server:
         """The notebook's current answers: values travel as data, the rest as handles."""
         namespace = get_ipython().user_ns  # noqa: F821
         return encode({name: namespace[name] for name in names if name in namespace})
-
-    def code_facts(self, obj):
-        """(module, name, names its code uses) for check.assert_written_here in the judge."""
-        from dlcourse.grading import names_used
-
-        code = getattr(obj, "__code__", None)
-        names = None if code is None else names_used(code)
-        return [str(getattr(obj, "__module__", "") or ""), str(getattr(obj, "__name__", type(obj).__name__)),
-                None if names is None else sorted(names)]
 
     def function_forward(self, handle, args, needs_input_grad, *, encode):
         torch = _torch()

@@ -9,8 +9,6 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from dlcourse.grading import names_used
-
 
 def as_numpy(value, *, name: str = "value") -> np.ndarray:
     """A NumPy array from an array, a torch tensor (any device) or a nested list."""
@@ -138,28 +136,6 @@ def assert_same_expression(actual, expected, *, name: str, hint: str | None = No
         raise AssertionError(f"{name} could not be compared with the expected expression: {error}.{tail}") from error
     if not equal:
         raise AssertionError(f"{name} is not equal to the expected expression: got {actual}.{tail}")
-
-
-def assert_written_here(answer, *library_names: str, name: str) -> None:
-    """Raise an AssertionError when an exercise's answer hands the work to the library's
-    reference implementation instead of doing it: when ``answer`` *is* a dlcourse function,
-    or its code refers to one of ``library_names`` (e.g. "batchnorm_forward" for
-    ``np_layers.batchnorm_forward``). Helpers the exercise allows are simply not listed."""
-    facts = getattr(answer, "code_facts", None)
-    if callable(facts):  # an answer living in another process: autograde's judge asks that process
-        module, function_name, used_names = facts()
-    else:
-        module = getattr(answer, "__module__", "") or ""
-        function_name = getattr(answer, "__name__", type(answer).__name__)
-        code = getattr(answer, "__code__", None)
-        used_names = None if code is None else names_used(code)
-    if module.startswith("dlcourse"):
-        raise AssertionError(f"{name} is the library's {module}.{function_name}: write your own version")
-    if used_names is None:
-        raise AssertionError(f"{name} must be a function defined in the notebook, got {type(answer).__name__}")
-    used = sorted(set(used_names) & set(library_names))
-    if used:
-        raise AssertionError(f"{name} calls the library's {', '.join(used)}: the exercise is to write it yourself")
 
 
 class ExerciseUnfinished(Exception):

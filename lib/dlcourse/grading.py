@@ -277,18 +277,6 @@ def points_earned(error: str | None, points: float) -> float:
     return 0.0 if error else float(points)
 
 
-# ---------------------------------------------------------------- what an answer's code uses
-
-def names_used(code) -> set[str]:
-    """Every global or attribute name a code object (and the functions nested in it) uses."""
-    names, stack = set(), [code]
-    while stack:
-        current = stack.pop()
-        names |= set(current.co_names)
-        stack.extend(c for c in current.co_consts if hasattr(c, "co_names"))
-    return names
-
-
 # ---------------------------------------------------------------- exercises
 
 def exercise_tests(cells) -> dict[str, list[str]]:
