@@ -103,6 +103,14 @@ def install_assignment(course: Path) -> None:
         if cell.cell_type == "code":
             cell.metadata["execution"] = dict(RECORDED_RUN)
     nbformat.write(notebook, folder / NOTEBOOK)
+    # relu_backward is the library's name too: say that the library's answers this exercise
+    # (release refuses a same-named function left unsettled; grading then seals it)
+    declarations = course / "solutions" / "exercises.toml"
+    table = f'["{ASSIGNMENT}".ex2_relu]'
+    if table not in declarations.read_text(encoding="utf-8"):
+        with declarations.open("a", encoding="utf-8") as file:
+            file.write(f'\n{table}\n'
+                       'references = ["dlcourse.np.layers.relu_backward", "dlcourse.pt.layers.relu_backward"]\n')
 
 
 # ------------------------------------------------------------------ submissions

@@ -14,7 +14,7 @@ import pytest
 from conftest import ASSIGNMENTS, ROOT
 
 from autograde.manifest import exercise_declarations
-from dlcourse.grading import cell_kind, grade_id
+from dlcourse.grading import cell_kind, grade_id, source_sha256
 from dlcourse.shortcuts import failed_tests, find_shortcuts
 
 RECORD = json.loads((ROOT / "lib" / "dlcourse" / "assignments.json").read_text(encoding="utf-8"))
@@ -33,11 +33,12 @@ def notebook(answer: str, *added: str, plain: str = "x = np.ones(3)"):
     return cells + [nbformat.v4.new_code_cell(source) for source in added]
 
 
-def found(answer: str, *added: str, exercise=EXERCISE) -> list[str]:
-    from dlcourse.grading import source_sha256
+RELEASED = {"setup": ("setup", source_sha256(SETUP)), "ex_conv": ("answer", None)}
 
+
+def found(answer: str, *added: str, exercise=EXERCISE) -> list[str]:
     cells = notebook(answer, *added)
-    return [s.what for s in find_shortcuts(cells, [exercise], {"setup", "ex_conv"}, {source_sha256(cells[1].source)})]
+    return [s.what for s in find_shortcuts(cells, [exercise], RELEASED, {source_sha256(cells[1].source)})]
 
 
 @pytest.mark.parametrize("answer, what", [
@@ -57,6 +58,21 @@ def test_a_forbidden_call_is_found_however_it_is_imported(answer, what):
 
 
 @pytest.mark.parametrize("answer, what", [
+    ("out = %time F.conv2d(x, w)\ndef conv(x, w):\n    return out", "uses torch.nn.functional.conv2d"),
+    ("m = np_conv\ndef conv(x, w):\n    return m.conv2d_forward_naive(x, w)", "uses the module dlcourse.np.conv"),
+    ("def conv(x, w, m=np_conv):\n    return m.conv2d_forward_naive(x, w)", "uses the module dlcourse.np.conv"),
+    ("G = torch.nn.functional\ndef conv(x, w):\n    return G.conv2d(x, w)", "uses the module torch.nn.functional"),
+    ("def conv(x, w):\n    loss = (x * w).sum()\n    torch.Tensor.backward(loss)\n    return x.grad",
+     "calls .backward()"),
+    ("def conv(x, w):\n    loss = (x * w).sum()\n    getattr(loss, 'backward')()\n    return x.grad",
+     "calls .backward()"),
+    ("def conv(x, w):\n    (x * w).sum().backward()\n    return x.grad", "calls .backward()"),
+])
+def test_a_forbidden_call_is_found_however_it_is_disguised(answer, what):
+    assert any(f.startswith(what) for f in found(answer)), found(answer)
+
+
+@pytest.mark.parametrize("answer, what", [
     ("exec('def conv(x, w): return 0')", "uses exec"),
     ("def conv(x, w):\n    return eval('F.conv' + '2d')(x, w)", "uses eval"),
     ("code = compile('1', 'f', 'eval')\ndef conv(x, w):\n    return code", "uses compile"),
@@ -69,6 +85,10 @@ def test_a_forbidden_call_is_found_however_it_is_imported(answer, what):
     ("import base64, marshal\ndef conv(x, w):\n    return marshal.loads(base64.b64decode(b''))", "imports marshal"),
     ("import pickle\ndef conv(x, w):\n    return pickle.loads(b'')", "imports pickle"),
     ("def conv(x, w):\n    return globals()['np_conv']", "uses globals"),
+    ("def conv(x, w):\n    _ = !true\n    return x", "runs a shell command"),
+    ("def conv(x, w):\n    return get_ipython().ev('F.conv2d(x, w)')", "calls get_ipython().ev"),
+    ("def conv(x, w):\n    ip = get_ipython()\n    return ip.ev('F.conv2d(x, w)')", "uses get_ipython"),
+    ("from torch.nn.functional import *\ndef conv(x, w):\n    return conv2d(x, w)", "imports * from"),
     ("import inspect\ndef conv(x, w):\n    return dict(inspect.getmembers(np_conv))['x']", "imports inspect"),
     ("from functools import reduce\ndef conv(x, w):\n    return reduce(getattr, ['conv2d'], F)(x, w)",
      "passes getattr around"),
@@ -94,6 +114,27 @@ def test_honest_answers_are_left_alone(answer):
     assert found(answer, "def helper(x):\n    return np.asarray(x).sum()") == []
 
 
+def test_the_students_own_names_and_magics_are_left_alone():
+    # a variance named vars, a compiled flag named compile: the student's names, not the builtins
+    assert found("def conv(x, w):\n    vars = x.var(0)\n    compile = True\n"
+                 "    return vars * w if compile else w") == []
+    # timing one's own code with a magic runs that code: it is read like the rest
+    assert found("def conv(x, w):\n    return x * w\n%time conv(np.ones(3), 2.0)") == []
+    # a scratch cell that compares with the library reaches the answer only by a shared parameter name
+    scratch = "x = np.ones((1, 1, 3, 3))\nprint(F.conv2d(torch.tensor(x), torch.tensor(x)))"
+    assert found("def conv(x, w):\n    return x * w", scratch) == []
+
+
+def test_a_changed_setup_cell_or_a_second_answer_cell_is_the_students():
+    cells = notebook("def conv(x, w):\n    return helper(x, w)")
+    cells[0] = nbformat.from_dict({**cells[0], "source": SETUP + "helper = F.conv2d\n"})
+    assert [s.what for s in find_shortcuts(cells, [EXERCISE], RELEASED)] == ["uses torch.nn.functional.conv2d"]
+    cells = notebook("def conv(x, w):\n    raise NotImplementedError")
+    copy = nbformat.from_dict({**cells[2], "source": "def conv(x, w):\n    return F.conv2d(x, w)"})
+    assert [s.what for s in find_shortcuts(cells + [copy], [EXERCISE], RELEASED)] == [
+        "uses torch.nn.functional.conv2d"]
+
+
 def test_an_added_cell_counts_when_the_answer_reaches_it():
     helper = "def helper(x, w):\n    return F.conv2d(x, w)"
     assert found("def conv(x, w):\n    return helper(x, w)", helper) == ["uses torch.nn.functional.conv2d"]
@@ -102,20 +143,21 @@ def test_an_added_cell_counts_when_the_answer_reaches_it():
     assert found("def conv(x, w):\n    raise NotImplementedError", "def conv(x, w):\n    return F.conv2d(x, w)")
     # and the cells that cell uses, in turn
     assert found("def conv(x, w):\n    return a(x)", "def a(x):\n    return b(x)", "def b(x):\n    return exec('')")
+    # bound in a top-level loop or block is bound too
+    assert found("def conv(x, w):\n    return helpers[0](x, w)", "for helpers in [[F.conv2d]]:\n    pass")
 
 
 def test_a_released_plain_cell_is_not_the_students():
-    cells = notebook("def conv(x, w):\n    return x", plain="x = np.ones(3)\nx.backward()\n")
-    from dlcourse.grading import source_sha256
-
+    cells = notebook("def conv(w):\n    return x * w", plain="x = np.ones(3)\nx.backward()\n")
     released = {source_sha256(cells[1].source)}
-    assert find_shortcuts(cells, [EXERCISE], {"setup", "ex_conv"}, released) == []
+    assert find_shortcuts(cells, [EXERCISE], RELEASED, released) == []
     # the same cell changed by the student is theirs: it defines x, which the answer reads
-    assert find_shortcuts(cells, [EXERCISE], {"setup", "ex_conv"}, set()) != []
+    assert find_shortcuts(cells, [EXERCISE], RELEASED, set()) != []
 
 
 def test_a_shortcut_fails_every_test_of_its_exercise_once_with_the_line():
-    record = {"exercises": [EXERCISE], "cells": [{"grade_id": "setup"}, {"grade_id": "ex_conv"}]}
+    record = {"exercises": [EXERCISE], "cells": [{"grade_id": "setup", "kind": "setup", "sha256": source_sha256(SETUP)},
+                                                 {"grade_id": "ex_conv", "kind": "answer"}]}
     failed = failed_tests(notebook("def conv(x, w):\n    y = 1\n    return F.conv2d(x, w)"), record)
     assert set(failed) == {"ex_conv-test-visible", "ex_conv-test-hidden"}
     message = failed["ex_conv-test-visible"]

@@ -51,7 +51,7 @@ from dlcourse.grading import (
     released_source,
     source_sha256,
 )
-from dlcourse.shortcuts import failed_tests, find_shortcuts
+from dlcourse.shortcuts import failed_tests, find_shortcuts, released_cells
 
 # What `python -m dlcourse doctor --help` says.
 DESCRIPTION = """\
@@ -353,7 +353,7 @@ def check_shortcuts(notebook, released: dict | None, report: Report) -> dict[str
     {test grade_id: message} for the tests they cost (dlcourse.shortcuts)."""
     if not released:
         return {}
-    found = find_shortcuts(notebook.cells, released["exercises"], {c["grade_id"] for c in released["cells"]},
+    found = find_shortcuts(notebook.cells, released["exercises"], released_cells(released),
                            set(released.get("code_sha256", ())))
     numbers = {nbgrader_metadata(c).get("grade_id"): n for n, c in enumerate(notebook.cells, 1)}
     for shortcut in found:

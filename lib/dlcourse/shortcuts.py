@@ -35,8 +35,11 @@ from dataclasses import dataclass
 
 DYNAMIC_CALLS = ("exec", "eval", "compile", "__import__", "globals", "vars", "locals")
 DYNAMIC_MODULES = ("importlib", "marshal", "pickle", "dill", "cloudpickle", "base64", "codecs", "zlib", "ctypes",
-                   "types", "runpy", "imp", "pkgutil", "builtins", "subprocess", "os.system", "inspect", "operator",
-                   "pydoc")
+                   "types.FunctionType", "types.CodeType", "types.ModuleType", "types.MethodType", "types.LambdaType",
+                   "runpy", "imp", "pkgutil", "builtins", "subprocess", "os.system", "inspect",
+                   "operator.attrgetter", "operator.methodcaller", "pydoc", "gc.get_referents")
+# IPython's own calls for magics whose argument is code to run: that code is checked as well
+CODE_MAGICS = ("time", "timeit", "prun", "capture", "debug")
 DYNAMIC = "dynamic code, which could hide a forbidden call"
 BY_NAME = ("getattr", "setattr", "delattr", "hasattr")  # a computed name could be anything
 DYNAMIC_ATTRIBUTES = ("__code__", "__globals__", "__builtins__", "__dict__", "__subclasses__", "__getattribute__",
@@ -57,9 +60,20 @@ class Shortcut:
 
 
 def _parse(source: str):
-    lines = [line for line in source.split("\n") if not line.lstrip().startswith(("%", "!"))]
+    """The cell's syntax tree, its IPython syntax (``%time ...``, ``x = !ls``) turned into the calls
+    IPython runs (``get_ipython().run_line_magic(...)``), as the kernel does; None when it does not
+    parse (it then fails when run, and its tests with it)."""
     try:
-        return ast.parse("\n".join(lines))
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:  # a bare Python: magics and shell lines left out
+        code = "\n".join(line for line in source.split("\n") if not line.lstrip().startswith(("%", "!")))
+    else:
+        try:
+            code = TransformerManager().transform_cell(source)
+        except Exception:  # noqa: BLE001 (IPython could not read it either)
+            return None
+    try:
+        return ast.parse(code)
     except SyntaxError:
         return None
 
@@ -123,14 +137,31 @@ def _matches(path: str, entry: str) -> bool:
     return path == entry or path.startswith(entry + ".")
 
 
-def _findings_in(tree, aliases: dict, forbidden: list[str]) -> list[tuple[int, str]]:
-    """(line, what) for each forbidden call or piece of dynamic code in ``tree``."""
+def _findings_in(tree, aliases: dict, forbidden: list[str], bound: set = frozenset()) -> list[tuple[int, str]]:
+    """(line, what) for each forbidden call or piece of dynamic code in ``tree``; ``bound``: the
+    notebook's own names, which are not the builtins they may shadow."""
     found = []
     methods = [e[1:] for e in forbidden if e.startswith(".")]
     modules = [e for e in forbidden if not e.startswith(".")]
+
+    def check_path(line, path, node):
+        """A name or attribute chain read as a whole (not the start of a longer chain)."""
+        if any(_matches(path, m) for m in modules):
+            found.append((line, f"uses {path}"))
+        elif any(_matches(path, m) for m in DYNAMIC_MODULES) or path == "sys.modules":
+            found.append((line, f"uses {path} ({DYNAMIC})"))
+        elif any(m.startswith(path + ".") for m in modules):
+            # the module that holds a forbidden function, handed around (m = np_rnn; m.rnn_step_forward(...))
+            found.append((line, f"uses the module {path}, which holds what this exercise forbids, as a value"))
+        elif isinstance(node, ast.Attribute) and node.attr in methods and not _is_module(path.rpartition(".")[0]):
+            found.append((line, f"calls .{node.attr}()"))  # a method of an object, not a module's function
+
     for node in ast.walk(tree):
         line = getattr(node, "lineno", 0)
+        parent = getattr(node, "parent", None)
         if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+                found.append((line, f"imports * from {node.module} (hides what is called; {DYNAMIC})"))
             names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
                      [f"{node.module}.{a.name}" for a in node.names] if node.module and not node.level else [])
             for name in names:
@@ -138,37 +169,101 @@ def _findings_in(tree, aliases: dict, forbidden: list[str]) -> list[tuple[int, s
                     found.append((line, f"imports {name}"))
         elif isinstance(node, ast.Attribute) and node.attr in DYNAMIC_ATTRIBUTES:
             found.append((line, f"uses {node.attr} ({DYNAMIC})"))
-        elif isinstance(node, ast.Attribute) and not isinstance(getattr(node, "parent", None), ast.Attribute):
+        elif isinstance(node, ast.Attribute) and not isinstance(parent, ast.Attribute):
             path = _dotted(node, aliases)
-            if path and any(_matches(path, m) for m in modules):
-                found.append((line, f"uses {path}"))
-            elif path and any(_matches(path, m) for m in DYNAMIC_MODULES) or path == "sys.modules":
-                found.append((line, f"uses {path} ({DYNAMIC})"))
-            elif node.attr in methods and _root(node) not in aliases:  # a method, not a module's function
+            if path:
+                check_path(line, path, node)
+            elif node.attr in methods:  # on a call's result or a subscript: an object's method
                 found.append((line, f"calls .{node.attr}()"))
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and not isinstance(
-                getattr(node, "parent", None), ast.Attribute):
-            path = aliases.get(node.id, node.id)
-            parent = getattr(node, "parent", None)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and not isinstance(parent, ast.Attribute):
+            if node.id in bound and node.id not in aliases:
+                continue  # the student's own name, whatever builtin it shadows
             if node.id in BY_NAME and not (isinstance(parent, ast.Call) and parent.func is node):
                 found.append((line, f"passes {node.id} around ({DYNAMIC})"))  # reduce(getattr, names, module)
-            elif node.id in DYNAMIC_CALLS or node.id in DYNAMIC_ATTRIBUTES:
+            elif node.id in DYNAMIC_CALLS or node.id in DYNAMIC_ATTRIBUTES or node.id == "get_ipython" and not (
+                    _magic_call(_up(node, 3)) is not None):  # get_ipython().run_line_magic(...): a magic, read below
                 found.append((line, f"uses {node.id} ({DYNAMIC})"))
-            elif node.id in aliases and any(_matches(path, m) for m in modules):
-                found.append((line, f"uses {path}"))
-            elif node.id in aliases and any(_matches(path, m) for m in DYNAMIC_MODULES):
-                found.append((line, f"uses {path} ({DYNAMIC})"))
+            elif node.id in aliases:
+                check_path(line, aliases[node.id], node)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in BY_NAME:
             name = node.args[1] if len(node.args) > 1 else None
             if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
                 found.append((line, f"calls {node.func.id} with a computed name ({DYNAMIC})"))
+            elif name.value in DYNAMIC_ATTRIBUTES:
+                found.append((line, f"uses {name.value} ({DYNAMIC})"))
             else:
-                path = _dotted(ast.Attribute(value=node.args[0], attr=name.value, ctx=ast.Load()), aliases)
-                if path and any(_matches(path, m) for m in modules):
-                    found.append((line, f"uses {path}"))
-                elif name.value in DYNAMIC_ATTRIBUTES:
-                    found.append((line, f"uses {name.value} ({DYNAMIC})"))
+                chain = ast.Attribute(value=node.args[0], attr=name.value, ctx=ast.Load())
+                path = _dotted(chain, aliases)
+                if path:
+                    check_path(line, path, chain)
+                elif name.value in methods:
+                    found.append((line, f"calls .{name.value}()"))
+        if isinstance(node, ast.Call) and _magic_call(node) is not None:
+            magic, code = _magic_call(node)
+            inner = _parse(code) if magic in CODE_MAGICS else None
+            if inner is None:
+                what = (f"runs %{magic}" if not magic.startswith("get_ipython") else "runs a shell command"
+                        if magic.endswith((".system", ".getoutput")) else f"calls {magic}")
+                found.append((line, f"{what} ({DYNAMIC})"))
+            else:
+                _link_parents(inner)
+                found += [(line, what) for _, what in _findings_in(inner, aliases, forbidden, bound)]
     return sorted(set(found))
+
+
+def _up(node, levels: int):
+    for _ in range(levels):
+        node = getattr(node, "parent", None)
+    return node
+
+
+def _magic_call(node):
+    """(magic, its code) for the call IPython makes of a magic or shell line
+    (``get_ipython().run_line_magic('time', 'f(x)')``, ``...run_cell_magic('timeit', '', body)``,
+    ``...system('ls')``); None for anything else."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Call) and isinstance(node.func.value.func, ast.Name)
+            and node.func.value.func.id == "get_ipython"):
+        return None
+    texts = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    if node.func.attr == "run_line_magic" and len(texts) == 2:
+        return texts[0], texts[1]
+    if node.func.attr == "run_cell_magic" and len(texts) == 3:
+        return texts[0], texts[1] + "\n" + texts[2]
+    return f"get_ipython().{node.func.attr}", ""
+
+
+def _bound(tree) -> set[str]:
+    """Every name a cell binds anywhere: assignments, parameters, definitions, imports, loop and
+    comprehension targets (they shadow builtins and modules of the same name)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            found.add(node.id)
+        elif isinstance(node, ast.arg):
+            found.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            found |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return found
+
+
+def _is_module(path: str) -> bool:
+    """Whether ``path`` names a module, asked of Python's import system without importing
+    anything new (a name whose parent package is not loaded counts as no module)."""
+    import importlib.util
+    import sys
+
+    if path in sys.modules:
+        return True
+    parent = path.rpartition(".")[0]
+    if parent and parent not in sys.modules:
+        return False
+    try:
+        return importlib.util.find_spec(path) is not None
+    except (ImportError, ValueError, AttributeError):
+        return False
 
 
 def _link_parents(tree) -> None:
@@ -177,41 +272,59 @@ def _link_parents(tree) -> None:
             child.parent = node
 
 
-def _names(tree, *, defined: bool) -> set[str]:
-    """The names a cell defines at its top level (defined=True) or reads anywhere."""
-    if defined:
-        found = set()
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                found.add(node.name)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                found |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                found |= {(a.asname or a.name).split(".")[0] for a in node.names}
-        return found
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+def _defined(tree) -> set[str]:
+    """The names a cell binds in the notebook's namespace: at its top level, including inside
+    top-level loops, ``with`` and ``if`` blocks, not inside its functions and classes."""
+    found, stack = set(), list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found |= {(a.asname or a.name).split(".")[0] for a in node.names}
+            continue
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt):
+                stack.append(child)
+            else:
+                found |= {n.id for n in ast.walk(child) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return found
 
 
-def find_shortcuts(cells, exercises: list[dict], released_ids: set, released_code: set = frozenset()) -> list[Shortcut]:
+def _free(tree) -> set[str]:
+    """The names a cell reads that it does not bind itself (parameters and locals left out):
+    what it takes from the rest of the notebook."""
+    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return loaded - _bound(tree)
+
+
+def find_shortcuts(cells, exercises: list[dict], released: dict, released_code: set = frozenset()) -> list[Shortcut]:
     """The shortcuts in a submitted notebook's ``cells`` (nbformat cells), for the release
     record's ``exercises`` (each with ``answer``, ``functions``, ``references`` and ``forbidden``).
-    ``released_ids``: the grade_ids of the release's cells; ``released_code``: the sha256 of its
-    other code cells' sources (dlcourse.grading.source_sha256). A code cell that is neither is one
-    the student added or changed. Cells that do not parse are left to grading (they fail when run)."""
+    ``released``: {grade_id: (kind, sha256)} of the release's graded cells (the record's
+    ``cells``); ``released_code``: the sha256 of its other code cells' sources
+    (dlcourse.grading.source_sha256). An answer cell is the first cell with its grade_id; a setup
+    cell as released and the test cells (grading runs the released ones) are not the student's;
+    every other code cell (added, changed, or a second copy of a graded cell) is one the student
+    wrote. Cells that do not parse are left to grading (they fail when run)."""
     from dlcourse.grading import grade_id, source_sha256
 
     code = [(n, c) for n, c in enumerate(cells, 1) if c.get("cell_type") == "code"]
     aliases = import_aliases(c.get("source", "") for _, c in code)
-    answers, added = {}, []
+    answers, added, bound = {}, [], set()
     for number, cell in code:
-        gid, tree = grade_id(cell), _parse(cell.get("source", ""))
-        if tree is None:
+        gid, source = grade_id(cell), cell.get("source", "")
+        kind, sha = released.get(gid, (None, None))
+        tree = _parse(source)
+        if tree is None or kind == "test":
             continue
         _link_parents(tree)
-        if gid is not None and gid in released_ids:
-            answers.setdefault(gid, tree)
-        elif source_sha256(cell.get("source", "")) not in released_code:
+        bound |= _bound(tree)
+        if kind == "answer" and gid not in answers:
+            answers[gid] = tree
+        elif not ((kind is not None and kind != "answer" and source_sha256(source) == sha)
+                  or (gid is None and source_sha256(source) in released_code)):
             added.append((f"cell {number}, which you added or changed", tree))
     shortcuts = []
     for exercise in exercises:
@@ -220,19 +333,24 @@ def find_shortcuts(cells, exercises: list[dict], released_ids: set, released_cod
             continue
         forbidden = list(dict.fromkeys([*exercise.get("forbidden", []), *exercise.get("references", [])]))
         checked = [("the answer cell", tree)]
-        wanted = _names(tree, defined=False) | set(exercise.get("functions", []))
+        wanted = _free(tree) | set(exercise.get("functions", []))
         grown = True
         while grown:  # the added cells the answer reaches, and the cells those reach
             grown = False
             for where, other in added:
-                if all(other is not t for _, t in checked) and _names(other, defined=True) & wanted:
+                if all(other is not t for _, t in checked) and _defined(other) & wanted:
                     checked.append((where, other))
-                    wanted |= _names(other, defined=False)
+                    wanted |= _free(other)
                     grown = True
         for where, checked_tree in checked:
-            for line, what in _findings_in(checked_tree, aliases, forbidden):
+            for line, what in _findings_in(checked_tree, aliases, forbidden, bound):
                 shortcuts.append(Shortcut(exercise["answer"], line, where, what))
     return shortcuts
+
+
+def released_cells(record: dict) -> dict[str, tuple[str, str]]:
+    """{grade_id: (kind, sha256)} of a release record entry's graded cells, for find_shortcuts."""
+    return {c["grade_id"]: (c["kind"], c.get("sha256")) for c in record["cells"]}
 
 
 def failed_tests(cells, record: dict) -> dict[str, str]:
@@ -240,8 +358,7 @@ def failed_tests(cells, record: dict) -> dict[str, str]:
     the submitted ``cells``, by the release record's entry ``record`` of the notebook: every test
     of an exercise with a finding (its first finding's message), so that a shortcut costs that
     exercise's points once, and nothing else. The judge and the doctor both ask this."""
-    found = find_shortcuts(cells, record["exercises"], {c["grade_id"] for c in record["cells"]},
-                           set(record.get("code_sha256", ())))
+    found = find_shortcuts(cells, record["exercises"], released_cells(record), set(record.get("code_sha256", ())))
     tests = {e["answer"]: e["visible_tests"] + e["hidden_tests"] for e in record["exercises"]}
     failed = {}
     for shortcut in found:
