@@ -5,7 +5,9 @@ It writes the repository students get, and only that:
 * ``course/``: the released notebooks, their install cell pointing at URL;
 * ``lib/dlcourse``: the course library, with the graded references of every assignment not
   revealed sealed (stubs that name the exercise they answer and say they arrive after its
-  deadline, dlcourse.sealing), and its release record without the known mistakes' names;
+  deadline, dlcourse.sealing), and so are the library functions those assignments' exercises
+  forbid that no notebook uses (np.rnn.gru_step_forward is 06's GRU step); its release record
+  without the known mistakes' names;
 * the set-up files (requirements.txt, environment.yml, pyproject.toml with URL, postBuild,
   a Makefile with set-up, lab and doctor) and a README for students.
 
@@ -61,10 +63,14 @@ def publish(root: Path, dest: Path, *, reveal=(), repository: str | None = None)
         raise PublishError(f"{dest} is inside the course repository: publish the edition to a folder of its own")
     previous = read_edition(dest)
     revealed = sorted(set(previous.get("revealed", [])) | set(reveal))
-    sealed = sealing.graded_references(record, [a for a in assignments if a not in revealed])
+    held = [a for a in assignments if a not in revealed]
+    sealed = sealing.graded_references(record, held)
     old_url = repository_of(root)
     url = repository or previous.get("repository") or old_url
-    check_references(root, record, sealed)
+    reads = library_reads(root / "lib" / "dlcourse")
+    check_references(root, record, sealed, reads)
+    for name, owner in held_back(root, record, held, reads).items():
+        sealed.setdefault(name, owner)  # a graded reference keeps the exercise it answers
 
     with tempfile.TemporaryDirectory(prefix="dlcourse-edition-") as scratch:
         staging = Path(scratch)
@@ -74,17 +80,40 @@ def publish(root: Path, dest: Path, *, reveal=(), repository: str | None = None)
             edition_record(record, install_cells), encoding="utf-8")
         for name in SETUP_FILES:
             shutil.copy2(root / name, staging / name)
+        postbuild = staging / "postBuild"  # the edition holds no solutions/: its comment must not say so
+        postbuild.write_text("\n".join(line for line in postbuild.read_text(encoding="utf-8").split("\n")
+                                       if "solutions/" not in line), encoding="utf-8")
         (staging / "pyproject.toml").write_text(
             (root / "pyproject.toml").read_text(encoding="utf-8").replace(old_url, url), encoding="utf-8")
         (staging / "Makefile").write_text(MAKEFILE, encoding="utf-8")
         (staging / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
         (staging / "README.md").write_text(student_readme(url, assignments, revealed), encoding="utf-8")
+        prune_untracked(root, staging, ("course", "lib/dlcourse"))
         files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
         removed = sync(staging, dest, files, previous.get("files", []))
     summary = {"files": files, "revealed": revealed, "sealed": sorted(sealed), "repository": url, "removed": removed}
     (dest / EDITION_RECORD).write_text(json.dumps({k: summary[k] for k in ("files", "revealed", "repository")},
                                                   indent=1) + "\n", encoding="utf-8")
     return summary
+
+
+def prune_untracked(root: Path, staging: Path, folders) -> None:
+    """Leave out of the staged ``folders`` what git does not track in ``root`` (a scratch file in
+    course/ or lib/ is no part of the edition); nothing to do where ``root`` is no git checkout.
+    Files the edition writes itself (the sealed modules, the record) are tracked by their path."""
+    import subprocess
+
+    listed = subprocess.run(["git", "-C", str(root), "ls-files", "-z", *folders], capture_output=True)
+    if listed.returncode != 0:
+        return
+    tracked = set(listed.stdout.decode("utf-8").split("\0")) - {""}
+    for folder in folders:
+        for path in sorted((staging / folder).rglob("*"), reverse=True):
+            name = str(path.relative_to(staging))
+            if path.is_file() and name not in tracked:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
 
 
 def read_edition(dest: Path) -> dict:
@@ -174,11 +203,28 @@ def names_reached(sources, reads: dict[str, set[str]], aliases: dict | None = No
     return reached
 
 
-def check_references(root: Path, record: dict, sealed: dict) -> None:
+def held_back(root: Path, record: dict, assignments, reads: dict) -> dict[str, tuple[str, str]]:
+    """{library function: (assignment, answer)} for what ``assignments``' exercises forbid of the
+    library (a function that does an exercise's work without being its graded reference, such
+    as np.rnn.gru_step_forward for 06's GRU step) and that no released notebook reaches: the
+    edition holds it back with the references. What a notebook uses stays (a forward that a
+    check differentiates through)."""
+    defined = set(reads)
+    reached = set()
+    for entry in record.values():
+        notebook = nbformat.read(root / entry["path"], as_version=4)
+        reached |= set(names_reached([c.source for c in notebook.cells if c.cell_type == "code"], reads))
+    wanted = set(assignments)
+    return {name: (entry["assignment"], exercise["answer"])
+            for entry in record.values() if entry["assignment"] in wanted
+            for exercise in entry["exercises"] for name in exercise["forbidden"]
+            if name in defined and name not in reached}
+
+
+def check_references(root: Path, record: dict, sealed: dict, reads: dict) -> None:
     """Refuse an edition whose notebooks call a reference it seals (of another assignment, not
     revealed), directly or through library code that calls it: its students would meet a stub
     where the notebook expects working code."""
-    reads = library_reads(root / "lib" / "dlcourse")
     problems = []
     for entry in record.values():
         notebook = nbformat.read(root / entry["path"], as_version=4)
@@ -236,7 +282,11 @@ def edition_record(record: dict, install_cells: dict) -> str:
 
 def sync(staging: Path, dest: Path, files: list[str], previous_files: list[str]) -> list[str]:
     """Copy the staged edition over ``dest``: changed files rewritten, files of the previous
-    edition that are gone removed, anything else in ``dest`` left alone."""
+    edition that are gone removed (only inside ``dest``), anything else in ``dest`` left alone."""
+    for name in previous_files:
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise PublishError(f"{dest / EDITION_RECORD} lists {name!r}, which is not a file of the edition's "
+                               "folder: the record was edited; restore it from the edition's history")
     dest.mkdir(parents=True, exist_ok=True)
     for name in files:
         source, target = staging / name, dest / name
@@ -246,6 +296,9 @@ def sync(staging: Path, dest: Path, files: list[str], previous_files: list[str])
     removed = sorted(set(previous_files) - set(files))
     for name in removed:
         target = dest / name
+        if Path(name).is_absolute() or ".." in Path(name).parts or dest.resolve() not in target.resolve().parents:
+            raise PublishError(f"{dest / EDITION_RECORD} lists {name!r}, which is not a file of the edition's "
+                               "folder: the record was edited; restore it from the edition's history")
         if target.is_file():
             target.unlink()
         for folder in target.parents:  # folders left empty go too

@@ -128,6 +128,16 @@ def test_no_graded_reference_code_is_in_the_edition(edition):
         assert not leaked, f"{reference}: the edition holds {sorted(leaked)[0]!r}"
 
 
+def test_library_functions_that_do_an_exercises_work_are_held_back_unless_a_notebook_uses_them(edition):
+    record = json.loads((edition / ".edition.json").read_text())
+    assert record["revealed"] == []
+    gru = (edition / "lib" / "dlcourse" / "np" / "rnn.py").read_text()
+    stub = definition(ast.parse(gru), "gru_step_forward")
+    assert "SealedReference" in ast.unparse(stub) and "Exercise 7 of 06-rnn-lstm" in ast.unparse(stub)
+    # the forward 06's checks differentiate through stays whole
+    assert "SealedReference" not in ast.unparse(definition(ast.parse(gru), "lstm_step_forward"))
+
+
 def test_the_edition_points_at_its_repository_and_its_record_matches_its_notebooks(edition):
     owner_repo = URL.removeprefix("https://github.com/")
     readme = (edition / "README.md").read_text()
@@ -301,3 +311,17 @@ def test_library_reading_leaves_out_what_a_helper_falls_back_on(tmp_path):
     for name in ("signature", "statement", "expression", "either"):
         assert "dlcourse.np.conv.im2col" not in reads[f"dlcourse.helpers.{name}"], name
     assert "dlcourse.np.conv.im2col" in reads["dlcourse.helpers.itself"]
+
+
+def test_an_edited_record_cannot_make_publish_delete_outside_the_edition(edition, tmp_path):
+    dest = tmp_path / "edition"
+    shutil.copytree(edition, dest)
+    victim = tmp_path / "victim" / "own.txt"
+    victim.parent.mkdir()
+    victim.write_text("mine")
+    record = json.loads((dest / ".edition.json").read_text())
+    record["files"].append("../victim/own.txt")
+    (dest / ".edition.json").write_text(json.dumps(record))
+    with pytest.raises(PublishError, match=re.escape("lists '../victim/own.txt', which is not a file of the edition")):
+        publish(ROOT, dest)
+    assert victim.read_text() == "mine"
