@@ -146,18 +146,28 @@ def library_reads(package: Path) -> dict[str, set[str]]:
         own = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
         aliases.update({name: f"{module}.{name}" for name in own if name not in aliases})
         for node in tree.body:
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                continue
-            local, body = aliases, node.body
-            if not isinstance(node, ast.ClassDef):
-                arguments = node.args
-                params = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
-                                          arguments.vararg, arguments.kwarg] if a is not None}
-                local = {name: path for name, path in aliases.items() if name not in params}
-                body = [_WithoutDefaults(params).visit(statement) for statement in copy.deepcopy(body)]
-            reads[f"{module}.{node.name}"] = set().union(
-                *(names_read(ast.unparse(statement), local) for statement in body if statement is not None))
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("dlcourse"):
+                for alias in node.names:  # a re-export (dlcourse.autograd.Value is ...autograd.value.Value)
+                    reads.setdefault(f"{module}.{alias.asname or alias.name}", set()).add(f"{node.module}.{alias.name}")
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                reads[f"{module}.{node.name}"] = _function_reads(node, aliases)
+            elif isinstance(node, ast.ClassDef):  # its methods read like functions, the rest as it is
+                reads[f"{module}.{node.name}"] = set().union(set(), *(
+                    _function_reads(item, aliases) if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    else names_read(ast.unparse(item), aliases) for item in node.body))
     return reads
+
+
+def _function_reads(node, aliases: dict) -> set[str]:
+    """What a function's body reads, its parameters shadowing the module's names and what it falls
+    back on when a parameter is None left out."""
+    arguments = node.args
+    params = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                              arguments.vararg, arguments.kwarg] if a is not None}
+    local = {name: path for name, path in aliases.items() if name not in params}
+    body = [_WithoutDefaults(params).visit(statement) for statement in copy.deepcopy(node.body)]
+    return set().union(set(), *(names_read(ast.unparse(statement), local)
+                                for statement in body if statement is not None))
 
 
 class _WithoutDefaults(ast.NodeTransformer):
