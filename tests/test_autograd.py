@@ -1,12 +1,17 @@
 """dlcourse.autograd against torch.autograd: random scalar expressions for Value, logistic
 regression and broadcasting for Tensor."""
 
+import json
 import math
+import os
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT
 
 from dlcourse.autograd import Tensor, Value, topological_order
 
@@ -83,6 +88,70 @@ def test_topological_order_puts_children_first_and_each_node_once():
     for node in order:
         for child in node._children:
             assert position[id(child)] < position[id(node)]
+
+
+def test_backward_and_zero_grad_walk_the_graph_in_the_order_given():
+    """03-backprop runs backward() with the student's topological_order: the function given
+    is the one used, and the default is still the module's own."""
+    x = Value(3.0)
+    y = x * x + x
+    roots = []
+
+    def recorded(root):
+        roots.append(root)
+        return topological_order(root)
+
+    y.backward(order=recorded)
+    assert roots == [y] and x.grad == 7.0
+    y.zero_grad(order=recorded)
+    assert roots == [y, y] and x.grad == y.grad == 0.0
+    # an order that lists the output alone: only its closure runs, x gets the + node's 1, not 2x + 1
+    y.backward(order=lambda root: [root])
+    assert x.grad == 1.0
+    y.zero_grad(order=lambda root: [root])
+    assert y.grad == 0.0 and x.grad == 1.0
+    y.zero_grad()
+    y.backward()
+    assert x.grad == 7.0
+
+
+def test_backward_runs_in_a_kernel_with_topological_order_sealed():
+    """Grading 03-backprop seals topological_order (Exercise 5's reference): backward() with the
+    default stops with SealedReference, backward(order=...) with the student's own runs."""
+    from dlcourse import sealing
+
+    record = json.loads((ROOT / "lib" / "dlcourse" / "assignments.json").read_text(encoding="utf-8"))
+    library = sealing.grading_library(record, ASSIGNMENT)
+    code = (
+        "import dlcourse\n"
+        "from dlcourse.autograd import Value\n"
+        "from dlcourse.sealing import SealedReference\n"
+        f"assert dlcourse.__file__.startswith({str(library)!r}), dlcourse.__file__\n"
+        "def own(root):\n"
+        "    order, seen = [], set()\n"
+        "    def visit(node):\n"
+        "        if id(node) not in seen:\n"
+        "            seen.add(id(node))\n"
+        "            for child in node._children:\n"
+        "                visit(child)\n"
+        "            order.append(node)\n"
+        "    visit(root)\n"
+        "    return order\n"
+        "x = Value(3.0)\n"
+        "y = x * x + x\n"
+        "try:\n"
+        "    y.backward()\n"
+        "except SealedReference:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise SystemExit('the default order is not sealed')\n"
+        "y.zero_grad(order=own)\n"
+        "y.backward(order=own)\n"
+        "print('grad', x.grad)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(library)})
+    assert result.returncode == 0 and result.stdout.strip() == "grad 7.0", result.stderr[-2000:]
 
 
 def test_deep_chain_does_not_hit_the_recursion_limit():

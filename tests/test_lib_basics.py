@@ -194,6 +194,27 @@ def test_value_graph_drawing_shows_every_node():
     matplotlib.pyplot.close("all")
 
 
+def test_value_graph_drawing_lists_the_nodes_with_the_order_given():
+    """03-backprop draws with the student's topological_order: the function given is the one
+    used, and an order with a node before its children is refused, naming both."""
+    from dlcourse.autograd import Value, topological_order
+
+    x1, x2 = Value(0.5, label="x1"), Value(2.0, label="x2")
+    h = x1 * x2
+    h.label = "h"
+    roots = []
+
+    def recorded(root):
+        roots.append(root)
+        return topological_order(root)
+
+    ax = plot.draw_value_graph(h, order=recorded)
+    assert roots == [h] and len([t for t in ax.texts if t.get_text()]) == 3
+    with pytest.raises(ValueError, match=r"after its children: Value\(h=1, .*\) came before Value\(x1=0.5"):
+        plot.draw_value_graph(h, order=lambda root: [root, x1, x2])
+    matplotlib.pyplot.close("all")
+
+
 def test_widgets_render_sliders_but_draw_a_static_figure_while_grading(monkeypatch, capsys):
     X, t = data.logic_gate("or")
     _, trace = P.perceptron_train(P.add_bias_column(X), t, np.array([0.0, 1.0, 0.0]))

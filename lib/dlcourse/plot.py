@@ -84,15 +84,21 @@ def plot_trajectories(f, paths: dict, *, xlim, ylim, ax=None, title=None, log_le
     return ax
 
 
-def draw_value_graph(root, *, ax=None, title=None):
+def draw_value_graph(root, *, order=None, ax=None, title=None):
     """The computation graph of a ``dlcourse.autograd.Value`` drawn with matplotlib (no
     Graphviz needed): one box per value with its label or operation, its data and its
-    gradient; arrows point from inputs to results, the output sits on the right."""
-    from dlcourse.autograd import topological_order
+    gradient; arrows point from inputs to results, the output sits on the right. ``order``
+    lists the graph's nodes, each after its children (None: ``dlcourse.autograd.topological_order``;
+    03-backprop passes the student's own)."""
+    if order is None:
+        from dlcourse.autograd import topological_order as order
 
-    nodes = topological_order(root)
+    nodes = order(root)
     level = {}
     for node in nodes:  # children come first, so their levels are known
+        missing = [c for c in node._children if id(c) not in level]
+        if missing:
+            raise ValueError(f"order must list every node after its children: {node!r} came before {missing[0]!r}")
         level[id(node)] = 1 + max((level[id(c)] for c in node._children), default=-1)
     columns = {}
     for node in nodes:

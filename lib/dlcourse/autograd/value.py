@@ -6,6 +6,9 @@
 
 Gradients accumulate (``+=``): a value used twice receives both contributions, which is
 the multivariate chain rule. Plain numbers mix in on either side (``2 * x``, ``1 - x``).
+
+``backward`` and ``zero_grad`` visit the graph in the order of ``topological_order``, or of
+the function given as ``order=`` (03-backprop passes the student's own Exercise 5).
 """
 
 import math
@@ -145,16 +148,23 @@ class Value:
         return _lift(other) / self
 
     # ------------------------------------------------------------------ backward
-    def backward(self):
-        """Set self.grad = 1 and every ancestor's grad to d self / d ancestor.
+    def backward(self, *, order=None):
+        """Set self.grad = 1 and every ancestor's grad to d self / d ancestor, running the
+        closures in reversed ``order(self)``: a function that lists every node of the graph
+        once, each after its children (None: this module's ``topological_order``).
 
         Gradients are accumulated, so call ``zero_grad()`` first when reusing a graph."""
+        if order is None:
+            order = topological_order
         self.grad = 1.0
-        for node in reversed(topological_order(self)):
+        for node in reversed(order(self)):
             node._backward()
 
-    def zero_grad(self):
-        for node in topological_order(self):
+    def zero_grad(self, *, order=None):
+        """Set the grad of every node in ``order(self)`` to 0 (None: ``topological_order``)."""
+        if order is None:
+            order = topological_order
+        for node in order(self):
             node.grad = 0.0
 
 
