@@ -21,6 +21,7 @@
 #   make similarity answers alike between students or with the course's code (instructor only)
 #                   THRESHOLD=0.5 (--threshold) JSON=1 (--json: a JSON list instead of the table)
 #   make publish    write the student edition into DEST (required)
+#                   ASSIGNMENTS="01-perceptron ..." (--assignments: publish those; default every one)
 #                   REVEAL="01-perceptron ..." (--reveal: ship those references) REPOSITORY=url (--repository)
 # SOURCE, ROSTER, TO and DEST are passed quoted: paths with spaces are fine (SOURCE="Moodle export.zip").
 
@@ -104,9 +105,9 @@ execute: setup
 similarity: setup
 	$(PY) -m autograde similarity $(ASSIGNMENT) $(if $(THRESHOLD),--threshold $(THRESHOLD),) $(if $(JSON),--json,)
 
-# make publish DEST=../students REVEAL="01-perceptron 02-gradient-descent" REPOSITORY=https://github.com/...
+# make publish DEST=../students ASSIGNMENTS="03-backprop" REVEAL="01-perceptron 02-gradient-descent" REPOSITORY=...
 publish: setup
-	$(PY) -m autograde publish "$(DEST)" $(if $(REVEAL),--reveal $(REVEAL),) $(if $(REPOSITORY),--repository $(REPOSITORY),)
+	$(PY) -m autograde publish "$(DEST)" $(if $(ASSIGNMENTS),--assignments $(ASSIGNMENTS),) $(if $(REVEAL),--reveal $(REVEAL),) $(if $(REPOSITORY),--repository $(REPOSITORY),)
 
 clean-venv:
 	rm -rf $(VENV)

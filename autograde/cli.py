@@ -9,7 +9,7 @@
     python -m autograde feedback ASSIGNMENT                   HTML feedback per student
     python -m autograde export [--to FILE] [--lms moodle|canvas]  grades as CSV, and an LMS import file
     python -m autograde execute [ASSIGNMENT ...]              refresh the outputs stored in solutions/
-    python -m autograde publish DEST [--reveal ASSIGNMENT ...] [--repository URL]
+    python -m autograde publish DEST [--assignments A ...] [--reveal A ...] [--repository URL]
                                                               the student edition, references sealed
     python -m autograde similarity ASSIGNMENT [--threshold T] [--json]
                                                               answers that look copied (instructor only)
@@ -477,13 +477,16 @@ def cmd_publish(args) -> int:
     from .publish import PublishError, publish
 
     try:
-        summary = publish(ROOT, Path(args.dest), reveal=args.reveal, repository=args.repository)
+        summary = publish(ROOT, Path(args.dest), reveal=args.reveal, repository=args.repository,
+                          assignments=args.assignments)
     except PublishError as error:
         raise UsageError(str(error)) from None
     size = sum((Path(args.dest) / name).stat().st_size for name in summary["files"])
     print(f"wrote the student edition to {args.dest}: {len(summary['files'])} files, {size / 1e6:.1f} MB; "
           f"install cells and links point at {summary['repository']}")
-    print(f"revealed: {', '.join(summary['revealed']) or 'none'}; sealed: {len(summary['sealed'])} graded references")
+    print(f"published: {', '.join(summary['published'])}")
+    print(f"revealed: {', '.join(summary['revealed']) or 'none'}; held back: {len(summary['sealed'])} library "
+          "functions (the graded references of the rest, and what their exercises forbid that no notebook uses)")
     if summary["removed"]:
         print(f"removed {len(summary['removed'])} files of the previous edition: {', '.join(summary['removed'][:5])}"
               + (" ..." if len(summary["removed"]) > 5 else ""))
@@ -539,6 +542,8 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("dest", help="the edition's folder (created, or updated in place: its .git stays)")
     publish.add_argument("--reveal", nargs="+", default=[], metavar="ASSIGNMENT",
                          help="ship these assignments' references (after their deadlines); remembered by later runs")
+    publish.add_argument("--assignments", nargs="+", default=[], metavar="ASSIGNMENT",
+                         help="publish these (added to the last edition's; default the first time: every released one)")
     publish.add_argument("--repository", metavar="URL",
                          help="the edition's repository: install cells, pyproject.toml, Binder and Colab links "
                          "(default: the last edition's, else pyproject.toml's)")

@@ -50,34 +50,39 @@ def repository_of(root: Path) -> str:
     return tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]["Repository"]
 
 
-def publish(root: Path, dest: Path, *, reveal=(), repository: str | None = None) -> dict:
+def publish(root: Path, dest: Path, *, reveal=(), repository: str | None = None, assignments=()) -> dict:
     """Write the student edition of the course at ``root`` into ``dest``; returns a summary
-    {files, revealed, sealed, repository, removed}. PublishError when it cannot."""
+    {files, published, revealed, sealed, repository, removed}. ``assignments``: those to publish,
+    added to the last edition's (default: every released one the first time). PublishError when
+    it cannot."""
     root, dest = Path(root), Path(dest)
     record = json.loads((root / "lib" / "dlcourse" / "assignments.json").read_text(encoding="utf-8"))
-    assignments = sorted({entry["assignment"] for entry in record.values()})
-    unknown = sorted(set(reveal) - set(assignments))
-    if unknown:
-        raise PublishError(f"cannot reveal {', '.join(unknown)}: the release holds {', '.join(assignments)}")
+    released = sorted({entry["assignment"] for entry in record.values()})
+    for verb, asked in (("reveal", reveal), ("publish", assignments)):
+        unknown = sorted(set(asked) - set(released))
+        if unknown:
+            raise PublishError(f"cannot {verb} {', '.join(unknown)}: the release holds {', '.join(released)}")
     if dest.resolve() == root.resolve() or root.resolve() in dest.resolve().parents:
         raise PublishError(f"{dest} is inside the course repository: publish the edition to a folder of its own")
     previous = read_edition(dest)
     revealed = sorted(set(previous.get("revealed", [])) | set(reveal))
-    held = [a for a in assignments if a not in revealed]
+    published = sorted(set(previous.get("published", [])) | set(assignments)) or released
+    shown = {stem: entry for stem, entry in record.items() if entry["assignment"] in published}
+    held = [a for a in released if a not in revealed]
     sealed = sealing.graded_references(record, held)
     old_url = repository_of(root)
     url = repository or previous.get("repository") or old_url
     reads = library_reads(root / "lib" / "dlcourse")
-    check_references(root, record, sealed, reads)
-    for name, owner in held_back(root, record, held, reads).items():
+    check_references(root, shown, sealed, reads)
+    for name, owner in held_back(root, record, shown, held, reads).items():
         sealed.setdefault(name, owner)  # a graded reference keeps the exercise it answers
 
     with tempfile.TemporaryDirectory(prefix="dlcourse-edition-") as scratch:
         staging = Path(scratch)
         sealing.write_library(staging / "lib", sealing.edition_messages(sealed), package=root / "lib" / "dlcourse")
-        install_cells = write_notebooks(root, staging, old_url, url)
+        install_cells = write_notebooks(root, staging, old_url, url, published)
         (staging / "lib" / "dlcourse" / "assignments.json").write_text(
-            edition_record(record, install_cells), encoding="utf-8")
+            edition_record(shown, install_cells), encoding="utf-8")
         for name in SETUP_FILES:
             shutil.copy2(root / name, staging / name)
         postbuild = staging / "postBuild"  # the edition holds no solutions/: its comment must not say so
@@ -87,13 +92,14 @@ def publish(root: Path, dest: Path, *, reveal=(), repository: str | None = None)
             (root / "pyproject.toml").read_text(encoding="utf-8").replace(old_url, url), encoding="utf-8")
         (staging / "Makefile").write_text(MAKEFILE, encoding="utf-8")
         (staging / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
-        (staging / "README.md").write_text(student_readme(url, assignments, revealed), encoding="utf-8")
+        (staging / "README.md").write_text(student_readme(url, published, revealed), encoding="utf-8")
         prune_untracked(root, staging, ("course", "lib/dlcourse"))
         files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
         removed = sync(staging, dest, files, previous.get("files", []))
-    summary = {"files": files, "revealed": revealed, "sealed": sorted(sealed), "repository": url, "removed": removed}
-    (dest / EDITION_RECORD).write_text(json.dumps({k: summary[k] for k in ("files", "revealed", "repository")},
-                                                  indent=1) + "\n", encoding="utf-8")
+    summary = {"files": files, "published": published, "revealed": revealed, "sealed": sorted(sealed),
+               "repository": url, "removed": removed}
+    kept = ("files", "published", "revealed", "repository")
+    (dest / EDITION_RECORD).write_text(json.dumps({k: summary[k] for k in kept}, indent=1) + "\n", encoding="utf-8")
     return summary
 
 
@@ -213,15 +219,15 @@ def names_reached(sources, reads: dict[str, set[str]], aliases: dict | None = No
     return reached
 
 
-def held_back(root: Path, record: dict, assignments, reads: dict) -> dict[str, tuple[str, str]]:
+def held_back(root: Path, record: dict, shown: dict, assignments, reads: dict) -> dict[str, tuple[str, str]]:
     """{library function: (assignment, answer)} for what ``assignments``' exercises forbid of the
     library (a function that does an exercise's work without being its graded reference, such
     as np.rnn.gru_step_forward for 06's GRU step) and that no released notebook reaches: the
-    edition holds it back with the references. What a notebook uses stays (a forward that a
-    check differentiates through)."""
+    edition holds it back with the references. What a published notebook (``shown``) uses stays
+    (a forward that a check differentiates through)."""
     defined = set(reads)
     reached = set()
-    for entry in record.values():
+    for entry in shown.values():
         notebook = nbformat.read(root / entry["path"], as_version=4)
         reached |= set(names_reached([c.source for c in notebook.cells if c.cell_type == "code"], reads))
     wanted = set(assignments)
@@ -235,30 +241,41 @@ def check_references(root: Path, record: dict, sealed: dict, reads: dict) -> Non
     """Refuse an edition whose notebooks call a reference it seals (of another assignment, not
     revealed), directly or through library code that calls it: its students would meet a stub
     where the notebook expects working code."""
+    from dlcourse.grading import ANSWER, cell_kind
+
     problems = []
     for entry in record.values():
         notebook = nbformat.read(root / entry["path"], as_version=4)
-        reached = names_reached([c.source for c in notebook.cells if c.cell_type == "code"], reads)
-        for reference in sorted(set(reached) & set(sealed)):
+        sources = [c.source for c in notebook.cells if c.cell_type == "code"]
+        # what students are to write counts too: the solution's answers (an answer that builds on
+        # an earlier assignment's layer, like 04's residual block on 03's affine_backward)
+        solution = root / "solutions" / entry["assignment"] / entry["notebook"]
+        answers = ([c.source for c in nbformat.read(solution, as_version=4).cells if cell_kind(c) == ANSWER]
+                   if solution.is_file() else [])
+        reached = names_reached(sources, reads)
+        from_answers = names_reached(answers, reads, import_aliases(sources + answers))
+        for reference in sorted((set(reached) | set(from_answers)) & set(sealed)):
             owner, answer = sealed[reference]
             if owner != entry["assignment"]:
-                through = reached[reference]
+                through = reached.get(reference, from_answers.get(reference))
                 how = f"calls {through}, which calls {reference}" if through else f"calls {reference}"
-                problems.append(f"{entry['assignment']} {how}, the answer to "
+                who = entry["assignment"] if reference in reached else f"{entry['assignment']}'s solution"
+                problems.append(f"{who} {how}, the answer to "
                                 f"{sealing.exercise_label(answer)} of {owner}, which is not revealed")
     if problems:
         raise PublishError("; ".join(problems) + ": reveal those assignments (--reveal) or publish after their "
                            "deadlines")
 
 
-def write_notebooks(root: Path, staging: Path, old_url: str, url: str) -> dict[str, dict]:
-    """course/ into ``staging`` with each install cell pointing at ``url``; returns
-    {notebook stem: the install cell's new {sha256, checksum}} for the record."""
+def write_notebooks(root: Path, staging: Path, old_url: str, url: str, published) -> dict[str, dict]:
+    """course/<assignment> of the ``published`` ones into ``staging``, each install cell pointing
+    at ``url``; returns {notebook stem: the install cell's new {sha256, checksum}} for the record."""
     from nbgrader.utils import compute_checksum
 
     changed = {}
     for path in sorted((root / "course").rglob("*")):
-        if not path.is_file() or ".ipynb_checkpoints" in path.parts:
+        if not path.is_file() or ".ipynb_checkpoints" in path.parts or path.relative_to(root / "course").parts[0] \
+                not in published:
             continue
         target = staging / path.relative_to(root)
         target.parent.mkdir(parents=True, exist_ok=True)

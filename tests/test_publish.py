@@ -25,6 +25,8 @@ from autograde.publish import PublishError, publish
 from dlcourse.grading import HIDDEN_BEGIN, HIDDEN_END, cell_kind, grade_id, source_sha256
 
 URL = "https://github.com/example-school/deep-learning-2027"
+REVEALED = "03-backprop"
+HELD = {ref: owner for ref, owner in EVERY_REFERENCE.items() if owner[0] != REVEALED}
 STUDENT_FILES = {".edition.json", ".gitignore", "Makefile", "README.md", "course", "environment.yml", "lib",
                  "postBuild", "pyproject.toml", "requirements.txt"}
 
@@ -32,7 +34,8 @@ STUDENT_FILES = {".edition.json", ".gitignore", "Makefile", "README.md", "course
 @pytest.fixture(scope="module")
 def edition(tmp_path_factory) -> Path:
     dest = tmp_path_factory.mktemp("edition") / "student-edition"
-    result = run_autograde(ROOT, "publish", str(dest), "--repository", URL, timeout=300)
+    # 04's residual block builds on 03's affine_backward: 03 is revealed for the edition to hold 04
+    result = run_autograde(ROOT, "publish", str(dest), "--repository", URL, "--reveal", REVEALED, timeout=300)
     assert result.returncode == 0, result.stderr
     assert f"wrote the student edition to {dest}" in result.stdout
     return dest
@@ -121,7 +124,8 @@ def test_no_solution_or_hidden_test_statement_is_in_the_edition(edition):
 def test_no_graded_reference_code_is_in_the_edition(edition):
     shipped = edition_statements(edition)
     elsewhere = public_statements()
-    for reference in EVERY_REFERENCE:
+    assert len(HELD) > 60
+    for reference in HELD:
         module, _, name = reference.rpartition(".")
         source = (ROOT / "lib" / Path(*module.split("."))).with_suffix(".py").read_text(encoding="utf-8")
         leaked = (body_statements(definition(ast.parse(source), name)) & shipped) - elsewhere
@@ -130,7 +134,7 @@ def test_no_graded_reference_code_is_in_the_edition(edition):
 
 def test_library_functions_that_do_an_exercises_work_are_held_back_unless_a_notebook_uses_them(edition):
     record = json.loads((edition / ".edition.json").read_text())
-    assert record["revealed"] == []
+    assert record["revealed"] == [REVEALED] and record["published"] == ASSIGNMENTS
     gru = (edition / "lib" / "dlcourse" / "np" / "rnn.py").read_text()
     stub = definition(ast.parse(gru), "gru_step_forward")
     assert "SealedReference" in ast.unparse(stub) and "Exercise 7 of 06-rnn-lstm" in ast.unparse(stub)
@@ -218,7 +222,7 @@ def test_publishing_again_updates_in_place_keeps_history_and_reveals_one_assignm
     (dest / "notes.txt").write_text("the instructor's own file stays")
 
     summary = publish(ROOT, dest, reveal=["01-perceptron"])
-    assert summary["revealed"] == ["01-perceptron"] and summary["repository"] == URL
+    assert summary["revealed"] == ["01-perceptron", REVEALED] and summary["repository"] == URL
     assert summary["removed"] == ["course/00-gone/00-gone.ipynb"] and not stale.parent.exists()
     assert (dest / "notes.txt").is_file()
     log = subprocess.run([*git, "log", "--oneline"], capture_output=True, text=True, check=True).stdout
@@ -231,7 +235,7 @@ def test_publishing_again_updates_in_place_keeps_history_and_reveals_one_assignm
     assert "SealedReference" in (dest / "lib" / "dlcourse" / "np" / "optim.py").read_text()
     # revealing is cumulative: a later edition keeps 01 revealed and adds 02
     summary = publish(ROOT, dest, reveal=["02-gradient-descent"])
-    assert summary["revealed"] == ["01-perceptron", "02-gradient-descent"]
+    assert summary["revealed"] == ["01-perceptron", "02-gradient-descent", REVEALED]
     assert "SealedReference" not in (dest / "lib" / "dlcourse" / "np" / "optim.py").read_text()
     assert all(not r.startswith(("dlcourse.np.perceptron.", "dlcourse.np.optim.")) for r in summary["sealed"])
 
@@ -262,7 +266,26 @@ def test_a_notebook_that_calls_an_unrevealed_assignments_reference_is_refused(tm
             "01-perceptron, which is not revealed")):
         publish(root, tmp_path / "edition")
     assert not (tmp_path / "edition").exists(), "a refused edition writes nothing"
-    assert publish(root, tmp_path / "edition", reveal=["01-perceptron"])["revealed"] == ["01-perceptron"]
+    assert publish(root, tmp_path / "edition", reveal=["01-perceptron", REVEALED])["revealed"] == [
+        "01-perceptron", REVEALED]
+
+
+def test_assignments_are_published_one_after_another_and_a_solution_on_an_unrevealed_one_is_refused(tmp_path):
+    dest = tmp_path / "edition"
+    summary = publish(ROOT, dest, assignments=["01-perceptron"])
+    assert summary["published"] == ["01-perceptron"]
+    assert sorted(p.name for p in (dest / "course").iterdir()) == ["01-perceptron"]
+    record = json.loads((dest / "lib" / "dlcourse" / "assignments.json").read_text())
+    assert [entry["assignment"] for entry in record.values()] == ["01-perceptron"]
+    assert "05-convolution" not in (dest / "README.md").read_text()
+    # what students of 04 are to write builds on 03's affine_backward: not while 03 is held back
+    with pytest.raises(PublishError, match=re.escape(
+            "04-training-deep-networks's solution calls dlcourse.np.layers.affine_backward, the answer to "
+            "Exercise 6 of 03-backprop, which is not revealed")):
+        publish(ROOT, dest, assignments=["04-training-deep-networks"])
+    summary = publish(ROOT, dest, assignments=["04-training-deep-networks"], reveal=["03-backprop"])
+    assert summary["published"] == ["01-perceptron", "04-training-deep-networks"]
+    assert sorted(p.name for p in (dest / "course").iterdir()) == ["01-perceptron", "04-training-deep-networks"]
 
 
 def test_a_notebook_that_reaches_an_unrevealed_reference_through_the_library_is_refused(tmp_path):
