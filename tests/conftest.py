@@ -1,6 +1,7 @@
 """Shared fixtures: where the course is, which assignments it has, and a throw-away copy of
 the course for tests that release and grade (so that the checkout is never written to)."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,13 @@ def run_autograde(course: Path, *args: str, timeout: int = 900) -> subprocess.Co
     """`python -m autograde ARGS` run from the root of ``course``, as an instructor would."""
     return subprocess.run([sys.executable, "-m", "autograde", *args], cwd=course,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def run_with_library(code: str, library: Path) -> subprocess.CompletedProcess:
+    """``python -c code`` importing dlcourse from ``library`` (a sealed copy, dlcourse.sealing)
+    ahead of the installed one."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(library)})
 
 
 @pytest.fixture(scope="session")

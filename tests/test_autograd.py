@@ -3,15 +3,12 @@ regression and broadcasting for Tensor."""
 
 import json
 import math
-import os
 import random
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT
+from conftest import ROOT, run_with_library
 
 from dlcourse.autograd import Tensor, Value, topological_order
 
@@ -149,8 +146,7 @@ def test_backward_runs_in_a_kernel_with_topological_order_sealed():
         "y.backward(order=own)\n"
         "print('grad', x.grad)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "PYTHONPATH": str(library)})
+    result = run_with_library(code, library)
     assert result.returncode == 0 and result.stdout.strip() == "grad 7.0", result.stderr[-2000:]
 
 

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_with_library
 
 from autograde import sandbox
 from dlcourse import sealing
@@ -116,8 +116,7 @@ def test_the_sealed_library_imports_and_every_reference_raises(sealed_everything
         "import dlcourse.data, dlcourse.widgets, dlcourse.plot, dlcourse.doctor, dlcourse.check\n"
         "print('sealed ok')\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "PYTHONPATH": str(sealed_everything)})
+    result = run_with_library(code, sealed_everything)
     assert result.returncode == 0 and "sealed ok" in result.stdout, result.stderr[-2000:]
 
 
