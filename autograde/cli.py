@@ -3,7 +3,8 @@
     python -m autograde release [ASSIGNMENT ...] [--force]   solutions/ -> course/
     python -m autograde collect SOURCE ASSIGNMENT [--roster CSV] [--force]
                                                               a folder or an LMS zip -> autograde/submitted/
-    python -m autograde grade ASSIGNMENT [...] [--workers N] [--scheduler ADDRESS] [--force] [--no-sandbox]
+    python -m autograde grade ASSIGNMENT [...] [--workers N] [--scheduler ADDRESS] [--force] [--memory SIZE]
+                              [--no-sandbox]
                                                               autograde/submitted/ -> gradebook, in sandboxes
     python -m autograde report ASSIGNMENT                     pass rates, common failures, flagged submissions
     python -m autograde feedback ASSIGNMENT                   HTML feedback per student
@@ -156,6 +157,26 @@ def ensure_in_gradebook(assignment: str, config) -> None:
     print(f"{assignment} was not in the gradebook: recorded it from solutions/ (course/ untouched)")
 
 
+def sandbox_defaults():
+    from . import sandbox
+
+    return sandbox.Limits()
+
+
+def memory_size(text: str) -> int:
+    """--memory's value in MB: 3G, 1.5G, 1536M (a bare number is GB)."""
+    units = {"g": 1024, "gb": 1024, "m": 1, "mb": 1}
+    number = text.strip().lower()
+    unit = next((u for u in sorted(units, key=len, reverse=True) if number.endswith(u)), "g")
+    try:
+        megabytes = int(float(number.removesuffix(unit)) * units[unit])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size: write it as 3G or 1536M") from None
+    if megabytes < 256:
+        raise argparse.ArgumentTypeError(f"{text!r} is too little for a kernel with NumPy and PyTorch: at least 256M")
+    return megabytes
+
+
 def cmd_grade(args) -> int:
     from nbgrader.api import Gradebook
 
@@ -173,13 +194,17 @@ def cmd_grade(args) -> int:
     if args.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {args.workers}")
     use_sandbox = not args.no_sandbox
+    config = load_config()
+    limits = sandbox.Limits(cell_seconds=int(config.Execute.timeout), memory_mb=args.memory)
     if use_sandbox:
-        reason = sandbox.unavailable_reason()
+        reason = sandbox.unavailable_reason(limits)
         if reason:
             raise UsageError(f"the sandbox cannot be made on this machine: {reason}. Students' code would run "
                              "with your rights; pass --no-sandbox only for submissions you trust")
-    config = load_config()
-    limits = sandbox.Limits(cell_seconds=int(config.Execute.timeout))
+        print("\n".join(sandbox.describe(limits)), flush=True)
+        sandbox.remove_stale_groups()  # those a killed run left
+    else:
+        print("NO SANDBOX: students' code runs with your rights, without memory or process limits", flush=True)
     rows, submissions = {assignment: {} for assignment in assignments}, []
     for assignment in assignments:
         ensure_in_gradebook(assignment, config)
@@ -510,6 +535,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="submissions graded at once on this machine (default: one per core)")
     grade.add_argument("--scheduler", metavar="ADDRESS", help="grade on a Dask cluster (tcp://host:8786)")
     grade.add_argument("--force", action="store_true", help="grade again submissions already graded")
+    grade.add_argument("--memory", type=memory_size, default=sandbox_defaults().memory_mb, metavar="SIZE",
+                       help="memory of everything one submission starts, together (default "
+                            f"{sandbox_defaults().memory_mb // 1024} GB): 3G, 1536M")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="run students' code without the sandbox (only for submissions you trust)")
     grade.set_defaults(run=cmd_grade)

@@ -24,7 +24,6 @@ When the kernel dies, runs out of time or floods its output at cell k, the point
 before k are kept and the reason is recorded.
 """
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,14 +58,13 @@ class JudgeSession:
     """One kernel over a submission's folder and the judge's shell beside it: `run_cell` runs a
     student's cell in the kernel, `judge_test` an instructor's test cell here."""
 
-    def __init__(self, source, submission_dir: Path, *, limits: sandbox.Limits, use_sandbox: bool, slot: int = 0,
+    def __init__(self, source, submission_dir: Path, *, limits: sandbox.Limits, use_sandbox: bool,
                  notebook: str | None = None):
         self.source, self.limits = source, limits
         self.time_limits = TimeLimits.from_run(source.cells, cap=limits.cell_seconds)
         # the kernel imports the library with this notebook's graded references sealed; the
         # judge's shell keeps the whole library for the hidden tests
-        self.kernel = Kernel(submission_dir, limits=limits, use_sandbox=use_sandbox, slot=slot,
-                             library=sealed_library(notebook))
+        self.kernel = Kernel(submission_dir, limits=limits, use_sandbox=use_sandbox, library=sealed_library(notebook))
         self.deadline = time.monotonic() + limits.wall_seconds
         self.answer_names = [name for c in source.cells if cell_kind(c) == ANSWER
                              for name in answer_names(c.source)]
@@ -120,7 +118,7 @@ class JudgeSession:
 # ------------------------------------------------------------------ one notebook, step by step
 
 def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path, notebook_name: str, *,
-                   limits: sandbox.Limits, use_sandbox: bool, slot: int = 0) -> dict:
+                   limits: sandbox.Limits, use_sandbox: bool) -> dict:
     """Grade one notebook of a submission. Returns plain data: scores per test cell, the
     answers waiting for a manual grade, the graded notebook (for feedback) and reasons."""
     source = nbformat.read(source_path, as_version=4)
@@ -139,8 +137,7 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
     # shortcuts, read from the submitted source here (never from the kernel): those tests fail unrun
     shortcuts = shortcut_failures(submitted.cells, notebook_name)
     graded = nbformat.v4.new_notebook(metadata=submitted.metadata)
-    session = JudgeSession(source, submission_dir, limits=limits, use_sandbox=use_sandbox, slot=slot,
-                           notebook=notebook_name)
+    session = JudgeSession(source, submission_dir, limits=limits, use_sandbox=use_sandbox, notebook=notebook_name)
     lost = None
     try:
         session.start()
@@ -162,6 +159,7 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
     finally:
         session.close()
         result["reasons"] += session.reasons
+        result["memory_mb"] = session.kernel.peak_mb  # the most the sandbox held, where a control group measured it
     result["notebook"] = nbformat.writes(graded)
     return result
 
@@ -304,7 +302,7 @@ def grade_cases(source_path: Path, cases: list[tuple[str | None, str | None]], *
             outcome = CaseResult()
             results.append(outcome)
             if session is None:
-                session = JudgeSession(source, workdir, limits=limits, use_sandbox=use_sandbox, slot=os.getpid() % 4096,
+                session = JudgeSession(source, workdir, limits=limits, use_sandbox=use_sandbox,
                                        notebook=Path(source_path).name)
                 session.start()
                 for cell in source.cells:

@@ -44,10 +44,11 @@ def die_with_parent():
 
 
 class Kernel:
-    def __init__(self, submission: Path, *, limits: sandbox.Limits, use_sandbox: bool = True, slot: int = 0,
+    def __init__(self, submission: Path, *, limits: sandbox.Limits, use_sandbox: bool = True,
                  library: Path | None = None):
         # library: a sealed copy of the course library (dlcourse.sealing) the kernel imports instead
-        self.limits, self.use_sandbox, self.slot, self.library = limits, use_sandbox, slot, library
+        self.limits, self.use_sandbox, self.library = limits, use_sandbox, library
+        self.group = None  # the sandbox's control group (memory and tasks), made at start
         remove_stale_scratch()
         self.scratch = Path(tempfile.mkdtemp(prefix=f"dlcourse-grade-{os.getpid()}-"))
         os.chmod(self.scratch, 0o755)
@@ -61,11 +62,12 @@ class Kernel:
         self.submission = submission
         self.output_bytes = 0
         self.process = self.client = None
+        self.peak_mb = None  # the most memory the sandbox held (known once closed, with a control group)
         self.log = self.scratch / "kernel.log"
 
     @property
     def run_uid(self):
-        return sandbox.run_uid(self.slot) if self.use_sandbox else os.geteuid()
+        return sandbox.run_uid() if self.use_sandbox else os.geteuid()
 
     def start(self):
         from jupyter_client import BlockingKernelClient
@@ -94,6 +96,9 @@ class Kernel:
             env["TMPDIR"] = str(self.scratch)
             if self.library is not None:  # ahead of the editable install's path
                 env["PYTHONPATH"] = f"{self.library}:{env['PYTHONPATH']}"
+        if self.use_sandbox and sandbox.control_groups() is not None:
+            sandbox.remove_stale_groups()
+            self.group = sandbox.SandboxGroup(sandbox.control_groups(), self.limits)
         if factory is not None:
             (self.scratch / "root").mkdir()
             self.log = self.runtime / "kernel.log"
@@ -101,12 +106,18 @@ class Kernel:
         elif self.use_sandbox:
             (self.scratch / "root").mkdir()
             argv = sandbox.sandbox_argv(command, submission=self.submission, runtime=self.runtime,
-                                        newroot=self.scratch / "root", limits=self.limits, slot=self.slot,
-                                        library=self.library)
+                                        newroot=self.scratch / "root", limits=self.limits, library=self.library)
+            group = self.group
+
+            def enter_sandbox():  # in the child, before unshare: nothing it starts escapes the budget
+                die_with_parent()
+                if group is not None:
+                    group.join()
+
             with open(self.log, "wb") as log:
                 self.process = subprocess.Popen(argv, cwd="/", env=env, stdout=log, stderr=subprocess.STDOUT,
                                                 stdin=subprocess.DEVNULL, start_new_session=True,
-                                                preexec_fn=die_with_parent)
+                                                preexec_fn=enter_sandbox)
         else:
             with open(self.log, "wb") as log:
                 self.process = subprocess.Popen(command, cwd=env["HOME"], env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -138,6 +149,11 @@ class Kernel:
                 break
 
     def check_alive(self, doing: str):
+        if self.group is not None and self.group.memory_exceeded():
+            self.kill()
+            raise KernelLost(f"{sandbox.memory_limit_text(self.limits)}: the submission's processes together "
+                             f"needed more than {sandbox.memory_text(self.limits.memory_mb)} {doing}; "
+                             "the kernel was stopped")
         code = self.process.poll()
         if code is not None:
             tail = self.log.read_bytes()[-600:].decode(errors="replace").strip() if self.log.exists() else ""
@@ -154,8 +170,12 @@ class Kernel:
         deadline = time.monotonic() + seconds
         msg_id = self.client.execute(code, silent=silent, store_history=not silent, allow_stdin=False)
         outputs, error, idle, reply, stopped, cell_bytes = [], None, False, None, None, 0
+        checked = time.monotonic()
         while not (idle and reply is not None):
             now = time.monotonic()
+            if now - checked > 0.5:  # a cell that prints without pause is still watched
+                self.check_alive(f"while running {what}")
+                checked = now
             if now > deadline and stopped is None:
                 stopped = ("time", now + 10)
                 self.interrupt()
@@ -232,6 +252,8 @@ class Kernel:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             pass
+        if self.group is not None:  # a process that left the namespace's tree is still in the group
+            sandbox.kill_processes(self.group.tasks())
 
     def close(self):
         try:
@@ -240,6 +262,9 @@ class Kernel:
                 self.context.destroy(linger=0)
         finally:
             self.kill()
+            if self.group is not None:
+                self.peak_mb = self.group.peak_mb()
+                self.group.remove()
             shutil.rmtree(self.scratch, ignore_errors=True)
 
 

@@ -74,8 +74,9 @@ class KernelFactory:
             "script_args": [str(kernel.scratch / "root"), str(kernel.submission), str(kernel.runtime),
                             str(limits.disk_mb), str(limits.tmp_mb), str(kernel.run_uid),
                             " ".join(sandbox.readonly_paths(kernel.library))],
-            "limits": {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds, "processes": limits.processes,
-                       "file_mb": limits.file_mb, "open_files": limits.open_files},
+            "cgroups": kernel.group.procs_files if kernel.group is not None else [],
+            "limits": {"address_space_mb": limits.address_space_mb, "cpu_seconds": limits.cpu_seconds,
+                       "processes": limits.processes, "file_mb": limits.file_mb, "open_files": limits.open_files},
         }
         try:
             self.process.stdin.write(json.dumps(request) + "\n")

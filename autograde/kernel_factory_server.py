@@ -38,6 +38,9 @@ def child(request):
     namespace and becomes the kernel. The child waits for it and leaves its exit status in
     the runtime folder, where the worker reads why a kernel ended."""
     check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    for procs in request.get("cgroups", []):  # the sandbox's memory and task budget, before anything runs
+        with open(procs, "w") as handle:
+            handle.write(str(os.getpid()))
     if request["sandbox"]:
         check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
     runtime = request["runtime"]
@@ -94,7 +97,7 @@ def sandboxed_kernel(request):
     os.chroot(request["newroot"])
     os.chdir(request["home"])
     limits = request["limits"]
-    for name, value in (("RLIMIT_AS", limits["memory_mb"] * 2**20), ("RLIMIT_CPU", limits["cpu_seconds"]),
+    for name, value in (("RLIMIT_AS", limits["address_space_mb"] * 2**20), ("RLIMIT_CPU", limits["cpu_seconds"]),
                         ("RLIMIT_NPROC", limits["processes"]), ("RLIMIT_FSIZE", limits["file_mb"] * 2**20),
                         ("RLIMIT_NOFILE", limits["open_files"]), ("RLIMIT_CORE", 0)):
         resource.setrlimit(getattr(resource, name), (value, value))

@@ -12,24 +12,41 @@ gradebook), not /root, no network (a fresh network namespace has no interface bu
 that is down), no other process (a fresh PID namespace whose first process is the kernel:
 when it ends, the kernel of Linux kills every process left in the namespace).
 
-When the grader runs as root the sandboxed process runs as an unprivileged host uid of its
-own (one per worker slot), so that the process limit counts only its processes; otherwise it
-runs as the invoking user mapped to root inside a user namespace (the limits still apply).
+When the grader runs as root the sandboxed process runs as an unprivileged host uid that its
+grading process holds alone (a lock per uid, see sandbox_uid), so that the process limit counts
+only its processes; otherwise it runs as the invoking user mapped to root inside a user
+namespace (the limits still apply).
+
+Everything a submission starts shares one budget of memory and of tasks: a control group per
+sandbox (SandboxGroup), cgroup v2 where the grader's group is delegated to it, v1's `memory`
+and `pids` controllers where the machine has those; per-process limits (`prlimit`) are the last
+layer under it. A sandbox whose processes go past the memory budget is killed and its result
+says "memory limit (N GB)".
 """
 
+import errno
+import fcntl
+import functools
+import itertools
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlcourse.grading import CELL_TIMEOUT_S, GRADING_ENV, NOTEBOOK_TIMEOUT_S
+from dlcourse.grading import CELL_TIMEOUT_S, GRADING_ENV, LIMIT_FACTOR, LIMIT_FLOOR_S, NOTEBOOK_TIMEOUT_S
 
 SANDBOX_HOME = "/home/student"
-# host uids given to sandboxed processes when grading as root: one per concurrent sandbox
+# host uids given to sandboxed processes when grading as root: each held by one grading process
+# at a time, through a lock file in UID_LOCKS (every grader on the host takes its uids there)
 HOST_UID_BASE = 620000
+HOST_UIDS = 4096
+UID_LOCKS = Path("/run/lock/dlcourse-sandbox-uids") if Path("/run/lock").is_dir() else \
+    Path(tempfile.gettempdir()) / "dlcourse-sandbox-uids"
 
 
 class SandboxUnavailable(RuntimeError):
@@ -40,16 +57,22 @@ class SandboxUnavailable(RuntimeError):
 class Limits:
     """What one submission may use. Wall time is enforced by the grader, the rest by Linux."""
 
-    memory_mb: int = 4096          # address space of each process (RLIMIT_AS)
+    memory_mb: int = 3072          # resident memory of everything the submission starts (control group)
     cpu_seconds: int = 600         # CPU time of each process (RLIMIT_CPU)
     wall_seconds: int = NOTEBOOK_TIMEOUT_S  # the whole notebook, start to end
     cell_seconds: int = CELL_TIMEOUT_S      # one cell (also nbgrader's Execute.timeout)
-    processes: int = 64            # processes and threads of the sandbox user (RLIMIT_NPROC)
+    processes: int = 64            # processes and threads at once (control group; RLIMIT_NPROC per uid)
     file_mb: int = 64              # largest file a process may write (RLIMIT_FSIZE)
     disk_mb: int = 256             # the writable home folder (tmpfs size)
     tmp_mb: int = 256              # /tmp and /dev/shm (tmpfs size each)
     output_kb: int = 16384         # output of the whole notebook (figures included); beyond it the cell is stopped
     open_files: int = 256          # RLIMIT_NOFILE
+
+    @property
+    def address_space_mb(self) -> int:
+        """Virtual memory of each process (RLIMIT_AS), the last layer under the control group:
+        twice the budget and at least 4 GB, since PyTorch reserves address space it never touches."""
+        return max(4096, 2 * self.memory_mb)
 
 
 # Runs as root of the new user namespace, before the kernel starts: builds the new root in a
@@ -122,21 +145,343 @@ def readonly_paths(library: Path | None = None) -> list[str]:
     return paths
 
 
-def run_uid(slot: int) -> int:
-    """The host uid a sandbox of this worker slot runs as: its own when grading as root (so that
-    the process limit counts only its processes), the grader's otherwise."""
-    return HOST_UID_BASE + slot if os.geteuid() == 0 else os.geteuid()
+def run_uid() -> int:
+    """The host uid this process's sandboxes run as: when grading as root, one that no other
+    grading process on the host holds (sandbox_uid), so that the process limit and the tests'
+    count of processes are this grader's alone; the grader's own uid otherwise."""
+    return sandbox_uid() if os.geteuid() == 0 else os.geteuid()
+
+
+_held_uid: tuple[int, int] | None = None  # (uid, the open lock file that holds it)
+
+
+def sandbox_uid() -> int:
+    """A uid of HOST_UID_BASE + 0..HOST_UIDS-1 that this process holds alone until it ends: the
+    first whose lock file (UID_LOCKS/<uid>) no other process has locked. The lock goes with the
+    process however it ends (a killed grader frees its uid); processes left running as the uid by
+    a grader that was killed are killed before the uid is used again."""
+    global _held_uid
+    if _held_uid is not None and _held_uid[1] >= 0:
+        return _held_uid[0]
+    UID_LOCKS.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for uid in range(HOST_UID_BASE, HOST_UID_BASE + HOST_UIDS):
+        handle = os.open(UID_LOCKS / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            os.close(handle)
+            if error.errno in (errno.EWOULDBLOCK, errno.EACCES):
+                continue
+            raise
+        os.ftruncate(handle, 0)
+        os.write(handle, str(os.getpid()).encode())
+        kill_processes(uid_processes({uid}))
+        _held_uid = (uid, handle)
+        return uid
+    raise SandboxUnavailable(f"all {HOST_UIDS} sandbox uids are held by other grading processes on this host")
+
+
+def uid_holders() -> dict[int, int]:
+    """{sandbox uid: pid of the grading process holding it} for the uids held now."""
+    held = {}
+    for path in UID_LOCKS.glob("[0-9]*") if UID_LOCKS.is_dir() else ():
+        try:
+            handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_UN)  # nobody holds it
+        except OSError:
+            try:
+                held[int(path.name)] = int(os.pread(handle, 32, 0) or b"0")
+            except ValueError:
+                held[int(path.name)] = 0
+        finally:
+            os.close(handle)
+    return held
+
+
+def uid_processes(uids: set[int]) -> list[int]:
+    """Pids of the processes running as one of ``uids`` (zombies left out: they run nothing)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if int(fields.get("Uid", "-1").split()[0]) in uids and not fields.get("State", "").strip().startswith("Z"):
+            found.append(int(status.parent.name))
+    return found
+
+
+def kill_processes(pids) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+# ------------------------------------------------------------------ one control group per sandbox
+
+CGROUP_MOUNTS = Path("/proc/self/mountinfo")
+CGROUP_MEMBERSHIP = Path("/proc/self/cgroup")
+GROUP_PREFIX = "dlcourse-sandbox-"
+
+
+@dataclass(frozen=True)
+class ControlGroups:
+    """Where this grading process can make a control group per sandbox: ``memory`` and ``pids``
+    are the folders the groups go in (the same folder under cgroup v2), None where that
+    controller cannot be used."""
+
+    version: int
+    memory: Path | None
+    pids: Path | None
+
+    def describe(self) -> str:
+        kinds = [name for name, folder in (("memory", self.memory), ("tasks", self.pids)) if folder]
+        return f"control groups v{self.version} ({' and '.join(kinds)}) under {self.memory or self.pids}"
+
+
+def _cgroup_mounts() -> list[tuple[str, Path, str, set[str]]]:
+    """(hierarchy root, mount point, filesystem type, options) of each cgroup mount."""
+    mounts = []
+    for line in CGROUP_MOUNTS.read_text().splitlines():
+        before, _, after = line.partition(" - ")
+        fields, tail = before.split(), after.split()
+        if len(fields) >= 5 and tail and tail[0] in ("cgroup", "cgroup2"):
+            options = set(tail[2].split(",")) if len(tail) > 2 else set()
+            mounts.append((fields[3], Path(fields[4].replace("\040", " ")), tail[0], options))
+    return mounts
+
+
+def _usable(folder: Path) -> bool:
+    return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK) and os.access(folder / "cgroup.procs", os.W_OK)
+
+
+@functools.cache
+def control_groups() -> ControlGroups | None:
+    """What this process may use, found once: cgroup v2 where its own group offers the memory and
+    pids controllers and it may make groups there (root, or a group delegated to it), else v1's
+    memory and pids hierarchies where its own group in them is writable; None where neither."""
+    try:
+        memberships = [line.split(":", 2) for line in CGROUP_MEMBERSHIP.read_text().splitlines()]
+        mounts = _cgroup_mounts()
+    except OSError:
+        return None
+
+    def folder_of(root: str, mount_point: Path, path: str) -> Path:
+        relative = os.path.relpath(path, root) if path.startswith(root) else path.lstrip("/")
+        return (mount_point / relative).resolve() if relative != "." else mount_point
+
+    unified = next((p for h, c, p in memberships if h == "0" and c == ""), None)
+    for root, mount_point, kind, _ in mounts:
+        if kind == "cgroup2" and unified is not None:
+            folder = folder_of(root, mount_point, unified)
+            parent = _v2_parent(folder)
+            if parent is not None:
+                return ControlGroups(2, parent, parent)
+    found = {}
+    for _, controllers, path in memberships:
+        for controller in ("memory", "pids"):
+            if controller in controllers.split(","):
+                for root, mount_point, kind, options in mounts:
+                    if kind == "cgroup" and controller in options:
+                        folder = folder_of(root, mount_point, path)
+                        if _usable(folder):
+                            found[controller] = folder
+    if "memory" in found:
+        return ControlGroups(1, found["memory"], found.get("pids"))
+    return None
+
+
+def _v2_parent(folder: Path) -> Path | None:
+    """The cgroup v2 folder this process's sandbox groups go in: its own group when that already
+    hands memory and pids to its children (the root group), else the parent of a leaf
+    ``dlcourse-grader-*`` group the coordinator moved itself into (prepare_delegated_group)."""
+    def offers(group: Path) -> bool:
+        try:
+            return {"memory", "pids"} <= set((group / "cgroup.subtree_control").read_text().split())
+        except OSError:
+            return False
+
+    for candidate in (folder, folder.parent if folder.name.startswith("dlcourse-grader-") else None):
+        if candidate is not None and offers(candidate) and _usable(candidate):
+            return candidate
+    return None
+
+
+def prepare_delegated_group() -> str | None:
+    """cgroup v2, a group delegated to the grader (systemd-run --scope -p Delegate=yes): move this
+    process into a leaf ``dlcourse-grader-PID`` of its group and hand memory and pids to the
+    group's children, so that sandboxes can be made beside it. Returns why not, or None. v1 and
+    a group that already offers them need nothing."""
+    if control_groups() is not None:
+        return None
+    try:
+        unified = next(line.split(":", 2)[2] for line in CGROUP_MEMBERSHIP.read_text().splitlines()
+                       if line.startswith("0::"))
+        mount = next((m for m in _cgroup_mounts() if m[2] == "cgroup2"), None)
+        if mount is None:
+            return "this machine has no cgroup v2 hierarchy"
+        own = mount[1] / unified.lstrip("/")
+        if not {"memory", "pids"} <= set((own / "cgroup.controllers").read_text().split()):
+            return f"the memory and pids controllers are not offered to {own}"
+        leaf = own / f"dlcourse-grader-{os.getpid()}"
+        leaf.mkdir(exist_ok=True)
+        (leaf / "cgroup.procs").write_text(str(os.getpid()))
+        (own / "cgroup.subtree_control").write_text("+memory +pids")
+    except (OSError, StopIteration) as error:
+        return f"the grader's control group could not be delegated to sandboxes ({error})"
+    control_groups.cache_clear()
+    return None if control_groups() is not None else "the delegated control group is still not usable"
+
+
+_group_numbers = itertools.count()
+
+
+class SandboxGroup:
+    """The control group(s) of one sandbox: its memory budget and its number of tasks. Made before
+    the sandbox starts; the sandbox's first process joins them (``join``, by the process itself,
+    so nothing it starts runs outside); ``remove`` kills whatever is left and removes them."""
+
+    def __init__(self, groups: ControlGroups, limits: Limits):
+        self.groups, self.limits = groups, limits
+        self.name = f"{GROUP_PREFIX}{os.getpid()}-{next(_group_numbers)}"
+        self.folders = list(dict.fromkeys(f / self.name for f in (groups.memory, groups.pids) if f is not None))
+        try:
+            for folder in self.folders:
+                folder.mkdir()
+            budget = limits.memory_mb * 2**20
+            if groups.version == 2:
+                self._write(groups.memory, "memory.max", budget)
+                self._write(groups.memory, "memory.swap.max", 0, optional=True)
+                self._write(groups.memory, "memory.oom.group", 1, optional=True)  # one process over: all go
+                self._write(groups.memory, "pids.max", limits.processes)
+            else:
+                self._write(groups.memory, "memory.limit_in_bytes", budget)
+                self._write(groups.memory, "memory.memsw.limit_in_bytes", budget, optional=True)  # no swap either
+                if groups.pids is not None:
+                    self._write(groups.pids, "pids.max", limits.processes)
+        except OSError as error:
+            self.remove()
+            raise SandboxUnavailable(f"the sandbox's control group could not be made ({error})") from error
+
+    def _write(self, parent: Path, name: str, value, optional: bool = False) -> None:
+        path = parent / self.name / name
+        if optional and not path.exists():
+            return
+        path.write_text(str(value))
+
+    @property
+    def procs_files(self) -> list[str]:
+        """The files a process writes its pid into to join (every controller's)."""
+        return [str(folder / "cgroup.procs") for folder in self.folders]
+
+    def join(self, pid: int = 0) -> None:
+        for path in self.procs_files:
+            with open(path, "w") as handle:
+                handle.write(str(pid or os.getpid()))
+
+    def _counter(self, file: str, key: str) -> int:
+        try:
+            text = (self.groups.memory / self.name / file).read_text()
+        except OSError:
+            return 0
+        return next((int(line.split()[1]) for line in text.splitlines() if line.startswith(key + " ")), 0)
+
+    def memory_exceeded(self) -> bool:
+        """Whether the kernel's OOM killer struck inside the group (its budget was reached)."""
+        return self._counter("memory.events" if self.groups.version == 2 else "memory.oom_control", "oom_kill") > 0
+
+    def peak_mb(self) -> float | None:
+        """The most memory the group held at once (v1; v2 kernels from 5.19)."""
+        name = "memory.peak" if self.groups.version == 2 else "memory.max_usage_in_bytes"
+        try:
+            return int((self.groups.memory / self.name / name).read_text()) / 2**20
+        except (OSError, ValueError):
+            return None
+
+    def tasks(self) -> list[int]:
+        pids = set()
+        for folder in self.folders:
+            try:
+                pids.update(int(p) for p in (folder / "cgroup.procs").read_text().split())
+            except (OSError, ValueError):
+                pass
+        return sorted(pids)
+
+    def remove(self, seconds: float = 10) -> bool:
+        """Kill every task left in the group and remove it; False when it could not be removed in time."""
+        return remove_group(self.folders, seconds)
+
+
+def remove_group(folders: list[Path], seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    for folder in folders:
+        while folder.exists():
+            try:
+                kill_processes(int(p) for p in (folder / "cgroup.procs").read_text().split())
+                folder.rmdir()
+            except FileNotFoundError:
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.05)
+    return True
+
+
+def sandbox_groups(owners: set[int] | None = None) -> list[Path]:
+    """The sandbox groups on this machine made by the grading processes ``owners`` (pids; every
+    grader's when None), in every hierarchy this process can see."""
+    groups = control_groups()
+    if groups is None:
+        return []
+    found = []
+    for parent in dict.fromkeys(f for f in (groups.memory, groups.pids) if f is not None):
+        for folder in parent.glob(GROUP_PREFIX + "*"):
+            try:
+                owner = int(folder.name.removeprefix(GROUP_PREFIX).split("-")[0])
+            except ValueError:
+                continue
+            if owners is None or owner in owners:
+                found.append(folder)
+    return found
+
+
+def remove_stale_groups() -> None:
+    """Sandbox groups of grading processes that were killed (their pid is in the name)."""
+    for folder in sandbox_groups():
+        owner = int(folder.name.removeprefix(GROUP_PREFIX).split("-")[0])
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            remove_group([folder], seconds=5)
+        except PermissionError:
+            continue
+
+
+def memory_text(megabytes: int) -> str:
+    return f"{megabytes / 1024:g} GB" if megabytes % 256 == 0 else f"{megabytes} MB"
+
+
+def memory_limit_text(limits: Limits) -> str:
+    """How a result names the memory budget a submission went past."""
+    return f"memory limit ({memory_text(limits.memory_mb)})"
 
 
 def sandbox_argv(command: list[str], *, submission: Path, runtime: Path, newroot: Path, limits: Limits,
-                 slot: int = 0, library: Path | None = None) -> list[str]:
+                 library: Path | None = None) -> list[str]:
     """The argv that runs `command` (an absolute program path and its arguments) in a fresh
     sandbox over a copy of `submission`; `runtime` appears at the same path inside; `library`,
     a sealed copy of the course library, appears where the library is (see readonly_paths)."""
     if os.geteuid() == 0:
         # root sets the sandbox up in fresh mount, PID and network namespaces, then the kernel
         # runs as an unprivileged host uid of its own (so that the process limit is its own)
-        uid = run_uid(slot)
+        uid = run_uid()
         namespace = []
         drop = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
@@ -144,7 +489,7 @@ def sandbox_argv(command: list[str], *, submission: Path, runtime: Path, newroot
         # an ordinary user gets the same through a user namespace in which it is root
         namespace, uid = ["--user", "--map-root-user"], 0
         drop = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
-    prlimit = ["prlimit", f"--as={limits.memory_mb * 2**20}", f"--cpu={limits.cpu_seconds}",
+    prlimit = ["prlimit", f"--as={limits.address_space_mb * 2**20}", f"--cpu={limits.cpu_seconds}",
                f"--nproc={limits.processes}", f"--fsize={limits.file_mb * 2**20}",
                f"--nofile={limits.open_files}", "--core=0", "--"]
     return (["unshare", *namespace, "--mount", "--pid", "--fork", "--net", "--ipc", "--uts",
@@ -168,11 +513,14 @@ def sandbox_environment(extra: dict | None = None) -> dict:
     return env
 
 
-def unavailable_reason() -> str | None:
-    """None when a sandbox can be made here, else why not (a sentence for the instructor)."""
+def unavailable_reason(limits: Limits | None = None) -> str | None:
+    """None when a sandbox, with its memory budget, can be made here, else why not and what to do
+    (a sentence for the instructor)."""
     for program in ("unshare", "prlimit", "setpriv", "chroot", "mount"):
         if shutil.which(program) is None and not Path("/usr/sbin", program).exists():
             return f"`{program}` is not installed (util-linux / coreutils)"
+    budget = memory_budget_reason()  # said after the namespaces: those are the first thing to fix
+    limits = limits or Limits()
     with tempfile.TemporaryDirectory(prefix="dlcourse-probe-") as scratch:
         scratch = Path(scratch)
         for name in ("submission", "run", "root"):
@@ -181,13 +529,70 @@ def unavailable_reason() -> str | None:
         os.chmod(scratch, 0o755)
         argv = sandbox_argv([sys.executable, "-c", "import pathlib; print(pathlib.Path('probe.txt').read_text())"],
                             submission=scratch / "submission", runtime=scratch / "run", newroot=scratch / "root",
-                            limits=Limits())
+                            limits=limits)
+        group = SandboxGroup(control_groups(), limits) if budget is None else None
         try:
             result = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd="/",
-                                    env=sandbox_environment({"PWD": SANDBOX_HOME}))
-        except (OSError, subprocess.TimeoutExpired) as error:
+                                    env=sandbox_environment({"PWD": SANDBOX_HOME}),
+                                    preexec_fn=group.join if group else None)
+        except (OSError, subprocess.SubprocessError) as error:
             return f"the sandbox could not be started ({error})"
+        finally:
+            if group is not None:
+                group.remove()
         if result.returncode != 0 or "ok" not in result.stdout:
             detail = (result.stderr.strip().splitlines() or ["no message"])[-1]
-            return f"user namespaces or mounts are not permitted here ({detail})"
-    return None
+            return f"user namespaces or mounts are not permitted here ({detail}){user_namespace_advice()}"
+    return budget
+
+
+# the settings that turn user namespaces off for users: {file: (value when off, how to turn them on)}
+USER_NAMESPACE_SETTINGS = {
+    "/proc/sys/user/max_user_namespaces": ("0", "sudo sysctl -w user.max_user_namespaces=15000"),
+    "/proc/sys/kernel/unprivileged_userns_clone": ("0", "sudo sysctl -w kernel.unprivileged_userns_clone=1"),
+    "/proc/sys/kernel/apparmor_restrict_unprivileged_userns":  # Ubuntu 24.04 and later
+        ("1", "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"),
+}
+
+
+def user_namespace_advice() -> str:
+    """How to enable user namespaces, where the machine's settings say they are off (not root)."""
+    if os.geteuid() == 0:
+        return ""
+    for path, (off, fix) in USER_NAMESPACE_SETTINGS.items():
+        try:
+            if Path(path).read_text().strip() == off:
+                return (f": user namespaces are disabled for users ({Path(path).name} is {off}); enable them with "
+                        f"`{fix}` (add it to /etc/sysctl.d/ to keep it), or grade as root")
+        except OSError:
+            continue
+    return ": check that user namespaces are enabled for users, or grade as root"
+
+
+def memory_budget_reason() -> str | None:
+    """None when each sandbox can have its own memory budget (a control group), else why not and how."""
+    if control_groups() is not None or prepare_delegated_group() is None:
+        return None
+    return ("no memory limit can be applied to a sandbox: the grader cannot make control groups here. Grade as "
+            "root, or in a control group delegated to you: with systemd, `systemd-run --user --scope -p "
+            "Delegate=yes python -m autograde grade ...`; with cgroup v1, root makes "
+            "/sys/fs/cgroup/{memory,pids}/<you>, gives it to you (chown -R) and moves your shell into it "
+            "(echo $$ > .../cgroup.procs)")
+
+
+def describe(limits: Limits) -> list[str]:
+    """What a sandbox is on this machine, as `grade` prints it first."""
+    groups = control_groups()
+    if os.geteuid() == 0:
+        who = f"runs as uid {run_uid()} (held by this grader alone)"
+    else:
+        who = "runs as you, mapped to root in a user namespace"
+    budget = (f"{memory_text(limits.memory_mb)} of memory and {limits.processes} tasks per submission, with "
+              f"{groups.describe()}" if groups else "no memory budget per submission (no control groups)")
+    return [f"sandbox: namespaces (mount, PID, network, IPC, UTS), chroot, read-only system; the kernel {who}",
+            f"sandbox: {budget}",
+            f"sandbox: per process {memory_text(limits.address_space_mb)} of address space, {limits.cpu_seconds} s "
+            f"of CPU, {limits.file_mb} MB files, {limits.open_files} open files; home {limits.disk_mb} MB, "
+            f"/tmp {limits.tmp_mb} MB",
+            f"time: each cell {LIMIT_FACTOR}x the reference run's, at least {LIMIT_FLOOR_S} s, at most "
+            f"{limits.cell_seconds} s; the notebook {limits.wall_seconds} s"]

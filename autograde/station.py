@@ -86,19 +86,18 @@ def _grade_submission(submission: Submission) -> dict:
     from . import judge
 
     started = time.perf_counter()
-    slot = os.getpid() % 4096
     folder = Path(submission.folder)
     notebooks, reasons = {}, list(submission.notes)
 
     def grade(folder: Path, name: str) -> dict:
         return judge.grade_notebook(Path(submission.source) / name, Path(submission.released) / name, folder, name,
-                                    limits=submission.limits, use_sandbox=submission.use_sandbox, slot=slot)
+                                    limits=submission.limits, use_sandbox=submission.use_sandbox)
 
     for name, file_name in submission.mapping.items():
         if file_name is None:
             result = judge.grade_notebook(Path(submission.source) / name, Path(submission.released) / name, folder,
                                           name + ".missing", limits=submission.limits,
-                                          use_sandbox=submission.use_sandbox, slot=slot)
+                                          use_sandbox=submission.use_sandbox)
             message = next((n for n in submission.notes if n.startswith(name) or n.startswith("no .ipynb")),
                            "missing")
             for cell in result["cells"].values():
@@ -124,7 +123,7 @@ def _grade_submission(submission: Submission) -> dict:
     return {"student": submission.student, "assignment": submission.assignment,
             "fingerprint": submission.fingerprint, "notebooks": notebooks, "reasons": reasons,
             "seconds": time.perf_counter() - started, "sandbox": submission.use_sandbox,
-            "sandbox_uid": sandbox.run_uid(slot) if submission.use_sandbox else None,
+            "sandbox_uid": sandbox.run_uid() if submission.use_sandbox else None,
             "graded_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 

@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -167,8 +168,9 @@ def test_a_killed_run_loses_nothing_already_graded(small_course):
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(list(results.glob("*.json"))) < 2 and process.poll() is None:
         time.sleep(0.2)
-    # the run's own sandbox uids: its workers' (the station's slot is the worker's pid % 4096)
-    uids = {sandbox.run_uid(pid % 4096) for pid in children(process.pid)} | sandbox_uids(course)
+    # the run's own sandbox uids and control groups: those its workers hold (no other grader's)
+    workers = children(process.pid)
+    uids = {uid for uid, holder in sandbox.uid_holders().items() if holder in workers} | sandbox_uids(course)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     done = sorted(p.stem for p in results.glob("*.json"))
@@ -178,6 +180,7 @@ def test_a_killed_run_loses_nothing_already_graded(small_course):
     if os.geteuid() == 0:  # the killed workers' kernels die with them
         assert sandbox_processes(uids, settle_seconds=10) == [], "a killed run left sandboxed processes behind"
     rows = grade_rows(run_autograde(course, "grade", corpus.ASSIGNMENT, "--workers", "2").stdout)
+    assert sandbox.sandbox_groups(workers) == [], "the next run did not remove the killed run's control groups"
     for student in done:
         assert rows[student].startswith("already graded"), rows
     for index in range(6):
@@ -224,3 +227,84 @@ def test_symbolic_answers_are_parsed_without_eval_or_tricks():
                  "Symbol('x').__class__"):
         with pytest.raises(ValueError):
             parse_srepr(text)
+
+
+UNPRIVILEGED = "dlcourse-grader"  # made by the test below, where the suite runs as root (CI)
+# run as root in a private mount namespace: /root covered by an open folder that shows each of its
+# entries at its own permissions (the real /root stays reachable through a bind in /tmp)
+OPEN_ROOT = r"""set -e
+held=$(mktemp -d /tmp/dlcourse-root-view-XXXXXX)
+mount --bind /root "$held"
+mount -t tmpfs -o mode=755,size=1m open-root /root
+for entry in "$held"/* "$held"/.[!.]*; do
+    [ -e "$entry" ] || [ -L "$entry" ] || continue
+    name=${entry##*/}
+    if [ -L "$entry" ]; then cp -P "$entry" "/root/$name"; continue; fi
+    if [ -d "$entry" ]; then mkdir "/root/$name"; else touch "/root/$name"; fi
+    mount --bind "$entry" "/root/$name"
+done
+"""
+AS_USER = ("good", "wrong", "slow-cell", "memory-together")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="makes an unprivileged user to grade as: needs root")
+def test_an_unprivileged_grader_gets_the_same_scores(batch):
+    """The path an instructor without root takes: user namespaces, cold kernels, and a control
+    group delegated to the grader (what systemd's Delegate=yes gives; here root makes it, as the
+    README says). Same scores and reasons as the root batch."""
+    groups = sandbox.control_groups()
+    if subprocess.run(["id", UNPRIVILEGED], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", UNPRIVILEGED],
+                       check=True)
+    user = [f"--reuid={UNPRIVILEGED}", f"--regid={UNPRIVILEGED}", "--clear-groups", "--inh-caps=-all",
+            "--bounding-set=-all"]
+    view = ""
+    if subprocess.run(["setpriv", *user, "/bin/sh", "-c", f"{sys.executable} -c 'import dlcourse, nbgrader'"],
+                      capture_output=True).returncode != 0:
+        # this machine's Python (and maybe the checkout) lies under /root, which no other user may
+        # enter: the user's grade runs in a mount namespace of its own that shows /root's folders
+        # with their own permissions (an installation for several users would put Python elsewhere)
+        view = OPEN_ROOT
+    reachable = subprocess.run(["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                                f'{view}exec setpriv {" ".join(user)} "$@"', "probe", sys.executable, "-c",
+                                "import dlcourse, nbgrader"], capture_output=True, text=True)
+    if reachable.returncode != 0:
+        pytest.skip(f"the checkout or its Python is not readable by other users: {reachable.stderr[-300:]}")
+    scratch = Path(tempfile.mkdtemp(prefix="dlcourse-unprivileged-"))
+    delegated = [folder / f"dlcourse-delegated-{os.getpid()}" for folder in
+                 dict.fromkeys(f for f in (groups.memory, groups.pids) if f is not None)] if groups else []
+    try:
+        course = make_course(scratch / "course")
+        for student in AS_USER:
+            shutil.copytree(batch["course"] / "autograde" / "submitted" / student,
+                            course / "autograde" / "submitted" / student)
+        os.chmod(scratch, 0o755)
+        subprocess.run(["chown", "-R", UNPRIVILEGED, str(course)], check=True)
+        joins = ""
+        for folder in delegated:  # root hands the user a group of its own and moves the grader into it
+            folder.mkdir()
+            subprocess.run(["chown", "-R", UNPRIVILEGED, str(folder)], check=True)
+            joins += f"echo $$ > {folder / 'cgroup.procs'} && "
+        script = f'{view}{joins}exec setpriv {" ".join(user)} "$@"'
+        result = subprocess.run(["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script,
+                                 "grade-as-user", sys.executable, "-m", "autograde", "grade",
+                                 corpus.ASSIGNMENT, "--workers", "2"], cwd=course, capture_output=True, text=True,
+                                timeout=900, env={**os.environ, "HOME": str(course), "DLCOURSE_GRADER_FACTORY": "1"})
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert "runs as you, mapped to root in a user namespace" in result.stdout
+        if groups:
+            assert "of memory and 64 tasks per submission" in result.stdout
+        uid = int(subprocess.run(["id", "-u", UNPRIVILEGED], capture_output=True, text=True).stdout)
+        for student in AS_USER:
+            as_user, as_root = stored(course, student), stored(batch["course"], student)
+            assert as_user["sandbox_uid"] == uid
+            assert as_user["score"] == as_root["score"], (student, as_user["reasons"], as_root["reasons"])
+            assert [r.split(":")[0] for r in as_user["reasons"]] == [r.split(":")[0] for r in as_root["reasons"]]
+        for folder in delegated:
+            assert not list(folder.glob(sandbox.GROUP_PREFIX + "*")), "a sandbox's control group was left"
+    finally:
+        for folder in delegated:
+            sandbox.remove_group([*folder.glob(sandbox.GROUP_PREFIX + "*"), folder])
+        shutil.rmtree(scratch, ignore_errors=True)
+        for held in Path("/tmp").glob("dlcourse-root-view-*"):  # empty once its namespace is gone
+            held.rmdir()

@@ -1,0 +1,194 @@
+"""The sandbox's budget: memory and tasks of everything a submission starts, together (control
+groups), and the host uids a grader holds alone. Small budgets, so that the machine running
+the tests is never at risk; the grading batch has a submission past the default budget
+(tests/station_corpus.py, ``memory-together``)."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+if str(ROOT) not in sys.path:  # the grading station is not an installed package
+    sys.path.insert(0, str(ROOT))
+from autograde import sandbox  # noqa: E402
+from autograde.kernel import Kernel, KernelLost  # noqa: E402
+
+needs_groups = pytest.mark.skipif(sandbox.control_groups() is None or sandbox.unavailable_reason() is not None,
+                                  reason="this machine gives the grader no control groups or no sandbox")
+
+# n child processes, each holding `megabytes` with every page touched, then the kernel waits
+HOGS = '''import os, time
+children = []
+for _ in range({n}):
+    pid = os.fork()
+    if pid == 0:
+        hog = b"x" * ({megabytes} * 2**20)
+        time.sleep(60)
+        os._exit(0)
+    children.append(pid)
+time.sleep(2)
+print("all", len(children), "still here")
+for pid in children:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+'''
+
+
+@pytest.fixture
+def kernel(tmp_path):
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    os.chmod(tmp_path, 0o755)
+    made = []
+
+    def start(**limits):
+        made.append(Kernel(submission, limits=sandbox.Limits(**limits), use_sandbox=True))
+        made[-1].start()
+        return made[-1]
+
+    yield start
+    for each in made:
+        each.close()
+
+
+@needs_groups
+def test_processes_past_the_memory_budget_stop_the_kernel(kernel):
+    sandboxed = kernel(memory_mb=384)
+    folders = sandboxed.group.folders
+    assert all(folder.is_dir() for folder in folders)
+    outputs, error = sandboxed.execute(HOGS.format(n=2, megabytes=60), seconds=60)
+    assert error is None and "all 2 still here" in outputs[0]["text"], "within its budget, nothing is stopped"
+    started = time.monotonic()
+    with pytest.raises(KernelLost, match=r"memory limit \(384 MB\)"):
+        sandboxed.execute(HOGS.format(n=3, megabytes=160), seconds=60)
+    assert time.monotonic() - started < 30, "the kernel is stopped when the budget is reached, not at the time limit"
+    leftover = sandboxed.group.tasks()
+    sandboxed.close()
+    assert not any(folder.exists() for folder in folders), "the sandbox's control group was left behind"
+    assert sandbox.uid_processes({sandboxed.run_uid}) == [] or os.geteuid() != 0, leftover
+    assert sandboxed.peak_mb is not None and sandboxed.peak_mb <= 384
+
+
+@needs_groups
+def test_tasks_are_counted_for_the_whole_sandbox(kernel):
+    sandboxed = kernel(processes=24)
+    outputs, error = sandboxed.execute(
+        "import subprocess\nstarted = []\ntry:\n    for _ in range(60):\n"
+        "        started.append(subprocess.Popen(['sleep', '30']))\nexcept OSError as error:\n"
+        "    print('refused after', len(started))\n", seconds=60)
+    assert error is None, error
+    refused_after = int(outputs[0]["text"].split()[-1])
+    assert 0 < refused_after < 24, "the kernel's threads and its children share 24 tasks"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="host uids are given to sandboxes only when grading as root")
+def test_a_sandbox_uid_is_held_by_one_grader_at_a_time():
+    mine = sandbox.sandbox_uid()
+    assert sandbox.sandbox_uid() == mine, "a process keeps its uid"
+    script = ("import sys, time; sys.path.insert(0, sys.argv[1]); from autograde import sandbox; "
+              "print(sandbox.sandbox_uid(), flush=True); time.sleep(30)")
+    other = subprocess.Popen([sys.executable, "-c", script, str(ROOT)], stdout=subprocess.PIPE, text=True)
+    try:
+        theirs = int(other.stdout.readline())
+        assert theirs != mine
+        holders = sandbox.uid_holders()
+        assert holders[mine] == os.getpid() and holders[theirs] == other.pid
+    finally:
+        other.kill()
+        other.wait()
+    assert theirs not in sandbox.uid_holders(), "a grader that ends (even killed) frees its uid"
+
+
+@pytest.mark.skipif(sandbox.control_groups() is None, reason="no control groups here")
+def test_groups_of_a_killed_grader_are_removed(tmp_path):
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # its pid now names no process: the group looks like a killed grader's
+    parent = sandbox.control_groups().memory
+    stale = parent / f"{sandbox.GROUP_PREFIX}{gone.pid}-0"
+    stale.mkdir()
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        (stale / "cgroup.procs").write_text(str(sleeper.pid))
+        sandbox.remove_stale_groups()
+        assert not stale.exists()
+        assert sleeper.wait(timeout=10) == -9, "what the killed grader's sandbox left running is killed"
+    finally:
+        sleeper.kill()
+        if stale.exists():
+            sandbox.remove_group([stale])
+
+
+def test_cgroup_v2_delegated_to_the_grader(tmp_path, monkeypatch):
+    """cgroup v2 (not on the machines the suite runs on): found from the process's own group, and
+    each sandbox's limits written where v2 keeps them. A tree of plain files stands for cgroupfs."""
+    own = tmp_path / "cg" / "user.slice" / "grader.scope"
+    own.mkdir(parents=True)
+    (own / "cgroup.procs").write_text("")
+    (own / "cgroup.subtree_control").write_text("cpu memory pids\n")
+    mounts = tmp_path / "mountinfo"
+    mounts.write_text(f"30 25 0:26 / {tmp_path / 'cg'} rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n")
+    membership = tmp_path / "cgroup"
+    membership.write_text("0::/user.slice/grader.scope\n")
+    monkeypatch.setattr(sandbox, "CGROUP_MOUNTS", mounts)
+    monkeypatch.setattr(sandbox, "CGROUP_MEMBERSHIP", membership)
+    sandbox.control_groups.cache_clear()
+    try:
+        groups = sandbox.control_groups()
+        assert groups == sandbox.ControlGroups(2, own, own)
+        group = sandbox.SandboxGroup(groups, sandbox.Limits(memory_mb=512, processes=32))
+        folder = own / group.name
+        assert (folder / "memory.max").read_text() == str(512 * 2**20)
+        assert (folder / "pids.max").read_text() == "32"
+        (folder / "memory.events").write_text("low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n")
+        assert group.memory_exceeded()
+        assert group.procs_files == [str(folder / "cgroup.procs")]
+    finally:
+        sandbox.control_groups.cache_clear()
+
+
+def test_without_control_groups_grade_says_how_to_get_them(monkeypatch):
+    monkeypatch.setattr(sandbox, "control_groups", lambda: None)
+    monkeypatch.setattr(sandbox, "prepare_delegated_group", lambda: "no cgroup v2 here")
+    reason = sandbox.memory_budget_reason()
+    assert "no memory limit can be applied" in reason and "Delegate=yes" in reason and "cgroup.procs" in reason
+
+
+def test_without_user_namespaces_grade_says_how_to_enable_them(tmp_path, monkeypatch):
+    setting = tmp_path / "apparmor_restrict_unprivileged_userns"
+    setting.write_text("1\n")
+    monkeypatch.setattr(sandbox, "USER_NAMESPACE_SETTINGS",
+                        {str(setting): ("1", "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0")})
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)
+    advice = sandbox.user_namespace_advice()
+    assert "disabled" in advice and "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0" in advice
+    setting.write_text("0\n")
+    assert "disabled" not in sandbox.user_namespace_advice()
+
+
+@pytest.mark.parametrize(("text", "megabytes"), [("3G", 3072), ("1.5g", 1536), ("1536M", 1536), ("2", 2048)])
+def test_memory_sizes(text, megabytes):
+    from autograde.cli import memory_size
+
+    assert memory_size(text) == megabytes
+
+
+@pytest.mark.parametrize("text", ["lots", "100M"])
+def test_memory_sizes_refused(text):
+    import argparse
+
+    from autograde.cli import memory_size
+
+    with pytest.raises(argparse.ArgumentTypeError, match="256M|3G"):
+        memory_size(text)
+
+
+def test_limits_as_grade_prints_them():
+    lines = sandbox.describe(sandbox.Limits(memory_mb=2048))
+    assert any("2 GB of memory and 64 tasks per submission" in line for line in lines) or \
+        sandbox.control_groups() is None
+    assert any("at most 300 s" in line for line in lines)
+    assert Path(sandbox.UID_LOCKS).name == "dlcourse-sandbox-uids"
