@@ -262,7 +262,10 @@ def pending_submissions(assignment: str, students: list[str], rows: dict, *, for
         done = result_path(assignment, student)
         current = station.fingerprint(folder)
         if not force and done.is_file():
-            previous = json.loads(done.read_text())
+            try:
+                previous = json.loads(done.read_text())
+            except ValueError:  # not a whole results file: graded again
+                previous = {}
             if previous.get("fingerprint") == current:
                 rows[student] = "already graded (--force to grade again)"
                 continue

@@ -138,7 +138,7 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
     shortcuts = shortcut_failures(submitted.cells, notebook_name)
     graded = nbformat.v4.new_notebook(metadata=submitted.metadata)
     session = JudgeSession(source, submission_dir, limits=limits, use_sandbox=use_sandbox, notebook=notebook_name)
-    lost = None
+    lost, ids = None, set()
     try:
         session.start()
         for position, planned in enumerate(plan, 1):
@@ -149,6 +149,9 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
                 shown, lost = run_step(session, cell, position, result, lost)
             else:
                 shown = cell
+            # the submitted cell's id (a new one would differ on each grading: feedback must not)
+            shown["id"] = cell.get("id") if cell.get("id") and cell.get("id") not in ids else f"graded-{position}"
+            ids.add(shown["id"])
             graded.cells.append(shown)
     except KernelLost as error_lost:
         lost = str(error_lost)

@@ -62,6 +62,7 @@ class Kernel:
         self.submission = submission
         self.output_bytes = 0
         self.process = self.client = None
+        self.log_start = 0  # where the kernel's own messages begin in its log, once started
         self.peak_mb = None  # the most memory the sandbox held (known once closed, with a control group)
         self.log = self.scratch / "kernel.log"
 
@@ -147,6 +148,7 @@ class Kernel:
                 self.client.get_iopub_msg(timeout=0.2)
             except queue.Empty:
                 break
+        self.log_start = self.log.stat().st_size if self.log.exists() else 0
 
     def check_alive(self, doing: str):
         if self.group is not None and self.group.memory_exceeded():
@@ -156,7 +158,9 @@ class Kernel:
                              "the kernel was stopped")
         code = self.process.poll()
         if code is not None:
-            tail = self.log.read_bytes()[-600:].decode(errors="replace").strip() if self.log.exists() else ""
+            # what the kernel wrote after it started (not its banner, which names the grader's paths)
+            tail = self.log.read_bytes()[self.log_start:][-600:].decode(errors="replace").strip() \
+                if self.log.exists() else ""
             how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
             raise KernelLost(f"the kernel {how} {doing}" + (f" ({tail.splitlines()[-1][:200]})" if tail else ""))
 

@@ -464,6 +464,21 @@ def remove_stale_groups() -> None:
             continue
 
 
+def orphans() -> list[str]:
+    """What sandboxes left behind on this machine: control groups of grading processes that are
+    gone (the next grade run removes them), and processes running as a sandbox uid that no
+    grading process holds (none should ever be). Empty when all is well; live graders' own
+    sandboxes are not counted."""
+    left = []
+    for folder in sandbox_groups():
+        owner = int(folder.name.removeprefix(GROUP_PREFIX).split("-")[0])
+        if not Path(f"/proc/{owner}").exists():
+            left.append(f"control group {folder}")
+    free = set(range(HOST_UID_BASE, HOST_UID_BASE + HOST_UIDS)) - set(uid_holders())
+    left += [f"process {pid} running as a sandbox uid no grader holds" for pid in uid_processes(free)]
+    return left
+
+
 def memory_text(megabytes: int) -> str:
     return f"{megabytes / 1024:g} GB" if megabytes % 256 == 0 else f"{megabytes} MB"
 

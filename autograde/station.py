@@ -124,6 +124,7 @@ def _grade_submission(submission: Submission) -> dict:
             "fingerprint": submission.fingerprint, "notebooks": notebooks, "reasons": reasons,
             "seconds": time.perf_counter() - started, "sandbox": submission.use_sandbox,
             "sandbox_uid": sandbox.run_uid() if submission.use_sandbox else None,
+            "worker": os.getpid(),  # its sandboxes' control groups carry this pid (sandbox.sandbox_groups)
             "graded_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
@@ -228,7 +229,10 @@ class Coordinator:
                                for n, nb in result["notebooks"].items()}
         path = self.result_path(assignment, student)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(stored, indent=1))
+        # whole or not at all: a coordinator killed while writing leaves the previous file (or none)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        partial.write_text(json.dumps(stored, indent=1))
+        os.replace(partial, path)
         reasons = "; ".join(result["reasons"])
         self.write_log(assignment, f"{student} {score:g}/{max_score:g} {result['seconds']:.1f}s"
                                    f"{' ' + reasons if reasons else ''}")

@@ -5,7 +5,9 @@ import re
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
+from grading_batch import sandbox
 
 
 def run_script(*args: str) -> str:
@@ -44,3 +46,16 @@ def test_quick_grading_benchmark_prints_each_time_against_its_budget():
     out = run_script("benchmarks/bench_quick_grading.py", "01-perceptron")
     assert re.search(r"^01-perceptron\s+[0-9.]+ s\s+30 s\s+[0-9.]+x$", out, re.MULTILINE), out
     assert "over budget: " in out
+
+
+def test_soak_kills_the_coordinator_and_finds_no_difference():
+    """Grading killed with SIGKILL and resumed gives what one uninterrupted run gives (the small
+    version of the soak: 20 submissions of the station corpus, one kill)."""
+    if sandbox.unavailable_reason() is not None:
+        pytest.skip(f"no sandbox here: {sandbox.unavailable_reason()}")
+    out = run_script("benchmarks/soak_grading.py", "--submissions", "20", "--kills", "1", "--no-slow")
+    assert re.search(r"run 1: coordinator killed \(SIGKILL\) after [0-9.]+ s", out), out
+    assert "graded: 20 of 20 submissions have a results file" in out, out
+    assert "differences from the uninterrupted run: none" in out, out
+    assert "recorded twice in the log: none; never recorded: none" in out, out
+    assert "left behind by sandboxes: nothing" in out, out

@@ -8,18 +8,16 @@ tests, the report, and a Dask LocalCluster."""
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
 import station_corpus as corpus
 from conftest import copy_course, run_autograde
-from grading_batch import copy_of, install_corpus_assignment, sandbox, sandbox_processes, sandbox_uids
+from grading_batch import copy_of, install_corpus_assignment, sandbox
 from nbgrader.api import Gradebook
 
 SANDBOX_PROBLEM = sandbox.unavailable_reason()
@@ -91,6 +89,13 @@ def test_no_process_outlives_its_sandbox(batch):
     assert batch["left"] == [], f"processes left after grading: {batch['left']}"
 
 
+def test_no_control_group_outlives_its_sandbox(batch):
+    results = (batch["course"] / "autograde" / "results" / corpus.ASSIGNMENT).glob("*.json")
+    workers = {json.loads(path.read_text())["worker"] for path in results}
+    assert len(workers) == 2, "the batch's two workers each graded part of the corpus"
+    assert sandbox.sandbox_groups(workers) == []
+
+
 def test_feedback_shows_no_hidden_test(batch):
     course = batch["course"]
     result = run_autograde(course, "feedback", corpus.ASSIGNMENT)
@@ -146,47 +151,6 @@ def small_course(tmp_path_factory):
         notebook = corpus.solved(course) if index % 2 == 0 else corpus.wrong(course)
         nbformat.write(notebook, folder / corpus.NOTEBOOK)
     return course
-
-
-def children(pid: int) -> set[int]:
-    """The processes ``pid`` started (the grading workers of a grade run), from /proc."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
-
-
-def test_a_killed_run_loses_nothing_already_graded(small_course):
-    course = small_course
-    results = course / "autograde" / "results" / corpus.ASSIGNMENT
-    process = subprocess.Popen([sys.executable, "-m", "autograde", "grade", corpus.ASSIGNMENT, "--workers", "1"],
-                               cwd=course, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and len(list(results.glob("*.json"))) < 2 and process.poll() is None:
-        time.sleep(0.2)
-    # the run's own sandbox uids and control groups: those its workers hold (no other grader's)
-    workers = children(process.pid)
-    uids = {uid for uid, holder in sandbox.uid_holders().items() if holder in workers} | sandbox_uids(course)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    done = sorted(p.stem for p in results.glob("*.json"))
-    assert 2 <= len(done) < 6, f"expected the run to be killed half-way, {len(done)} graded"
-    for student in done:
-        assert json.loads((results / f"{student}.json").read_text())["score"] in (0.0, 6.0)
-    if os.geteuid() == 0:  # the killed workers' kernels die with them
-        assert sandbox_processes(uids, settle_seconds=10) == [], "a killed run left sandboxed processes behind"
-    rows = grade_rows(run_autograde(course, "grade", corpus.ASSIGNMENT, "--workers", "2").stdout)
-    assert sandbox.sandbox_groups(workers) == [], "the next run did not remove the killed run's control groups"
-    for student in done:
-        assert rows[student].startswith("already graded"), rows
-    for index in range(6):
-        expected = "6 / 7" if index % 2 == 0 else "0 / 7"
-        assert rows[f"s{index}"].startswith(("already graded", expected)), rows
-        assert stored(course, f"s{index}")["score"] == (6.0 if index % 2 == 0 else 0.0)
 
 
 def test_grading_on_a_dask_cluster(small_course):
