@@ -272,7 +272,7 @@ def cmd_collect(args) -> int:
                               ids_file=LMS_IDS)
     except (ValueError, OSError) as error:
         raise UsageError(str(error)) from None
-    print(f"collected {assignment} from {source}:")
+    print(f"collected {assignment} from {source}" + (f" (inside its folder {out.root}):" if out.root else ":"))
     for student, files in out.copied.items():
         print(f"  {student}: {', '.join(files)}")
     for student in out.unchanged:
@@ -516,7 +516,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     collect = verbs.add_parser("collect",
                                help="copy a folder of notebooks or an LMS export zip into autograde/submitted/")
-    collect.add_argument("source", help="a folder (<student>/<notebook>) or a Moodle / Canvas export zip")
+    collect.add_argument("source", help="a folder (<student>/<notebook>, read as given) or a zip of one, or a "
+                         "Moodle / Canvas export zip (folders around a zip's submissions are stripped; a zip whose "
+                         "layout is unclear is refused, nothing written)")
     collect.add_argument("assignment")
     collect.add_argument("--roster", help="CSV with student_id and lms_id columns: maps LMS ids to student ids")
     collect.add_argument("--force", action="store_true", help="replace submissions that differ (the old ones are kept)")
