@@ -17,7 +17,9 @@
 
 Exit status: 0 when everything asked for was done, 1 when some of it failed (each failure
 is reported and the rest still done), 2 when there was nothing to do or the command was
-wrong.
+wrong. For grade, 1 also when a submission lacks an expected notebook (its tests score zero;
+every other notebook and submission is still graded and written); for collect, 2 when it
+cannot tell whose files a zip holds (nothing is written).
 """
 
 import argparse
@@ -206,10 +208,11 @@ def cmd_grade(args) -> int:
     else:
         print("NO SANDBOX: students' code runs with your rights, without memory or process limits", flush=True)
     rows, submissions = {assignment: {} for assignment in assignments}, []
+    missing = {assignment: {} for assignment in assignments}
     for assignment in assignments:
         ensure_in_gradebook(assignment, config)
-        submissions += pending_submissions(assignment, students[assignment], rows[assignment], force=args.force,
-                                           use_sandbox=use_sandbox, limits=limits)
+        submissions += pending_submissions(assignment, students[assignment], rows[assignment], missing[assignment],
+                                           force=args.force, use_sandbox=use_sandbox, limits=limits)
     LOGS.mkdir(parents=True, exist_ok=True)
     log_paths = {assignment: LOGS / f"grade-{assignment}.log" for assignment in assignments}
     progress = _progress(len(submissions), " ".join(assignments))
@@ -239,16 +242,24 @@ def cmd_grade(args) -> int:
               f"(log: {log_paths[assignment].relative_to(ROOT)})")
         for student in students[assignment]:
             print(f"  {student:<{width}}  {rows[assignment][student]}")
+    # a submission without a notebook was graded (zero for that notebook's tests) but is not
+    # complete: said here, and in the exit status, as long as the notebook is missing
+    incomplete = [f"{assignment}/{student} ({', '.join(names)})"
+                  for assignment in assignments for student, names in missing[assignment].items() if names]
+    if incomplete:
+        print(f"{len(incomplete)} submission(s) missing a notebook (its tests score zero; once it is in the "
+              f"submission, grade again): {', '.join(incomplete)}", file=sys.stderr)
     failed = coordinator.failed
     if failed:
         print(f"{len(failed)} submission(s) not graded: {', '.join(sorted(failed))}", file=sys.stderr)
-    return 1 if failed else 0
+    return 1 if failed or incomplete else 0
 
 
-def pending_submissions(assignment: str, students: list[str], rows: dict, *, force: bool, use_sandbox: bool,
-                        limits) -> list:
+def pending_submissions(assignment: str, students: list[str], rows: dict, missing: dict, *, force: bool,
+                        use_sandbox: bool, limits) -> list:
     """The submissions of ``assignment`` to grade: each not graded yet, or changed since (all
-    with ``force``). The others get their row ("already graded") in ``rows``."""
+    with ``force``). The others get their row ("already graded") in ``rows``. ``missing`` gets
+    every student's expected notebooks without a file, graded now or not."""
     from . import station
 
     expected = sorted(p.name for p in (SOLUTIONS / assignment).glob("*.ipynb"))
@@ -261,15 +272,17 @@ def pending_submissions(assignment: str, students: list[str], rows: dict, *, for
         folder = SUBMITTED / student / assignment
         done = result_path(assignment, student)
         current = station.fingerprint(folder)
+        mapping, notes = station.match_notebooks(folder, expected)
+        missing[student] = station.missing_notebooks(mapping)
         if not force and done.is_file():
             try:
                 previous = json.loads(done.read_text())
             except ValueError:  # not a whole results file: graded again
                 previous = {}
             if previous.get("fingerprint") == current:
-                rows[student] = "already graded (--force to grade again)"
+                rows[student] = "already graded (--force to grade again)" + (
+                    f", missing {', '.join(missing[student])}" if missing[student] else "")
                 continue
-        mapping, notes = station.match_notebooks(folder, expected)
         submissions.append(station.Submission(
             student=student, assignment=assignment, folder=folder, source=SOLUTIONS / assignment,
             released=COURSE / assignment, mapping=mapping, notes=notes, fingerprint=current,
@@ -300,7 +313,7 @@ def cmd_collect(args) -> int:
                               ids_file=LMS_IDS)
     except (ValueError, OSError) as error:
         raise UsageError(str(error)) from None
-    print(f"collected {assignment} from {source}:")
+    print(f"collected {assignment} from {source}" + (f" (inside its folder {out.root}):" if out.root else ":"))
     for student, files in out.copied.items():
         print(f"  {student}: {', '.join(files)}")
     for student in out.unchanged:
@@ -531,7 +544,13 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--force", action="store_true", help="overwrite existing course/<assignment>/")
     release.set_defaults(run=cmd_release)
 
-    grade = verbs.add_parser("grade", help="autograde autograde/submitted/*/ASSIGNMENT, each in a sandbox")
+    grade = verbs.add_parser(
+        "grade", help="autograde autograde/submitted/*/ASSIGNMENT, each in a sandbox",
+        description="Grade every new or changed submission of the assignments named, each in a sandbox. Exit "
+        "status: 0 when every submission is graded and complete; 1 when a submission lacks an expected notebook "
+        "(graded: that notebook's tests score zero) or could not be graded (NOT GRADED: tried again next run), "
+        "each named on stderr, every other submission still graded and its results written; 2 when there is "
+        "nothing to grade or the command was wrong.")
     grade.add_argument("assignments", nargs="+", metavar="ASSIGNMENT",
                        help="one or more: every submission of all of them is graded in one run of the workers")
     grade.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1),
@@ -547,7 +566,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     collect = verbs.add_parser("collect",
                                help="copy a folder of notebooks or an LMS export zip into autograde/submitted/")
-    collect.add_argument("source", help="a folder (<student>/<notebook>) or a Moodle / Canvas export zip")
+    collect.add_argument("source", help="a folder (<student>/<notebook>, read as given) or a zip of one, or a "
+                         "Moodle / Canvas export zip (folders around a zip's submissions are stripped; a zip whose "
+                         "layout is unclear is refused, nothing written)")
     collect.add_argument("assignment")
     collect.add_argument("--roster", help="CSV with student_id and lms_id columns: maps LMS ids to student ids")
     collect.add_argument("--force", action="store_true", help="replace submissions that differ (the old ones are kept)")

@@ -6,6 +6,10 @@ Recognised names (anything else is reported, never guessed):
   Canvas    "lovelaceada_123456_7891011_01-perceptron.ipynb", "lovelaceada_LATE_123456_..."
   folder    "<student>/<file>", "<student>/<assignment>/<file>", or "<student>.ipynb" for a
             one-notebook assignment
+A zip may hold them inside a folder ("subs/alice/...", "subs/bob.ipynb"), or folders in folders:
+`zip_root` strips such wrapping folders when what they hold says so, and refuses the whole zip when
+it cannot tell a wrapping folder from a student's (a folder SOURCE is read as given: its top
+entries are the students). Nothing is collected under a name that may not be the student's.
 A roster (CSV with `student_id` and `lms_id`, optionally `name`, `email`) maps LMS ids to the
 course's student ids; without one the LMS id is the student id.
 """
@@ -20,6 +24,8 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+from dlcourse.grading import notebook_for
 
 MOODLE = re.compile(r"^(?P<name>[^/]+?)_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)_/?(?P<file>.+)$")
 CANVAS = re.compile(r"^(?P<name>[a-z0-9]+?)(?P<late>_LATE)?_(?P<id>\d+)_(?P<submission>\d+)_(?P<file>.+)$")
@@ -47,6 +53,7 @@ class Collected:
     replaced: list = field(default_factory=list)
     conflicts: list = field(default_factory=list)    # (student, why)
     unmapped: list = field(default_factory=list)     # (path, why)
+    root: str = ""                                   # the wrapping folder(s) of a zip, stripped ("subs/")
 
 
 def read_roster(path: Path | None) -> dict[str, dict]:
@@ -79,14 +86,146 @@ def classify(relative: str, assignment: str, expected: list[str]) -> Entry:
         file = unnumbered if unnumbered in expected and file not in expected else file
         return Entry(relative, file, lms="canvas", lms_id=canvas.group("id"), name=canvas.group("name"))
     if len(parts) == 1:
+        if single_notebook and stands_for_notebook(top, expected):
+            return Entry(relative, top, problem=f"named after the assignment's notebook, not after a student: "
+                                                f"expected <student>/{single_notebook} or <student>.ipynb")
         if single_notebook and top.endswith(".ipynb"):
             return Entry(relative, single_notebook, student=top.removesuffix(".ipynb"))
         return Entry(relative, top, problem="not in a student's folder and not an LMS file name")
+    if top == assignment:
+        return Entry(relative, parts[-1], problem=f"in a folder named after the assignment, not after a student: "
+                                                  f"expected <student>/{parts[-1]}")
     if len(parts) == 3 and parts[1] == assignment:
         return Entry(relative, parts[2], student=top)
     if len(parts) == 2:
         return Entry(relative, parts[1], student=top)
     return Entry(relative, parts[-1], problem="nested too deep: expected <student>/<file>")
+
+
+def stands_for_notebook(name: str, expected: list[str]) -> bool:
+    """Whether a file is one of the assignment's notebooks, perhaps renamed ("01-perceptron (1).ipynb")."""
+    return name.endswith(".ipynb") and notebook_for(name, expected) is not None
+
+
+def expected_layout(assignment: str, expected: list[str]) -> str:
+    notebook = expected[0] if expected else "<notebook>"
+    one = ", <student>.ipynb" if len(expected) == 1 else ""
+    return (f"<student>/{notebook}, <student>/{assignment}/{notebook}{one} or a Moodle / Canvas export, at the "
+            "top of the zip or inside one folder around them")
+
+
+# ---------------------------------------------------------------- a zip's wrapping folders
+
+STUDENT, WRAPPER, UNCLEAR = "a student's folder", "a folder around submissions", "unclear"
+NO_EVIDENCE = "nothing in it says otherwise"
+
+
+def zip_root(paths: list[str], assignment: str, expected: list[str], students: set[str]) -> str:
+    """The folder of a zip that holds the submissions: "" when they are at its top, else the
+    wrapping folder(s) to strip ("subs/", "export/subs/"): while every file sits in one folder,
+    that folder is stripped if `folder_kind` finds it a folder around submissions, kept if it
+    finds it a student's. Raises ValueError, naming what it found, when it cannot tell, and when a
+    folder around submissions sits beside other entries (its own files would go to a student
+    named after it). ``students``: the roster's student ids (empty without a roster)."""
+    root, inside = "", [PurePosixPath(p).parts for p in paths]
+    while inside and all(len(parts) > 1 for parts in inside) and len({parts[0] for parts in inside}) == 1:
+        top = inside[0][0]
+        kind, what = folder_kind(root + top, [parts[1:] for parts in inside], assignment, expected, students)
+        if kind == STUDENT:
+            return root
+        if kind == UNCLEAR:
+            raise ValueError(f"every file sits in {root + top}/, which may be a student's folder or a folder "
+                             f"around the submissions: {what}")
+        root, inside = root + top + "/", [parts[1:] for parts in inside]
+    tops = sorted({parts[0] for parts in inside})
+    for top in tops:
+        within = [parts[1:] for parts in inside if parts[0] == top and len(parts) > 1]
+        kind, what = folder_kind(root + top, within, assignment, expected, students) if within else (STUDENT, "")
+        if kind == WRAPPER:
+            others = [t for t in tops if t != top]
+            others = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+            raise ValueError(f"{root + top}/ looks like a folder around submissions ({what}), but it sits beside "
+                             f"{others} {'in ' + root if root else 'at the top of the zip'}")
+    return root
+
+
+def folder_kind(folder: str, inside: list[tuple], assignment: str, expected: list[str],
+                students: set[str]) -> tuple[str, str]:
+    """Whether ``folder`` (its path in the zip) is a STUDENT's own, a WRAPPER around submissions or
+    UNCLEAR, and what it holds that says so. ``inside``: the parts of each of its files' paths
+    within it.
+
+    A student's: it holds one of the assignment's notebooks (perhaps renamed) or an
+    <assignment>/ folder, or it is a Moodle submission folder. Around submissions: it holds LMS
+    file names, or two submissions or more of which one at least is a folder holding a notebook of
+    the assignment (the others may be <student>.ipynb files), or only one folder that is itself
+    around submissions. A roster decides what these cannot, by naming the folder (a student's) or
+    what it holds (around submissions). UNCLEAR: evidence both ways; one submission folder only
+    (``subs/alice/``: around alice's submission, or ``alice/old/``: alice's own notebook in a
+    subfolder?); only notebooks named otherwise (``subs/bob.ipynb``: bob's, or subs's misnamed one?)."""
+    name = PurePosixPath(folder).name
+    if MOODLE.match(f"{name}/x"):
+        return STUDENT, f"{folder}/ is a Moodle submission folder"
+    children = {parts[0] for parts in inside}
+    only = next(iter(children)) if len(children) == 1 and all(len(parts) > 1 for parts in inside) else None
+    if only is not None and only != assignment:  # nothing but one folder in it: that folder tells
+        kind, what = folder_kind(f"{folder}/{only}", [parts[1:] for parts in inside], assignment, expected, students)
+        if kind == STUDENT and what != NO_EVIDENCE:
+            kind, what = UNCLEAR, (f"it holds one submission only, {folder}/{only}/ ({what}): a folder around "
+                                   f"{only}'s submission, or {name}'s own with the notebook in a subfolder?")
+    else:
+        kind, what = _structure(folder, inside, assignment, expected)
+    if name == assignment and kind == STUDENT:
+        kind, what = UNCLEAR, f"{folder}/ is named after the assignment, not after a student ({what})"
+    named = sorted({c.removesuffix(".ipynb") for c in children} & students)
+    if name in students and named:
+        return UNCLEAR, f"the roster names both {name} and {', '.join(named)}, in {folder}/"
+    if name in students:
+        if kind == WRAPPER:
+            return UNCLEAR, f"the roster names {name}, but {what}"
+        return STUDENT, f"the roster names {name}"
+    if named:
+        if kind == STUDENT and what != NO_EVIDENCE:
+            return UNCLEAR, f"the roster names {', '.join(named)}, but {what}"
+        return WRAPPER, f"the roster names {', '.join(named)}"
+    return kind, what
+
+
+def _structure(folder: str, inside: list[tuple], assignment: str, expected: list[str]) -> tuple[str, str]:
+    """folder_kind from what the folder holds (no roster, not one folder only)."""
+    own, lms, submissions, loose = [], set(), set(), set()
+    for parts in inside:
+        path = "/".join(parts)
+        if (len(parts) == 1 and stands_for_notebook(parts[0], expected)) or (len(parts) > 1 and parts[0] == assignment):
+            own.append(path)
+        elif MOODLE.match(path) or (len(parts) == 1 and CANVAS.match(parts[0])):
+            lms.add(path)
+        elif len(parts) == 1 and len(expected) == 1 and parts[0].endswith(".ipynb"):
+            loose.add(parts[0])
+        elif len(parts) in (2, 3) and stands_for_notebook(parts[-1], expected) and (
+                len(parts) == 2 or parts[1] == assignment):
+            submissions.add(parts[0] + "/")
+    found = ", ".join(f"{folder}/{p}" for p in sorted(submissions | loose | lms)[:3])
+    if own and (submissions or lms):
+        return UNCLEAR, f"it holds a notebook of its own ({folder}/{own[0]}) and other submissions ({found})"
+    if own:
+        return STUDENT, f"it holds {folder}/{own[0]}"
+    if lms:
+        return WRAPPER, f"it holds LMS submissions ({found})"
+    if submissions and len(submissions | loose) >= 2:
+        return WRAPPER, f"it holds submissions ({found})"
+    if submissions:
+        (student,) = submissions
+        return UNCLEAR, (f"it holds one submission only, {found}: a folder around {student.rstrip('/')}'s "
+                         f"submission, or {PurePosixPath(folder).name}'s own with the notebook in a subfolder?")
+    if loose:
+        return UNCLEAR, (f"it holds notebooks not named after the assignment ({found}): "
+                         f"{PurePosixPath(folder).name}'s own, or <student>.ipynb files?")
+    return STUDENT, NO_EVIDENCE
+
+
+def unsafe_path(relative: str) -> bool:
+    return relative.startswith("/") or ".." in PurePosixPath(relative).parts
 
 
 def source_files(source: Path):
@@ -108,7 +247,10 @@ def source_files(source: Path):
     archive = zipfile.ZipFile(source)
     for info in archive.infolist():
         name = info.filename
-        if info.is_dir() or PurePosixPath(name).name.startswith(".") or name.startswith("__MACOSX/"):
+        # macOS's resource forks (__MACOSX/), .DS_Store, .ipynb_checkpoints/: skipped, as in a folder
+        # (".." is not: it is reported as unsafe)
+        hidden = any(p.startswith(".") and p != ".." or p == "__MACOSX" for p in PurePosixPath(name).parts)
+        if info.is_dir() or hidden:
             continue
         yield name, info.file_size, (lambda info=info: archive.read(info))
 
@@ -118,9 +260,20 @@ def collect(source: Path, assignment: str, submitted: Path, *, expected: list[st
     by_student: dict[str, dict[str, bytes]] = {}
     identities = {}
     out = Collected()
-    for relative, size, read in source_files(source):
-        unsafe = relative.startswith("/") or ".." in PurePosixPath(relative).parts
-        entry = classify(relative, assignment, expected) if not unsafe else Entry(relative, "", problem="unsafe path")
+    files = list(source_files(source))
+    if not source.is_dir():  # a folder is read as given; a zip may wrap its submissions in folders
+        students = {row["student_id"].strip() for row in roster.values()}
+        try:
+            out.root = zip_root([relative for relative, _, _ in files if not unsafe_path(relative)], assignment,
+                                expected, students)
+        except ValueError as unclear:
+            raise ValueError(f"nothing collected from {source}: {unclear}. Expected "
+                             f"{expected_layout(assignment, expected)}; else unzip it and collect the folder that "
+                             "holds the students' folders (a folder is read as given)") from None
+    for relative, size, read in files:
+        unsafe = unsafe_path(relative)
+        inner = relative.removeprefix(out.root) if not unsafe else relative
+        entry = classify(inner, assignment, expected) if not unsafe else Entry(relative, "", problem="unsafe path")
         if entry.problem is None and entry.lms_id is not None:
             if roster:
                 row = roster.get(entry.lms_id)

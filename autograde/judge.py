@@ -124,9 +124,11 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
     source = nbformat.read(source_path, as_version=4)
     released = nbformat.read(released_path, as_version=4)
     tests = {grade_id(c): c for c in source.cells if cell_kind(c) == TEST}
+    # a notebook that is missing or cannot be read has no written answer to grade by hand: zero points
+    unwritten = {grade_id(c): False for c in released.cells if cell_kind(c) == WRITTEN}
     result = {"cells": {gid: {"score": 0.0, "max": points(c),
                               "message": "not run"} for gid, c in tests.items()},
-              "manual": {}, "reasons": [], "notebook": None}
+              "manual": unwritten, "reasons": [], "notebook": None}
     submitted = read_submission(submission_dir / notebook_name, result)
     if submitted is None:
         return result

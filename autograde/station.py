@@ -71,6 +71,11 @@ def match_notebooks(folder: Path, expected: list[str]) -> tuple[dict[str, str | 
     return mapping, notes
 
 
+def missing_notebooks(mapping: dict[str, str | None]) -> list[str]:
+    """The expected notebooks a submission has no file for (match_notebooks' mapping)."""
+    return [name for name, file_name in mapping.items() if file_name is None]
+
+
 _one_at_a_time = __import__("threading").Lock()
 
 
@@ -122,6 +127,7 @@ def _grade_submission(submission: Submission) -> dict:
         notebooks[name] = result
     return {"student": submission.student, "assignment": submission.assignment,
             "fingerprint": submission.fingerprint, "notebooks": notebooks, "reasons": reasons,
+            "missing": missing_notebooks(submission.mapping),
             "seconds": time.perf_counter() - started, "sandbox": submission.use_sandbox,
             "sandbox_uid": sandbox.run_uid() if submission.use_sandbox else None,
             "worker": os.getpid(),  # its sandboxes' control groups carry this pid (sandbox.sandbox_groups)
@@ -237,6 +243,8 @@ class Coordinator:
         self.write_log(assignment, f"{student} {score:g}/{max_score:g} {result['seconds']:.1f}s"
                                    f"{' ' + reasons if reasons else ''}")
         note = f", {manual} answer(s) to grade by hand" if manual else ""
+        if result.get("missing"):  # its tests scored zero; nothing of it waits for a grade by hand
+            note += f", missing {', '.join(result['missing'])}"
         return f"{score:g} / {max_score:g}{note}  [{result['seconds']:.1f} s]" + (f"  ({reasons})" if reasons else "")
 
     def write_log(self, assignment: str, line: str) -> None:

@@ -6,8 +6,8 @@ one run of the station with two workers, in sandboxes:
 
 * for each assignment: its solution, the untouched release (``blank``), every exercise
   answered with its first known mistake (``mistaken``), half a notebook (``unreadable``) and a
-  folder without a notebook (``no-notebook``); the solution's folder also holds the graded
-  notebook a killed run left behind, without its results file;
+  folder without a notebook (``no-notebook``: it makes grade's exit status 1); the solution's
+  folder also holds the graded notebook a killed run left behind, without its results file;
 * for the first assignment, the solution under the name a browser gives a second download
   (``renamed``): the renaming is the same for every assignment, and match_notebooks is checked
   on each assignment's names without grading (tests/test_grading.py);

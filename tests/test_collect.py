@@ -1,14 +1,20 @@
-"""`python -m autograde collect` (Moodle and Canvas export zips, plain folders, a roster, and
-never overwriting silently) and the LMS grade-import files `export` writes."""
+"""`python -m autograde collect` (Moodle and Canvas export zips, plain folders, a roster, zips
+that wrap their submissions in a folder, and never overwriting silently) and the LMS
+grade-import files `export` writes."""
 
 import csv
 import json
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, copy_course, run_autograde
 from nbgrader.api import Gradebook
+
+if str(ROOT) not in sys.path:  # the grading station is not an installed package
+    sys.path.insert(0, str(ROOT))
+from autograde import collect  # noqa: E402
 
 ASSIGNMENT = "01-perceptron"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -111,6 +117,125 @@ def test_collect_explains_bad_input(course, tmp_path):
     folder.mkdir()
     result = run_autograde(course, "collect", str(folder), ASSIGNMENT, "--roster", str(roster))
     assert result.returncode == 2 and "needs the columns student_id and lms_id" in result.stderr
+
+
+def test_a_wrapping_folder_is_stripped(course, tmp_path):
+    """A zipped folder of submissions: its folder is not a student (it used to collect bob's
+    notebook for a student called "subs" and leave alice's out), and macOS's extras are skipped."""
+    source = make_zip(tmp_path / "subs.zip", {
+        f"subs/alice/{NOTEBOOK}": notebook_bytes("solutions"),
+        "subs/alice/notes.txt": b"my notes\n",
+        f"subs/alice/.ipynb_checkpoints/{ASSIGNMENT}-checkpoint.ipynb": b"{}",
+        "subs/bob.ipynb": notebook_bytes(),
+        f"subs/carol/{ASSIGNMENT}/{NOTEBOOK}": notebook_bytes(),
+        "subs/.DS_Store": b"\0",
+        "__MACOSX/subs/._bob.ipynb": b"junk",
+    })
+    result = run_autograde(course, "collect", str(source), ASSIGNMENT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"collected {ASSIGNMENT} from {source} (inside its folder subs/):" in result.stdout
+    assert submitted(course) == {"alice": [NOTEBOOK, "notes.txt"], "bob": [NOTEBOOK], "carol": [NOTEBOOK]}
+    target = course / "autograde" / "submitted" / "alice" / ASSIGNMENT / NOTEBOOK
+    assert target.read_bytes() == notebook_bytes("solutions")
+
+
+def collect_zip(tmp_path: Path, entries: dict[str, bytes], roster: dict | None = None) -> dict[str, list[str]]:
+    """Collect a zip of ``entries`` (every notebook the release) in-process: {student: files} written."""
+    source = make_zip(tmp_path / "source.zip", {name: notebook_bytes() for name in entries} | {
+        name: data for name, data in entries.items() if data is not None})
+    target = tmp_path / "submitted"
+    out = collect.collect(source, ASSIGNMENT, target, expected=[NOTEBOOK], roster=roster or {})
+    assert not out.unmapped and not out.conflicts, (out.unmapped, out.conflicts)
+    return {p.name: sorted(f.name for f in (p / ASSIGNMENT).iterdir()) for p in sorted(target.iterdir())}
+
+
+def roster_of(*students: str) -> dict:
+    return {f"{1000 + i}": {"student_id": s, "lms_id": f"{1000 + i}"} for i, s in enumerate(students)}
+
+
+@pytest.mark.parametrize("entries, roster, collected", [
+    pytest.param([f"alice/{NOTEBOOK}"], None, {"alice": [NOTEBOOK]}, id="one student's folder"),
+    pytest.param([f"alice/{ASSIGNMENT}/{NOTEBOOK}", "alice/notes.txt"], None, {"alice": [NOTEBOOK, "notes.txt"]},
+                 id="one student's folder, assignment folder inside"),
+    pytest.param([f"alice/{ASSIGNMENT} (1).ipynb"], None, {"alice": [f"{ASSIGNMENT} (1).ipynb"]},
+                 id="one student's folder, a second download"),
+    pytest.param([f"export/subs/alice/{NOTEBOOK}", "export/subs/bob.ipynb"], None,
+                 {"alice": [NOTEBOOK], "bob": [NOTEBOOK]}, id="nested wrapping folders"),
+    pytest.param([f"{ASSIGNMENT}/alice/{NOTEBOOK}", f"{ASSIGNMENT}/bob/{NOTEBOOK}"], None,
+                 {"alice": [NOTEBOOK], "bob": [NOTEBOOK]}, id="wrapping folder named after the assignment"),
+    pytest.param([f"subs/alice/{NOTEBOOK}"], roster_of("alice"), {"alice": [NOTEBOOK]},
+                 id="one submission in a folder, the roster names the student"),
+    pytest.param(["subs/bob.ipynb", "subs/carol.ipynb"], roster_of("bob", "carol"),
+                 {"bob": [NOTEBOOK], "carol": [NOTEBOOK]}, id="student.ipynb files in a folder, on the roster"),
+    pytest.param(["alice/perceptron.ipynb"], roster_of("alice"), {"alice": ["perceptron.ipynb"]},
+                 id="a misnamed notebook in a folder the roster names"),
+])
+def test_zip_layouts_collected(tmp_path, entries, roster, collected):
+    assert collect_zip(tmp_path, dict.fromkeys(entries), roster) == collected
+
+
+def test_a_wrapped_lms_export_is_read_as_the_export(tmp_path):
+    roster = {"1001": {"student_id": "ada", "lms_id": "1001"}, "2002": {"student_id": "grace", "lms_id": "2002"}}
+    assert collect_zip(tmp_path, {f"Export/Ada Lovelace_1001_assignsubmission_file_/{NOTEBOOK}": None,
+                                  f"Export/Grace Hopper_2002_assignsubmission_file_{NOTEBOOK}": None},
+                       roster) == {"ada": [NOTEBOOK], "grace": [NOTEBOOK]}
+    canvas = tmp_path / "canvas"
+    canvas.mkdir()
+    assert collect_zip(canvas, {f"submissions/lovelaceada_1001_9001_{NOTEBOOK}": None}) == {"1001": [NOTEBOOK]}
+
+
+@pytest.mark.parametrize("entries, roster, why", [
+    pytest.param([f"subs/alice/{NOTEBOOK}"], None, "it holds one submission only, subs/alice/",
+                 id="one submission in a folder"),
+    pytest.param([f"alice/old/{NOTEBOOK}"], None, "it holds one submission only, alice/old/",
+                 id="a student's notebook in a subfolder"),
+    pytest.param(["subs/bob.ipynb", "subs/carol.ipynb"], None, "notebooks not named after the assignment",
+                 id="student.ipynb files in a folder"),
+    pytest.param(["alice/perceptron.ipynb"], None, "notebooks not named after the assignment",
+                 id="a misnamed notebook in a folder"),
+    pytest.param([f"subs/{NOTEBOOK}", f"subs/alice/{NOTEBOOK}"], None, "a notebook of its own (subs/",
+                 id="a notebook of its own and another submission"),
+    pytest.param([f"subs/alice/{NOTEBOOK}", "subs/bob.ipynb", "README.txt"], None,
+                 "subs/ looks like a folder around submissions", id="a wrapping folder beside a file"),
+    pytest.param([f"{ASSIGNMENT}/{NOTEBOOK}"], None, "named after the assignment",
+                 id="a folder named as the assignment"),
+    pytest.param([f"alice/bob/{NOTEBOOK}", f"alice/carol/{NOTEBOOK}"], roster_of("alice", "bob"),
+                 "the roster names both alice and bob", id="wrapping folder named as a student on the roster"),
+    pytest.param([f"alice/bob/{NOTEBOOK}", f"alice/carol/{NOTEBOOK}"], roster_of("alice"),
+                 "the roster names alice, but it holds submissions", id="a roster's student holding submissions"),
+])
+def test_an_unclear_zip_is_refused_whole(tmp_path, entries, roster, why):
+    with pytest.raises(ValueError, match="nothing collected from") as refused:
+        collect_zip(tmp_path, dict.fromkeys(entries), roster)
+    assert why in str(refused.value)
+    assert f"Expected <student>/{NOTEBOOK}, <student>/{ASSIGNMENT}/{NOTEBOOK}, <student>.ipynb" in str(refused.value)
+    assert not (tmp_path / "submitted").exists(), "nothing may be written"
+
+
+def test_collect_refuses_an_unclear_zip_and_writes_nothing(course, tmp_path):
+    source = make_zip(tmp_path / "one.zip", {f"subs/alice/{NOTEBOOK}": notebook_bytes()})
+    result = run_autograde(course, "collect", str(source), ASSIGNMENT)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"nothing collected from {source}: every file sits in subs/" in result.stderr
+    assert "unzip it and collect the folder that holds the students' folders" in result.stderr
+    assert not (course / "autograde" / "submitted").exists()
+    assert not (course / "autograde" / "collected").exists()
+    # unzipped, the folder that holds the students is read as given
+    (tmp_path / "subs" / "alice").mkdir(parents=True)
+    (tmp_path / "subs" / "alice" / NOTEBOOK).write_bytes(notebook_bytes())
+    result = run_autograde(course, "collect", str(tmp_path / "subs"), ASSIGNMENT)
+    assert result.returncode == 0, result.stderr
+    assert submitted(course) == {"alice": [NOTEBOOK]}
+
+
+def test_files_named_after_the_assignment_are_no_student(tmp_path):
+    source = make_zip(tmp_path / "source.zip", {NOTEBOOK: notebook_bytes(), "bob.ipynb": notebook_bytes(),
+                                                f"{ASSIGNMENT}/notes.txt": b"", f"ada/{NOTEBOOK}": notebook_bytes()})
+    out = collect.collect(source, ASSIGNMENT, tmp_path / "submitted", expected=[NOTEBOOK], roster={})
+    assert sorted(out.copied) == ["ada", "bob"]
+    problems = dict(out.unmapped)
+    assert "named after the assignment's notebook, not after a student" in problems[NOTEBOOK]
+    assert "in a folder named after the assignment" in problems[f"{ASSIGNMENT}/notes.txt"]
 
 
 @pytest.mark.filterwarnings("ignore:.*not in session")  # nbgrader's add_submission, harmless

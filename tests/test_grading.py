@@ -27,9 +27,20 @@ def graded(request, grading_batch):
     return request.param, grading_batch.course, grading_batch.rows.get(request.param, {})
 
 
+def missing_line(stderr: str) -> str:
+    """The line grade writes about submissions without a notebook ("" when none)."""
+    return next((line for line in stderr.splitlines() if "submission(s) missing a notebook" in line), "")
+
+
 def test_the_batch_grades_every_assignment_in_one_run(grading_batch):
     result = grading_batch.result
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    # every assignment's no-notebook student lacks its notebook: graded, but exit status 1
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "not graded" not in result.stderr and "NOT GRADED" not in result.stdout, result.stderr[-3000:]
+    named = missing_line(result.stderr)
+    assert named.startswith(f"{len(ASSIGNMENTS)} submission(s) missing a notebook"), result.stderr[-3000:]
+    for assignment in ASSIGNMENTS:
+        assert f"{assignment}/no-notebook ({assignment}.ipynb)" in named, named
     assert grading_batch.assignments == ASSIGNMENTS, "a full run grades every assignment"
     assert set(grading_batch.rows) == {*ASSIGNMENTS, corpus.ASSIGNMENT}, sorted(grading_batch.rows)
     # a fresh clone has no gradebook: grade records each assignment from solutions/ itself
@@ -68,6 +79,11 @@ def test_grade_scores_bad_submissions_zero_with_reasons_and_grades_the_rest(grad
     assignment, course, rows = graded
     assert rows["unreadable"].startswith("0 / ") and "not a readable notebook" in rows["unreadable"]
     assert rows["no-notebook"].startswith("0 / ") and "no .ipynb file" in rows["no-notebook"]
+    # what is missing is named; a missing or unreadable notebook leaves nothing to grade by hand
+    assert f", missing {assignment}.ipynb  [" in rows["no-notebook"], rows["no-notebook"]
+    for student in ("no-notebook", "unreadable"):
+        assert "by hand" not in rows[student], rows[student]
+        assert not any(s[3] for s in gradebook_scores(course, assignment, student).values()), student
     assert not (course / "autograde" / "autograded" / "unreadable").exists()
     expected = sorted(p.name for p in (ROOT / "solutions" / assignment).glob("*.ipynb"))
     for name in expected:  # a second download's name stands for the notebook, in every assignment
@@ -115,7 +131,11 @@ def resumed(grading_batch, tmp_path_factory):
     one resubmission (the first graded assignment's blank notebook changed): the two runs' tables."""
     course = copy_of(grading_batch, tmp_path_factory.mktemp("resumed") / "course")
     again = run_autograde(course, "grade", *grading_batch.rows, timeout=600)
-    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    # graded before, still without a notebook: said again, and the exit status is still 1
+    assert again.returncode == 1, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "not graded" not in again.stderr, again.stderr[-3000:]
+    for assignment in grading_batch.assignments:
+        assert f"{assignment}/no-notebook ({assignment}.ipynb)" in missing_line(again.stderr), again.stderr[-3000:]
     first = grading_batch.assignments[0]
     for notebook in (course / "autograde" / "submitted" / "blank" / first).glob("*.ipynb"):
         notebook.write_text(notebook.read_text().replace("\n", "\n ", 1))
@@ -127,6 +147,7 @@ def resumed(grading_batch, tmp_path_factory):
 def test_grade_resumes_without_grading_twice(resumed, assignment):
     rows = resumed[0][assignment]
     assert rows and all(outcome.startswith("already graded") for outcome in rows.values()), rows
+    assert rows["no-notebook"].endswith(f", missing {assignment}.ipynb"), rows["no-notebook"]
 
 
 def test_a_resubmission_is_graded_again_and_only_it(resumed):
