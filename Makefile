@@ -12,7 +12,8 @@
 #                   SOURCE=folder-or-zip (required) ROSTER=csv (--roster) FORCE=1 (--force)
 #   make grade      grade autograde/submitted/*/ASSIGNMENT in sandboxes
 #                   WORKERS=N (--workers) SCHEDULER=tcp://host:8786 (--scheduler)
-#                   FORCE=1 (--force: grade again) NO_SANDBOX=1 (--no-sandbox: trusted code only)
+#                   FORCE=1 (--force: grade again) MEMORY=3G (--memory: per submission)
+#                   NO_SANDBOX=1 (--no-sandbox: trusted code only)
 #   make report     pass rates, common failures and flagged submissions    TOP=N (--top)
 #   make feedback   HTML feedback for the graded submissions of ASSIGNMENT
 #   make export     grades to autograde/exports/grades.csv and an LMS import file beside it
@@ -88,7 +89,7 @@ collect: setup
 	$(PY) -m autograde collect $(call quote,$(SOURCE)) $(ASSIGNMENT) $(if $(ROSTER),--roster $(call quote,$(ROSTER)),) $(if $(FORCE),--force,)
 
 grade: setup
-	$(PY) -m autograde grade $(ASSIGNMENT) $(if $(WORKERS),--workers $(WORKERS),) $(if $(SCHEDULER),--scheduler $(SCHEDULER),) $(if $(FORCE),--force,) $(if $(NO_SANDBOX),--no-sandbox,)
+	$(PY) -m autograde grade $(ASSIGNMENT) $(if $(WORKERS),--workers $(WORKERS),) $(if $(SCHEDULER),--scheduler $(SCHEDULER),) $(if $(FORCE),--force,) $(if $(MEMORY),--memory $(MEMORY),) $(if $(NO_SANDBOX),--no-sandbox,)
 
 report: setup
 	$(PY) -m autograde report $(ASSIGNMENT) $(if $(TOP),--top $(TOP),)
