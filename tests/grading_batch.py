@@ -69,14 +69,16 @@ class Listener:
 
 
 def sandbox_processes(uids, settle_seconds: float = 0.0) -> list[str]:
-    """Processes still running as one of the sandbox ``uids`` (grading as root gives each worker
-    its own; a run's results record theirs): a test looks only at its own sandboxes, so another
-    test's grading beside it changes nothing. Zombies are not counted: they run nothing and wait
-    only for the host's init to reap them. With ``settle_seconds``, look again until none is left
-    or the time is up (a process killed under load can take a moment to go)."""
+    """Processes still running as one of the sandbox ``uids`` (a run's results record those its
+    workers held) that no grading process holds now: once a run is over its uids are free, and
+    another grader beside it (another test) may take one; the processes then running as it are
+    that grader's, and whatever the run left there the new holder kills first
+    (sandbox.sandbox_uid). Zombies are not counted: they run nothing and wait only for the
+    host's init to reap them. With ``settle_seconds``, look again until none is left or the time
+    is up (a process killed under load can take a moment to go)."""
     deadline = time.monotonic() + settle_seconds
     while True:
-        left = _processes_of(set(uids))
+        left = _processes_of(set(uids) - set(sandbox.uid_holders()))
         if not left or time.monotonic() >= deadline:
             return left
         time.sleep(0.5)
