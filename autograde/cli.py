@@ -199,7 +199,7 @@ def cmd_grade(args) -> int:
     config = load_config()
     limits = sandbox.Limits(cell_seconds=int(config.Execute.timeout), memory_mb=args.memory)
     if use_sandbox:
-        reason = sandbox.unavailable_reason(limits)
+        reason = sandbox.unavailable_reason(limits, delegate=True)
         if reason:
             raise UsageError(f"the sandbox cannot be made on this machine: {reason}. Students' code would run "
                              "with your rights; pass --no-sandbox only for submissions you trust")

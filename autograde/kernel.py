@@ -97,7 +97,9 @@ class Kernel:
             env["TMPDIR"] = str(self.scratch)
             if self.library is not None:  # ahead of the editable install's path
                 env["PYTHONPATH"] = f"{self.library}:{env['PYTHONPATH']}"
-        if self.use_sandbox and sandbox.control_groups() is not None:
+        if self.use_sandbox:  # no sandbox without its budget (a Dask worker on another host, say)
+            if sandbox.control_groups() is None:
+                raise sandbox.SandboxUnavailable(sandbox.memory_budget_reason())
             sandbox.remove_stale_groups()
             self.group = sandbox.SandboxGroup(sandbox.control_groups(), self.limits)
         if factory is not None:

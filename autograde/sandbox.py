@@ -31,6 +31,7 @@ import itertools
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -164,6 +165,10 @@ def sandbox_uid() -> int:
     if _held_uid is not None and _held_uid[1] >= 0:
         return _held_uid[0]
     UID_LOCKS.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder = os.lstat(UID_LOCKS)
+    if not stat.S_ISDIR(folder.st_mode) or folder.st_uid != 0 or stat.S_IMODE(folder.st_mode) != 0o700:
+        raise SandboxUnavailable(f"{UID_LOCKS} must be a folder of root's with mode 700 (someone else made it?): "
+                                 "remove it and grade again")
     for uid in range(HOST_UID_BASE, HOST_UID_BASE + HOST_UIDS):
         handle = os.open(UID_LOCKS / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         try:
@@ -303,7 +308,8 @@ def _v2_parent(folder: Path) -> Path | None:
     ``dlcourse-grader-*`` group the coordinator moved itself into (prepare_delegated_group)."""
     def offers(group: Path) -> bool:
         try:
-            return {"memory", "pids"} <= set((group / "cgroup.subtree_control").read_text().split())
+            given = {word.lstrip("+") for word in (group / "cgroup.subtree_control").read_text().split()}
+            return {"memory", "pids"} <= given
         except OSError:
             return False
 
@@ -321,22 +327,34 @@ def prepare_delegated_group() -> str | None:
     if control_groups() is not None:
         return None
     try:
-        unified = next(line.split(":", 2)[2] for line in CGROUP_MEMBERSHIP.read_text().splitlines()
-                       if line.startswith("0::"))
+        unified = next((line.split(":", 2)[2] for line in CGROUP_MEMBERSHIP.read_text().splitlines()
+                        if line.startswith("0::")), None)
         mount = next((m for m in _cgroup_mounts() if m[2] == "cgroup2"), None)
-        if mount is None:
-            return "this machine has no cgroup v2 hierarchy"
-        own = mount[1] / unified.lstrip("/")
-        if not {"memory", "pids"} <= set((own / "cgroup.controllers").read_text().split()):
-            return f"the memory and pids controllers are not offered to {own}"
-        leaf = own / f"dlcourse-grader-{os.getpid()}"
+    except OSError as error:
+        return f"the control groups could not be read ({error})"
+    if mount is None or unified is None:
+        return "this machine has no cgroup v2 hierarchy, and its v1 memory hierarchy is not writable by you"
+    own = mount[1] / unified.lstrip("/")
+    try:
+        offered = set((own / "cgroup.controllers").read_text().split())
+    except OSError as error:
+        return f"your control group {own} cannot be read ({error})"
+    if not {"memory", "pids"} <= offered:
+        return f"your control group {own} is not given the memory and pids controllers"
+    leaf = own / f"dlcourse-grader-{os.getpid()}"
+    try:
         leaf.mkdir(exist_ok=True)
         (leaf / "cgroup.procs").write_text(str(os.getpid()))
         (own / "cgroup.subtree_control").write_text("+memory +pids")
-    except (OSError, StopIteration) as error:
-        return f"the grader's control group could not be delegated to sandboxes ({error})"
+    except OSError as error:  # e.g. EBUSY: other processes share the group; put things back
+        try:
+            (own / "cgroup.procs").write_text(str(os.getpid()))
+            leaf.rmdir()
+        except OSError:
+            pass
+        return f"your control group {own} could not be handed to sandboxes ({error.strerror or error})"
     control_groups.cache_clear()
-    return None if control_groups() is not None else "the delegated control group is still not usable"
+    return None if control_groups() is not None else f"{own} is still not usable after delegation"
 
 
 _group_numbers = itertools.count()
@@ -349,7 +367,7 @@ class SandboxGroup:
 
     def __init__(self, groups: ControlGroups, limits: Limits):
         self.groups, self.limits = groups, limits
-        self.name = f"{GROUP_PREFIX}{os.getpid()}-{next(_group_numbers)}"
+        self.name = f"{GROUP_PREFIX}{os.getpid()}-{process_start(os.getpid())}-{next(_group_numbers)}"
         self.folders = list(dict.fromkeys(f / self.name for f in (groups.memory, groups.pids) if f is not None))
         try:
             for folder in self.folders:
@@ -391,6 +409,15 @@ class SandboxGroup:
         except OSError:
             return 0
         return next((int(line.split()[1]) for line in text.splitlines() if line.startswith(key + " ")), 0)
+
+    def tasks_refused(self) -> int:
+        """How many times a new process or thread was refused at the task limit (pids.events)."""
+        folder = self.groups.pids if self.groups.version == 1 else self.groups.memory
+        try:
+            text = (folder / self.name / "pids.events").read_text()
+        except (OSError, TypeError):
+            return 0
+        return next((int(line.split()[1]) for line in text.splitlines() if line.startswith("max ")), 0)
 
     def memory_exceeded(self) -> bool:
         """Whether the kernel's OOM killer struck inside the group (its budget was reached)."""
@@ -434,6 +461,23 @@ def remove_group(folders: list[Path], seconds: float = 10) -> bool:
     return True
 
 
+def process_start(pid: int) -> int | None:
+    """When process ``pid`` started (clock ticks since boot): with its pid, names it even after the pid is reused."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def group_owner_alive(folder: Path) -> bool:
+    """Whether the grading process that made sandbox group ``folder`` still runs (pid and start time)."""
+    try:
+        owner, started = folder.name.removeprefix(GROUP_PREFIX).split("-")[:2]
+        return process_start(int(owner)) == int(started)
+    except ValueError:
+        return True  # not a name of ours: leave it
+
+
 def sandbox_groups(owners: set[int] | None = None) -> list[Path]:
     """The sandbox groups on this machine made by the grading processes ``owners`` (pids; every
     grader's when None), in every hierarchy this process can see."""
@@ -455,13 +499,8 @@ def sandbox_groups(owners: set[int] | None = None) -> list[Path]:
 def remove_stale_groups() -> None:
     """Sandbox groups of grading processes that were killed (their pid is in the name)."""
     for folder in sandbox_groups():
-        owner = int(folder.name.removeprefix(GROUP_PREFIX).split("-")[0])
-        try:
-            os.kill(owner, 0)
-        except ProcessLookupError:
+        if not group_owner_alive(folder):
             remove_group([folder], seconds=5)
-        except PermissionError:
-            continue
 
 
 def orphans() -> list[str]:
@@ -469,11 +508,7 @@ def orphans() -> list[str]:
     gone (the next grade run removes them), and processes running as a sandbox uid that no
     grading process holds (none should ever be). Empty when all is well; live graders' own
     sandboxes are not counted."""
-    left = []
-    for folder in sandbox_groups():
-        owner = int(folder.name.removeprefix(GROUP_PREFIX).split("-")[0])
-        if not Path(f"/proc/{owner}").exists():
-            left.append(f"control group {folder}")
+    left = [f"control group {folder}" for folder in sandbox_groups() if not group_owner_alive(folder)]
     free = set(range(HOST_UID_BASE, HOST_UID_BASE + HOST_UIDS)) - set(uid_holders())
     left += [f"process {pid} running as a sandbox uid no grader holds" for pid in uid_processes(free)]
     return left
@@ -528,13 +563,13 @@ def sandbox_environment(extra: dict | None = None) -> dict:
     return env
 
 
-def unavailable_reason(limits: Limits | None = None) -> str | None:
+def unavailable_reason(limits: Limits | None = None, *, delegate: bool = False) -> str | None:
     """None when a sandbox, with its memory budget, can be made here, else why not and what to do
-    (a sentence for the instructor)."""
+    (a sentence for the instructor). ``delegate``: see memory_budget_reason."""
     for program in ("unshare", "prlimit", "setpriv", "chroot", "mount"):
         if shutil.which(program) is None and not Path("/usr/sbin", program).exists():
             return f"`{program}` is not installed (util-linux / coreutils)"
-    budget = memory_budget_reason()  # said after the namespaces: those are the first thing to fix
+    budget = memory_budget_reason(delegate)  # said after the namespaces: those are the first thing to fix
     limits = limits or Limits()
     with tempfile.TemporaryDirectory(prefix="dlcourse-probe-") as scratch:
         scratch = Path(scratch)
@@ -584,13 +619,19 @@ def user_namespace_advice() -> str:
     return ": check that user namespaces are enabled for users, or grade as root"
 
 
-def memory_budget_reason() -> str | None:
-    """None when each sandbox can have its own memory budget (a control group), else why not and how."""
-    if control_groups() is not None or prepare_delegated_group() is None:
+def memory_budget_reason(delegate: bool = False) -> str | None:
+    """None when each sandbox can have its own memory budget (a control group), else why not and how.
+    With ``delegate`` (grade, once, before its workers start) a cgroup v2 group of the grader's own
+    is first handed to sandboxes (prepare_delegated_group)."""
+    if control_groups() is not None:
         return None
-    return ("no memory limit can be applied to a sandbox: the grader cannot make control groups here. Grade as "
-            "root, or in a control group delegated to you: with systemd, `systemd-run --user --scope -p "
-            "Delegate=yes python -m autograde grade ...`; with cgroup v1, root makes "
+    why = prepare_delegated_group() if delegate else "the grader cannot make control groups here"
+    if why is None:
+        return None
+    scope = "`systemd-run --scope -p Delegate=yes python -m autograde grade ...`" if os.geteuid() == 0 else \
+        "`systemd-run --user --scope -p Delegate=yes python -m autograde grade ...`"
+    return (f"no memory limit can be applied to a sandbox: {why}. Run the grader in a control group of its own "
+            f"with the memory and pids controllers: with systemd, {scope}; with cgroup v1, root makes "
             "/sys/fs/cgroup/{memory,pids}/<you>, gives it to you (chown -R) and moves your shell into it "
             "(echo $$ > .../cgroup.procs)")
 
@@ -602,8 +643,9 @@ def describe(limits: Limits) -> list[str]:
         who = f"runs as uid {run_uid()} (held by this grader alone)"
     else:
         who = "runs as you, mapped to root in a user namespace"
-    budget = (f"{memory_text(limits.memory_mb)} of memory and {limits.processes} tasks per submission, with "
-              f"{groups.describe()}" if groups else "no memory budget per submission (no control groups)")
+    tasks = f" and {limits.processes} tasks" if groups and groups.pids else ""
+    budget = (f"{memory_text(limits.memory_mb)} of memory{tasks} per submission, with {groups.describe()}"
+              if groups else "no memory budget per submission (no control groups)")
     return [f"sandbox: namespaces (mount, PID, network, IPC, UTS), chroot, read-only system; the kernel {who}",
             f"sandbox: {budget}",
             f"sandbox: per process {memory_text(limits.address_space_mb)} of address space, {limits.cpu_seconds} s "

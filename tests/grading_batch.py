@@ -42,6 +42,9 @@ from autograde import sandbox  # noqa: E402
 STUDENTS = ("solution", "blank", "mistaken", "unreadable", "no-notebook")
 RENAMED_IN = ASSIGNMENTS[0]
 WORKERS = 2
+# each sandbox's memory budget in the batch: four times what the heaviest solution holds (05 and 08,
+# about 460 MB), and small enough that two sandboxes past it never put the test machine at risk
+MEMORY = "2G"
 
 
 class Listener:
@@ -78,7 +81,9 @@ def sandbox_processes(uids, settle_seconds: float = 0.0) -> list[str]:
     is up (a process killed under load can take a moment to go)."""
     deadline = time.monotonic() + settle_seconds
     while True:
-        left = _processes_of(set(uids) - set(sandbox.uid_holders()))
+        running = _processes_of(set(uids))  # then who holds the uids: one taken meanwhile is not ours
+        held = set(sandbox.uid_holders())
+        left = [line for line in running if int(line.rsplit("uid ", 1)[1].rstrip(")")) not in held]
         if not left or time.monotonic() >= deadline:
             return left
         time.sleep(0.5)
@@ -196,7 +201,8 @@ def grade_batch(scratch: Path, assignments: list[str] = ASSIGNMENTS) -> Batch:
         write_course_submissions(course, assignment)
     course_before = {p: p.read_bytes() for p in (course / "course").rglob("*") if p.is_file()}
     started = time.perf_counter()
-    result = run_autograde(course, "grade", *assignments, corpus.ASSIGNMENT, "--workers", str(WORKERS), timeout=3600)
+    result = run_autograde(course, "grade", *assignments, corpus.ASSIGNMENT, "--workers", str(WORKERS),
+                           "--memory", MEMORY, timeout=3600)
     seconds = time.perf_counter() - started
     context["course_changed"] = sorted(str(p.relative_to(course)) for p in (course / "course").rglob("*")
                                        if p.is_file() and course_before.get(p) != p.read_bytes())

@@ -317,12 +317,12 @@ def _memory(course, ctx):
 
 
 def _memory_together(course, ctx):
-    # three processes of 1.2 GB each, every page touched: each is far below the per-process
-    # address-space limit, together they are past the sandbox's memory budget
+    # three processes of 800 MB each, every page touched: each is far below the per-process
+    # address-space limit, together they are past the batch's memory budget (2 GB)
     attack = ("import os, time\n"
               "for _ in range(3):\n"
               "    if os.fork() == 0:\n"
-              "        hog = b'x' * (1200 * 2**20)\n"
+              "        hog = b'x' * (800 * 2**20)\n"
               "        time.sleep(120)\n"
               "        os._exit(0)\n"
               "time.sleep(120)\n")
@@ -412,8 +412,8 @@ CASES = [
     Case("background", "leaves a subprocess and a daemon running", _background, FULL_SCORE),
     Case("network", "connects to a server on the grader's loopback and to the internet", _network, FULL_SCORE),
     Case("memory", "allocates 16 GB", _memory, FULL_SCORE),
-    Case("memory-together", "three processes of 1.2 GB each after exercise 1, past the sandbox's memory budget",
-         _memory_together, EXERCISE_1, "memory limit"),
+    Case("memory-together", "three processes of 800 MB each after exercise 1, past the sandbox's memory budget",
+         _memory_together, EXERCISE_1, "memory limit (2 GB)"),
     Case("deleted-tests", "correct answers, every test cell deleted", _test_cells(None, "deleted"), FULL_SCORE),
     Case("edited-tests", "wrong answers, test cells emptied to `pass`", _test_cells(None, "edited"), 0.0),
     Case("renamed-tests", "wrong answers, test cells emptied and their ids renamed", _test_cells(None, "renamed"), 0.0),

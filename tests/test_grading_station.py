@@ -17,7 +17,7 @@ import nbformat
 import pytest
 import station_corpus as corpus
 from conftest import copy_course, run_autograde
-from grading_batch import copy_of, install_corpus_assignment, sandbox
+from grading_batch import MEMORY, copy_of, install_corpus_assignment, sandbox
 from nbgrader.api import Gradebook
 
 SANDBOX_PROBLEM = sandbox.unavailable_reason()
@@ -202,7 +202,7 @@ UNPRIVILEGED = "dlcourse-grader"  # made by the test below, where the suite runs
 # run as root in a private mount namespace: /root covered by an open folder that shows each of its
 # entries at its own permissions (the real /root stays reachable through a bind in /tmp)
 OPEN_ROOT = r"""set -e
-held=$(mktemp -d /tmp/dlcourse-root-view-XXXXXX)
+held=$(mktemp -d /tmp/dlcourse-root-view-$PPID-XXXXXX)
 mount --bind /root "$held"
 mount -t tmpfs -o mode=755,size=1m open-root /root
 for entry in "$held"/* "$held"/.[!.]*; do
@@ -257,7 +257,8 @@ def test_an_unprivileged_grader_gets_the_same_scores(batch):
         script = f'{view}{joins}exec setpriv {" ".join(user)} "$@"'
         result = subprocess.run(["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script,
                                  "grade-as-user", sys.executable, "-m", "autograde", "grade",
-                                 corpus.ASSIGNMENT, "--workers", "2"], cwd=course, capture_output=True, text=True,
+                                 corpus.ASSIGNMENT, "--workers", "2", "--memory", MEMORY], cwd=course,
+                                capture_output=True, text=True,
                                 timeout=900, env={**os.environ, "HOME": str(course), "DLCOURSE_GRADER_FACTORY": "1"})
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert "runs as you, mapped to root in a user namespace" in result.stdout
@@ -275,5 +276,5 @@ def test_an_unprivileged_grader_gets_the_same_scores(batch):
         for folder in delegated:
             sandbox.remove_group([*folder.glob(sandbox.GROUP_PREFIX + "*"), folder])
         shutil.rmtree(scratch, ignore_errors=True)
-        for held in Path("/tmp").glob("dlcourse-root-view-*"):  # empty once its namespace is gone
-            held.rmdir()
+        for held in Path("/tmp").glob(f"dlcourse-root-view-{os.getpid()}-*"):  # empty once its namespace is gone
+            shutil.rmtree(held, ignore_errors=True)
