@@ -7,7 +7,8 @@ in under its own student name. The batch is graded twice, each in its own copy o
   soak        the same, its coordinator killed with SIGKILL at K random moments (seeded) and the
               command run again after each kill, until a run ends by itself
 Then the two are compared: every gradebook score, every results file (less what differs from
-run to run: when, how long, which uid) and every feedback page must be equal; the logs must show
+run to run: when, how long, which uid and worker, and the kernel's scratch folder where a
+student's output prints it) and every feedback page must be equal; the logs must show
 no submission recorded twice; and no control group or process of a sandbox may be left.
 
     python benchmarks/soak_grading.py                                # 200 submissions, 3 kills
@@ -89,7 +90,11 @@ def grade_to_the_end(course: Path) -> float:
 def soak(course: Path, kills: int, expected_seconds: float, seed: int) -> tuple[float, list[str]]:
     """Grade, killing the coordinator at up to ``kills`` moments, until a run ends by itself;
     returns the wall time and what each run did."""
+    # the kills at K moments spread over the work (fractions of the uninterrupted run's time): a
+    # resumed run redoes only what is left, so each run is killed the gap to the next moment in
     rng = random.Random(seed)
+    moments = sorted(rng.uniform(0.1, 0.9) for _ in range(kills))
+    gaps = [max(5.0, (b - a) * expected_seconds) for a, b in zip([0.0, *moments], moments)]
     started, runs, done_kills = time.perf_counter(), [], 0
     output = course / "autograde" / "soak-output.txt"  # a file, not a pipe: no run ever waits on its reader
     while True:
@@ -97,9 +102,7 @@ def soak(course: Path, kills: int, expected_seconds: float, seed: int) -> tuple[
             process = subprocess.Popen([sys.executable, "-m", "autograde", "grade", corpus.ASSIGNMENT,
                                         "--workers", str(WORKERS)], cwd=course, stdout=handle,
                                        stderr=subprocess.STDOUT, text=True)
-            delay = None
-            if done_kills < kills:  # somewhere in what is left of the work
-                delay = rng.uniform(0.15, 0.85) * expected_seconds * (1 - done_kills / (kills + 1))
+            delay = gaps[done_kills] if done_kills < kills else None
             try:
                 process.wait(timeout=delay)
             except subprocess.TimeoutExpired:
@@ -134,6 +137,8 @@ def gradebook_scores(course: Path) -> dict:
 
 def results(course: Path) -> dict:
     def steady(value):
+        if isinstance(value, str):
+            return steady_text(value)
         if isinstance(value, dict):
             return {k: steady(v) for k, v in value.items() if k not in VOLATILE}
         if isinstance(value, list):
@@ -144,15 +149,19 @@ def results(course: Path) -> dict:
     return {path.stem: steady(json.loads(path.read_text())) for path in sorted(folder.glob("*.json"))}
 
 
+def steady_text(text: str) -> str:
+    """A page less what differs by design: a submission's time, and the kernel's scratch folder
+    (random per grading) where a student's own output prints it."""
+    text = re.sub(r"\d+\.\d+ s\b", "N s", text)
+    return re.sub(r"/tmp/dlcourse-grade-\d+-[\w]+", "/tmp/dlcourse-grade-SCRATCH", text)
+
+
 def feedback(course: Path) -> dict:
     made = grade_command(course, "feedback", corpus.ASSIGNMENT)
     if made.returncode != 0:
         sys.exit(f"feedback failed:\n{made.stdout}\n{made.stderr}")
     folder = course / "autograde" / "feedback"
-    # the feedback page shows the kernel's own execution counts and timestamps nowhere; it does
-    # show a submission's time, which is volatile like the results' seconds
-    return {str(path.relative_to(folder)): re.sub(r"\d+\.\d+ s\b", "N s", path.read_text())
-            for path in sorted(folder.rglob("*.html"))}
+    return {str(path.relative_to(folder)): steady_text(path.read_text()) for path in sorted(folder.rglob("*.html"))}
 
 
 def recorded_lines(course: Path, students: dict) -> Counter:
