@@ -87,35 +87,40 @@ def grade_to_the_end(course: Path) -> float:
     return time.perf_counter() - started
 
 
-def soak(course: Path, kills: int, expected_seconds: float, seed: int) -> tuple[float, list[str]]:
-    """Grade, killing the coordinator at up to ``kills`` moments, until a run ends by itself;
-    returns the wall time and what each run did."""
-    # the kills at K moments spread over the work (fractions of the uninterrupted run's time): a
-    # resumed run redoes only what is left, so each run is killed the gap to the next moment in
+def soak(course: Path, kills: int, submissions: int, seed: int) -> tuple[float, list[str]]:
+    """Grade, killing the coordinator at ``kills`` moments, then once more to the end; returns the
+    wall time and what each run did. The moments are points in the work, not in time (the load
+    of the machine changes how long it takes): when a seeded random share of the submissions has
+    a results file, then a random 0-3 s more, so that the kill lands mid-submission."""
     rng = random.Random(seed)
-    moments = sorted(rng.uniform(0.1, 0.9) for _ in range(kills))
-    gaps = [max(5.0, (b - a) * expected_seconds) for a, b in zip([0.0, *moments], moments)]
-    started, runs, done_kills = time.perf_counter(), [], 0
+    targets = sorted(rng.randint(max(1, submissions // 10), max(1, submissions * 9 // 10)) for _ in range(kills))
+    folder = course / "autograde" / "results" / corpus.ASSIGNMENT
     output = course / "autograde" / "soak-output.txt"  # a file, not a pipe: no run ever waits on its reader
-    while True:
+    started, runs = time.perf_counter(), []
+    for target in [*targets, None]:
+        run_started = time.perf_counter()
         with open(output, "w") as handle:
             process = subprocess.Popen([sys.executable, "-m", "autograde", "grade", corpus.ASSIGNMENT,
                                         "--workers", str(WORKERS)], cwd=course, stdout=handle,
                                        stderr=subprocess.STDOUT, text=True)
-            delay = gaps[done_kills] if done_kills < kills else None
-            try:
-                process.wait(timeout=delay)
-            except subprocess.TimeoutExpired:
+            while target is not None and process.poll() is None and len(list(folder.glob("*.json"))) < target:
+                time.sleep(0.2)
+            if target is not None and process.poll() is None:
+                time.sleep(rng.uniform(0, 3))
                 process.send_signal(signal.SIGKILL)  # the coordinator alone: its workers must follow it
                 process.wait()
-                done_kills += 1
-                runs.append(f"run {len(runs) + 1}: coordinator killed (SIGKILL) after {delay:.1f} s")
+                runs.append(f"run {len(runs) + 1}: coordinator killed (SIGKILL) after "
+                            f"{time.perf_counter() - run_started:.1f} s, {len(list(folder.glob('*.json')))} "
+                            f"of {submissions} graded")
                 continue
+            process.wait()
         text = output.read_text()
         if process.returncode != 0:
-            sys.exit(f"a resumed run failed:\n{text[-3000:]}")
+            sys.exit(f"a run failed:\n{text[-3000:]}")
         runs.append(f"run {len(runs) + 1}: ran to the end ({len(already_graded(text))} already graded)")
-        return time.perf_counter() - started, runs
+        if target is None:
+            break
+    return time.perf_counter() - started, runs
 
 
 def already_graded(output: str) -> list[str]:
@@ -231,7 +236,7 @@ def main() -> int:
         uninterrupted = grade_to_the_end(course)
         print(f"uninterrupted run          {uninterrupted:7.1f} s")
         reference, soaked = course.rename(scratch / "reference"), (scratch / "ungraded").rename(course)
-        wall, runs = soak(soaked, args.kills, uninterrupted, args.seed)
+        wall, runs = soak(soaked, args.kills, len(students), args.seed)
         print(f"killed and resumed runs    {wall:7.1f} s in all")
         for line in runs:
             print(f"  {line}")
