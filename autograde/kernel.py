@@ -227,7 +227,7 @@ class Kernel:
                         self.interrupt()
                     continue
                 if not silent and self.output_bytes <= 4 * self.limits.output_kb * 1024:
-                    outputs.append(nbformat.v4.output_from_msg(message))
+                    add_output(outputs, message)
         while not silent:  # output that came in behind the idle status (a loaded machine): kept, never waited for
             try:
                 message = self.client.get_iopub_msg(timeout=0)
@@ -236,7 +236,7 @@ class Kernel:
             if (message["parent_header"].get("msg_id") == msg_id and message["msg_type"] == "stream"
                     and self.output_bytes <= 4 * self.limits.output_kb * 1024):
                 self.output_bytes += len(json.dumps(message["content"]))
-                outputs.append(nbformat.v4.output_from_msg(message))
+                add_output(outputs, message)
         if stopped is not None:
             reason = (f"ran past its time limit ({seconds:.0f} s)" if stopped[0] == "time" else
                       f"printed more than the output limit ({self.limits.output_kb} KB)")
@@ -281,6 +281,18 @@ class Kernel:
                 self.peak_mb = self.group.peak_mb()
                 self.group.remove()
             shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def add_output(outputs: list, message) -> None:
+    """Append a kernel's output message; text following text on the same stream joins it, as
+    Jupyter shows it (how prints are cut into messages depends on the machine's load)."""
+    output = nbformat.v4.output_from_msg(message)
+    last = outputs[-1] if outputs else None
+    if (output.output_type == "stream" and last is not None and last.get("output_type") == "stream"
+            and last.get("name") == output.name):
+        last["text"] += output.text
+    else:
+        outputs.append(output)
 
 
 def remove_stale_scratch():
