@@ -209,14 +209,20 @@ def uid_holders() -> dict[int, int]:
 
 def uid_processes(uids: set[int]) -> list[int]:
     """Pids of the processes running as one of ``uids`` (zombies left out: they run nothing)."""
+    return [pid for pid, _, _ in uid_process_table(uids)]
+
+
+def uid_process_table(uids: set[int]) -> list[tuple[int, int, str]]:
+    """(pid, uid, name) of the processes running as one of ``uids``, zombies left out."""
     found = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
         except OSError:
             continue
-        if int(fields.get("Uid", "-1").split()[0]) in uids and not fields.get("State", "").strip().startswith("Z"):
-            found.append(int(status.parent.name))
+        uid = int(fields.get("Uid", "-1").split()[0])
+        if uid in uids and not fields.get("State", "").strip().startswith("Z"):
+            found.append((int(status.parent.name), uid, fields.get("Name", "?").strip()))
     return found
 
 

@@ -81,27 +81,12 @@ def sandbox_processes(uids, settle_seconds: float = 0.0) -> list[str]:
     is up (a process killed under load can take a moment to go)."""
     deadline = time.monotonic() + settle_seconds
     while True:
-        running = _processes_of(set(uids))  # then who holds the uids: one taken meanwhile is not ours
+        running = sandbox.uid_process_table(set(uids))  # then who holds the uids: one taken meanwhile is not ours
         held = set(sandbox.uid_holders())
-        left = [line for line in running if int(line.rsplit("uid ", 1)[1].rstrip(")")) not in held]
+        left = [f"{pid}: {name} (uid {uid})" for pid, uid, name in running if uid not in held]
         if not left or time.monotonic() >= deadline:
             return left
         time.sleep(0.5)
-
-
-def _processes_of(uids: set[int]) -> list[str]:
-    left = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        except OSError:
-            continue
-        uid = int(fields.get("Uid", "0").split()[0])
-        if fields.get("State", "").strip().startswith("Z"):
-            continue
-        if uid in uids:
-            left.append(f"{status.parent.name}: {fields.get('Name', '?').strip()} (uid {uid})")
-    return left
 
 
 def sandbox_uids(course: Path) -> set[int]:
