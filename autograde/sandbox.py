@@ -477,10 +477,12 @@ def process_start(pid: int) -> int | None:
 
 def group_owner_alive(folder: Path) -> bool:
     """Whether the grading process that made sandbox group ``folder`` still runs (pid and start time)."""
+    parts = folder.name.removeprefix(GROUP_PREFIX).split("-")
     try:
-        owner, started = folder.name.removeprefix(GROUP_PREFIX).split("-")[:2]
-        return process_start(int(owner)) == int(started)
-    except ValueError:
+        if len(parts) == 2:  # pid-N: a grader from before start times were in the name (upgrades)
+            return process_start(int(parts[0])) is not None
+        return process_start(int(parts[0])) == int(parts[1])
+    except (ValueError, IndexError):
         return True  # not a name of ours: leave it
 
 

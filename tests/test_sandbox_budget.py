@@ -126,8 +126,12 @@ def test_groups_of_a_killed_grader_are_removed(tmp_path):
     sleeper = subprocess.Popen(["sleep", "60"])
     try:
         (stale / "cgroup.procs").write_text(str(sleeper.pid))
+        older = parent / f"{sandbox.GROUP_PREFIX}{os.getpid()}-7"  # a live grader's, named as before start times
+        older.mkdir()
         sandbox.remove_stale_groups()
         assert not stale.exists()
+        assert older.exists(), "a live grader's group (older name) was taken for stale"
+        older.rmdir()
         assert sleeper.wait(timeout=10) == -9, "what the killed grader's sandbox left running is killed"
     finally:
         sleeper.kill()
