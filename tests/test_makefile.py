@@ -96,6 +96,8 @@ def sample(action: argparse.Action) -> tuple[str, object]:
         value = next(str(c) for c in action.choices if c != action.default)
     elif action.type in (int, float):
         value = "7" if action.default != 7 else "8"
+    elif getattr(action.type, "__name__", "") == "memory_size":  # --memory takes a size
+        value = "5G"
     else:
         value = f"{variable(action).lower()}-value"
     expected = action.type(value) if callable(action.type) else value
