@@ -17,9 +17,9 @@ grading process holds alone (a lock per uid, see sandbox_uid), so that the proce
 only its processes; otherwise it runs as the invoking user mapped to root inside a user
 namespace (the limits still apply).
 
-Everything a submission starts shares one budget of memory and of tasks: a control group per
-sandbox (SandboxGroup), cgroup v2 where the grader's group is delegated to it, v1's `memory`
-and `pids` controllers where the machine has those; per-process limits (`prlimit`) are the last
+Everything a submission starts shares one budget of memory, of tasks and of CPU (one core): a
+control group per sandbox (SandboxGroup), cgroup v2 where the grader's group is delegated to
+it, v1's `memory`, `pids` and `cpu` controllers where the machine has those; per-process limits (`prlimit`) are the last
 layer under it. A sandbox whose processes go past the memory budget is killed and its result
 says "memory limit (N GB)".
 """
@@ -63,6 +63,8 @@ class Limits:
     wall_seconds: int = NOTEBOOK_TIMEOUT_S  # the whole notebook, start to end
     cell_seconds: int = CELL_TIMEOUT_S      # one cell (also nbgrader's Execute.timeout)
     processes: int = 64            # processes and threads at once (control group; RLIMIT_NPROC per uid)
+    cpus: float = 1.0              # cores the whole sandbox may keep busy (control group): a submission
+                                   # that starts many busy processes slows only itself
     file_mb: int = 64              # largest file a process may write (RLIMIT_FSIZE)
     disk_mb: int = 256             # the writable home folder (tmpfs size)
     tmp_mb: int = 256              # /tmp and /dev/shm (tmpfs size each)
@@ -233,21 +235,28 @@ def kill_processes(pids) -> None:
 CGROUP_MOUNTS = Path("/proc/self/mountinfo")
 CGROUP_MEMBERSHIP = Path("/proc/self/cgroup")
 GROUP_PREFIX = "dlcourse-sandbox-"
+CPU_PERIOD_US = 100_000
 
 
 @dataclass(frozen=True)
 class ControlGroups:
-    """Where this grading process can make a control group per sandbox: ``memory`` and ``pids``
-    are the folders the groups go in (the same folder under cgroup v2), None where that
+    """Where this grading process can make a control group per sandbox: ``memory``, ``pids`` and
+    ``cpu`` are the folders the groups go in (the same folder under cgroup v2), None where that
     controller cannot be used."""
 
     version: int
     memory: Path | None
     pids: Path | None
+    cpu: Path | None = None
 
     def describe(self) -> str:
-        kinds = [name for name, folder in (("memory", self.memory), ("tasks", self.pids)) if folder]
-        return f"control groups v{self.version} ({' and '.join(kinds)}) under {self.memory or self.pids}"
+        kinds = [name for name, folder in (("memory", self.memory), ("tasks", self.pids), ("CPU", self.cpu))
+                 if folder]
+        return f"control groups v{self.version} ({', '.join(kinds)}) under {self.memory or self.pids}"
+
+    @property
+    def parents(self) -> list[Path]:
+        return list(dict.fromkeys(f for f in (self.memory, self.pids, self.cpu) if f is not None))
 
 
 def _cgroup_mounts() -> list[tuple[str, Path, str, set[str]]]:
@@ -287,10 +296,11 @@ def control_groups() -> ControlGroups | None:
             folder = folder_of(root, mount_point, unified)
             parent = _v2_parent(folder)
             if parent is not None:
-                return ControlGroups(2, parent, parent)
+                offered = [word.lstrip("+") for word in (parent / "cgroup.subtree_control").read_text().split()]
+                return ControlGroups(2, parent, parent, parent if "cpu" in offered else None)
     found = {}
     for _, controllers, path in memberships:
-        for controller in ("memory", "pids"):
+        for controller in ("memory", "pids", "cpu"):
             if controller in controllers.split(","):
                 for root, mount_point, kind, options in mounts:
                     if kind == "cgroup" and controller in options:
@@ -298,7 +308,7 @@ def control_groups() -> ControlGroups | None:
                         if _usable(folder):
                             found[controller] = folder
     if "memory" in found:
-        return ControlGroups(1, found["memory"], found.get("pids"))
+        return ControlGroups(1, found["memory"], found.get("pids"), found.get("cpu"))
     return None
 
 
@@ -345,7 +355,10 @@ def prepare_delegated_group() -> str | None:
     try:
         leaf.mkdir(exist_ok=True)
         (leaf / "cgroup.procs").write_text(str(os.getpid()))
-        (own / "cgroup.subtree_control").write_text("+memory +pids")
+        try:  # the CPU share too where the group has it (a machine may not let it be handed down)
+            (own / "cgroup.subtree_control").write_text("+memory +pids" + (" +cpu" if "cpu" in offered else ""))
+        except OSError:
+            (own / "cgroup.subtree_control").write_text("+memory +pids")
     except OSError as error:  # e.g. EBUSY: other processes share the group; put things back
         try:
             (own / "cgroup.procs").write_text(str(os.getpid()))
@@ -368,7 +381,7 @@ class SandboxGroup:
     def __init__(self, groups: ControlGroups, limits: Limits):
         self.groups, self.limits = groups, limits
         self.name = f"{GROUP_PREFIX}{os.getpid()}-{process_start(os.getpid())}-{next(_group_numbers)}"
-        self.folders = list(dict.fromkeys(f / self.name for f in (groups.memory, groups.pids) if f is not None))
+        self.folders = [parent / self.name for parent in groups.parents]
         try:
             for folder in self.folders:
                 folder.mkdir()
@@ -378,11 +391,16 @@ class SandboxGroup:
                 self._write(groups.memory, "memory.swap.max", 0, optional=True)
                 self._write(groups.memory, "memory.oom.group", 1, optional=True)  # one process over: all go
                 self._write(groups.memory, "pids.max", limits.processes)
+                if groups.cpu is not None:
+                    self._write(groups.cpu, "cpu.max", f"{int(limits.cpus * CPU_PERIOD_US)} {CPU_PERIOD_US}")
             else:
                 self._write(groups.memory, "memory.limit_in_bytes", budget)
                 self._write(groups.memory, "memory.memsw.limit_in_bytes", budget, optional=True)  # no swap either
                 if groups.pids is not None:
                     self._write(groups.pids, "pids.max", limits.processes)
+                if groups.cpu is not None:  # every sandbox the same weight, and at most `cpus` cores
+                    self._write(groups.cpu, "cpu.cfs_period_us", CPU_PERIOD_US)
+                    self._write(groups.cpu, "cpu.cfs_quota_us", int(limits.cpus * CPU_PERIOD_US))
         except OSError as error:
             self.remove()
             raise SandboxUnavailable(f"the sandbox's control group could not be made ({error})") from error
@@ -422,6 +440,16 @@ class SandboxGroup:
     def memory_exceeded(self) -> bool:
         """Whether the kernel's OOM killer struck inside the group (its budget was reached)."""
         return self._counter("memory.events" if self.groups.version == 2 else "memory.oom_control", "oom_kill") > 0
+
+    def cpu_throttled(self) -> int:
+        """How many times the group was held back at its CPU quota (cpu.stat's nr_throttled)."""
+        if self.groups.cpu is None:
+            return 0
+        try:
+            text = (self.groups.cpu / self.name / "cpu.stat").read_text()
+        except OSError:
+            return 0
+        return next((int(line.split()[1]) for line in text.splitlines() if line.startswith("nr_throttled ")), 0)
 
     def peak_mb(self) -> float | None:
         """The most memory the group held at once (v1; v2 kernels from 5.19)."""
@@ -485,7 +513,7 @@ def sandbox_groups(owners: set[int] | None = None) -> list[Path]:
     if groups is None:
         return []
     found = []
-    for parent in dict.fromkeys(f for f in (groups.memory, groups.pids) if f is not None):
+    for parent in groups.parents:
         for folder in parent.glob(GROUP_PREFIX + "*"):
             try:
                 owner = int(folder.name.removeprefix(GROUP_PREFIX).split("-")[0])
@@ -643,8 +671,9 @@ def describe(limits: Limits) -> list[str]:
         who = f"runs as uid {run_uid()} (held by this grader alone)"
     else:
         who = "runs as you, mapped to root in a user namespace"
-    tasks = f" and {limits.processes} tasks" if groups and groups.pids else ""
-    budget = (f"{memory_text(limits.memory_mb)} of memory{tasks} per submission, with {groups.describe()}"
+    tasks = f", {limits.processes} tasks" if groups and groups.pids else ""
+    cores = f" and {limits.cpus:g} core(s)" if groups and groups.cpu else ""
+    budget = (f"{memory_text(limits.memory_mb)} of memory{tasks}{cores} per submission, with {groups.describe()}"
               if groups else "no memory budget per submission (no control groups)")
     return [f"sandbox: namespaces (mount, PID, network, IPC, UTS), chroot, read-only system; the kernel {who}",
             f"sandbox: {budget}",

@@ -263,7 +263,7 @@ def test_an_unprivileged_grader_gets_the_same_scores(batch):
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert "runs as you, mapped to root in a user namespace" in result.stdout
         if groups:
-            assert "of memory and 64 tasks per submission" in result.stdout
+            assert "of memory, 64 tasks and 1 core(s) per submission" in result.stdout
         uid = int(subprocess.run(["id", "-u", UNPRIVILEGED], capture_output=True, text=True).stdout)
         for student in AS_USER:
             as_user, as_root = stored(course, student), stored(batch["course"], student)

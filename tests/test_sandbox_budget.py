@@ -97,6 +97,49 @@ def test_tasks_are_counted_for_the_whole_sandbox(kernel):
     assert sandboxed.group.tasks_refused() > 0, "refused by the sandbox's group (not only the uid's RLIMIT_NPROC)"
 
 
+SPINNERS = """import os, time
+for _ in range(4):
+    if os.fork() == 0:
+        end = time.time() + {seconds}
+        while time.time() < end:
+            pass
+        os._exit(0)
+start = time.time()
+while time.time() - start < {seconds} + 0.5:
+    time.sleep(0.1)
+"""
+
+
+def cpu_seconds(pids) -> float:
+    """CPU time used so far by ``pids`` (user and system, from /proc; gone processes count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+@needs_groups
+@pytest.mark.skipif(sandbox.control_groups() is None or sandbox.control_groups().cpu is None,
+                    reason="no cpu controller for the grader here")
+def test_busy_processes_get_one_core_in_all(kernel):
+    """Four processes spinning for 3 s: held to one core together (what keeps a neighbour's speed)."""
+    sandboxed = kernel()
+    started = time.monotonic()
+    message_id = sandboxed.client.execute(SPINNERS.format(seconds=3))
+    time.sleep(1)
+    spinners = [pid for pid in sandboxed.group.tasks()]
+    before, window_start = cpu_seconds(spinners), time.monotonic()
+    time.sleep(1.5)
+    used, window = cpu_seconds(spinners) - before, time.monotonic() - window_start
+    assert sandboxed.group.cpu_throttled() > 0, "the sandbox was never held to its quota"
+    assert used <= 1.25 * window, f"four spinners used {used:.2f} s of CPU in {window:.2f} s: more than one core"
+    assert message_id and time.monotonic() - started < 30
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="host uids are given to sandboxes only when grading as root")
 def test_a_sandbox_uid_is_held_by_one_grader_at_a_time():
     mine = sandbox.sandbox_uid()
@@ -166,11 +209,12 @@ def test_cgroup_v2_delegated_to_the_grader(tmp_path, monkeypatch):
         assert (leaf / "cgroup.procs").read_text() == str(os.getpid()), "the grader moved into its leaf"
         assert "memory" in (scope / "cgroup.subtree_control").read_text()
         groups = sandbox.control_groups()
-        assert groups is not None and groups.version == 2 and groups.memory == scope
+        assert groups == sandbox.ControlGroups(2, scope, scope, scope)
         group = sandbox.SandboxGroup(groups, sandbox.Limits(memory_mb=512, processes=32))
         folder = scope / group.name
         assert (folder / "memory.max").read_text() == str(512 * 2**20)
         assert (folder / "pids.max").read_text() == "32"
+        assert (folder / "cpu.max").read_text() == "100000 100000"
         (folder / "memory.events").write_text("low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n")
         assert group.memory_exceeded()
         assert group.procs_files == [str(folder / "cgroup.procs")]
@@ -229,7 +273,7 @@ def test_memory_sizes_refused(text):
 def test_limits_as_grade_prints_them():
     lines = sandbox.describe(sandbox.Limits(memory_mb=2048))
     groups = sandbox.control_groups()
-    if groups is not None and groups.pids is not None:
-        assert any("2 GB of memory and 64 tasks per submission" in line for line in lines), lines
+    if groups is not None and groups.pids is not None and groups.cpu is not None:
+        assert any("2 GB of memory, 64 tasks and 1 core(s) per submission" in line for line in lines), lines
     assert any("at most 300 s" in line for line in lines)
     assert Path(sandbox.UID_LOCKS).name == "dlcourse-sandbox-uids"
