@@ -24,11 +24,13 @@ layer under it. A sandbox whose processes go past the memory budget is killed an
 says "memory limit (N GB)".
 """
 
+import ctypes
 import errno
 import fcntl
 import functools
 import itertools
 import os
+import secrets
 import shutil
 import signal
 import stat
@@ -69,6 +71,8 @@ class Limits:
     disk_mb: int = 256             # the writable home folder (tmpfs size)
     tmp_mb: int = 256              # /tmp and /dev/shm (tmpfs size each)
     output_kb: int = 16384         # output of the whole notebook (figures included); beyond it the cell is stopped
+    runtime_mb: int = 96           # run/io/, where the kernel's sockets and replies are (a tmpfs, or watched)
+    runtime_files: int = 4096      # files and folders in run/io/
     open_files: int = 256          # RLIMIT_NOFILE
 
     @property
@@ -111,7 +115,7 @@ done
 cp -R --no-dereference "$SUBMISSION/." "$NEWROOT/home/student/"
 chown -R "$RUN_UID:$RUN_UID" "$NEWROOT/home/student"
 mkdir -p "$NEWROOT$RUNTIME"
-mount --bind "$RUNTIME" "$NEWROOT$RUNTIME"
+mount --rbind "$RUNTIME" "$NEWROOT$RUNTIME"  # with run/io's own size-limited tmpfs
 cd "$NEWROOT"
 # this shell stays PID 1 of the namespace, as root: the student cannot signal it or clear its
 # parent-death signal, and when it dies (unshare --kill-child) Linux kills every process in it
@@ -529,6 +533,100 @@ def remove_stale_groups() -> None:
     for folder in sandbox_groups():
         if not group_owner_alive(folder):
             remove_group([folder], seconds=5)
+
+
+# ------------------------------------------------------------------ places a sandbox wrote to
+
+MNT_DETACH = 2
+
+
+def mount_runtime(folder: Path, limits: Limits, uid: int) -> bool:
+    """Give ``folder`` (a kernel's run/io/, which the sandbox may write) a tmpfs of its own, with a
+    size and a number of files: nothing the kernel writes there lands on the host's disk. Root
+    only; False where it cannot be done (the grader then watches the folder, see runtime_usage)."""
+    if os.geteuid() != 0:
+        return False
+    options = (f"size={limits.runtime_mb}m,nr_inodes={limits.runtime_files},mode=700,uid={uid},gid={uid},"
+               "nosuid,nodev,noexec")
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "dlcourse-runtime", str(folder)],
+                          capture_output=True, text=True)
+    return made.returncode == 0
+
+
+def runtime_usage(folder: Path, limits: Limits) -> str | None:
+    """None while ``folder`` holds at most the runtime limits, else what it went past. Counts without
+    recursion and stops at the first limit passed, so a flood costs the grader little."""
+    files, size, pending = 0, 0, [str(folder)]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    files += 1
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        size += entry.stat(follow_symlinks=False).st_blocks * 512
+                    if files > limits.runtime_files:
+                        return f"more than {limits.runtime_files} files"
+                    if size > limits.runtime_mb * 2**20:
+                        return f"more than {limits.runtime_mb} MB"
+        except OSError:
+            continue
+    return None
+
+
+def remove_tree(folder: Path) -> bool:
+    """Remove a folder a sandbox could write into, however it was left: any tmpfs mounted in it
+    detached first; then without recursion (a chain of thousands of folders costs no stack) and
+    through directory descriptors (no path is ever too long), links never followed. Never raises;
+    False when something stayed."""
+    folder = Path(folder)
+    try:
+        mounted = [line.split()[4] for line in CGROUP_MOUNTS.read_text().splitlines()]
+        libc = ctypes.CDLL(None, use_errno=True)
+        for point in sorted((m for m in mounted if m.startswith(f"{folder}/")), key=len, reverse=True):
+            libc.umount2(point.encode(), MNT_DETACH)
+        if folder.is_symlink() or not folder.is_dir():
+            folder.unlink(missing_ok=True)
+            return True
+        _empty(folder)
+        folder.rmdir()
+        return True
+    except Exception:  # noqa: BLE001 (clean-up must not stop grading: what stays is reported by the caller)
+        return not folder.exists()
+
+
+def _empty(folder: Path) -> None:
+    """Empty ``folder``: each sub-folder's own sub-folders are moved up into ``folder`` (so the
+    tree is never more than two deep while it goes), its files removed, then it is."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    top = os.open(folder, flags)
+    moved = itertools.count()
+    try:
+        while True:
+            with os.scandir(top) as entries:
+                names = [(e.name, e.is_dir(follow_symlinks=False)) for e in entries]
+            if not names:
+                return
+            for name, is_folder in names:
+                if not is_folder:
+                    os.unlink(name, dir_fd=top)
+                    continue
+                os.chmod(name, 0o700, dir_fd=top)  # a student's chmod 000 folder (a folder: checked above)
+                inner = os.open(name, flags, dir_fd=top)
+                try:
+                    with os.scandir(inner) as entries:
+                        for entry in list(entries):
+                            if entry.is_dir(follow_symlinks=False):
+                                os.rename(entry.name, f".moved-{next(moved)}-{secrets.token_hex(8)}",
+                                          src_dir_fd=inner, dst_dir_fd=top)
+                            else:
+                                os.unlink(entry.name, dir_fd=inner)
+                finally:
+                    os.close(inner)
+                os.rmdir(name, dir_fd=top)
+    finally:
+        os.close(top)
 
 
 def orphans() -> list[str]:

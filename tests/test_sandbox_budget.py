@@ -6,6 +6,7 @@ the tests is never at risk; the grading batch has a submission past the default 
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -277,3 +278,78 @@ def test_limits_as_grade_prints_them():
         assert any("2 GB of memory, 64 tasks and 1 core(s) per submission" in line for line in lines), lines
     assert any("at most 300 s" in line for line in lines)
     assert Path(sandbox.UID_LOCKS).name == "dlcourse-sandbox-uids"
+
+
+# writes what it can into the kernel's runtime folder: a 200 MB file, then a chain of 3,000 folders
+FLOOD_RUNTIME = '''import os
+io = os.path.join(os.environ["DLCOURSE_GRADER_RUNTIME"], "io")
+written = 0
+try:
+    with open(os.path.join(io, "flood.bin"), "wb") as handle:
+        for _ in range(200):
+            handle.write(b"x" * 2**20)
+            handle.flush()
+            written += 1
+except OSError as error:
+    print("stopped:", error.strerror)
+os.remove(os.path.join(io, "flood.bin"))
+os.chdir(io)
+for _ in range(3000):
+    os.mkdir("d")
+    os.chdir("d")
+print("written", written, "MB and 3000 folders")
+'''
+
+
+def mounts_under(folder: Path) -> list[str]:
+    return [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()
+            if line.split()[4].startswith(str(folder))]
+
+
+@needs_groups
+@pytest.mark.skipif(os.geteuid() != 0, reason="the runtime folder's tmpfs is mounted by a root grader")
+def test_the_runtime_folder_has_a_size_and_goes_however_deep(kernel):
+    sandboxed = kernel()
+    assert sandboxed.io_mounted and mounts_under(sandboxed.io) == [str(sandboxed.io)]
+    outputs, error = sandboxed.execute(FLOOD_RUNTIME, seconds=120)
+    text = "".join(o.get("text", "") for o in outputs)
+    assert error is None, error
+    assert "stopped: No space left on device" in text and "3000 folders" in text
+    assert int(text.split("written ")[1].split()[0]) <= sandboxed.limits.runtime_mb
+    scratch = sandboxed.scratch
+    sandboxed.close()
+    assert not scratch.exists() and mounts_under(scratch) == []
+
+
+@needs_groups
+def test_without_a_tmpfs_the_runtime_folder_is_watched(kernel, monkeypatch):
+    monkeypatch.setattr(sandbox, "mount_runtime", lambda *args: False)
+    sandboxed = kernel(runtime_mb=32)
+    assert not sandboxed.io_mounted
+    with pytest.raises(KernelLost, match="wrote more than 32 MB to its runtime folder"):
+        sandboxed.execute(FLOOD_RUNTIME.replace("handle.flush()", "handle.flush(); __import__('time').sleep(0.02)"),
+                          seconds=120)
+
+
+def test_what_a_killed_grader_left_cannot_stop_the_next(tmp_path):
+    """A folder chain too deep for shutil.rmtree (RecursionError) and for any path (ENAMETOOLONG),
+    in the scratch folder of a grader that is gone: removed, with its tmpfs where there is one."""
+    from autograde.kernel import remove_stale_scratch
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    scratch = Path(tempfile.gettempdir()) / f"dlcourse-grade-{gone.pid}-leftover"
+    io = scratch / "run" / "io"
+    io.mkdir(parents=True)
+    if os.geteuid() == 0:
+        assert sandbox.mount_runtime(io, sandbox.Limits(), os.geteuid())
+    deep = os.open(io, os.O_RDONLY)
+    for _ in range(3000):
+        os.mkdir("d", dir_fd=deep)
+        inner = os.open("d", os.O_RDONLY, dir_fd=deep)
+        os.close(deep)
+        deep = inner
+    os.close(deep)
+    (scratch / "run" / "kernel.log").write_text("left\n")
+    remove_stale_scratch()
+    assert not scratch.exists() and mounts_under(scratch) == []
