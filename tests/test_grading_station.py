@@ -101,6 +101,17 @@ def test_no_control_group_outlives_its_sandbox(batch):
     assert sandbox.sandbox_groups(workers) == []
 
 
+def test_nothing_a_sandbox_wrote_stays_on_the_host(batch):
+    """The kernels' scratch folders (with the runtime folder a submission flooded and filled with
+    3,000 nested folders: floods-runtime) are gone, and so are their tmpfs mounts."""
+    results = (batch["course"] / "autograde" / "results" / corpus.ASSIGNMENT).glob("*.json")
+    workers = {json.loads(path.read_text())["worker"] for path in results}
+    left = [str(p) for worker in workers for p in Path(tempfile.gettempdir()).glob(f"dlcourse-grade-{worker}-*")]
+    assert left == []
+    mounts = Path("/proc/self/mountinfo").read_text()
+    assert not [w for w in workers if f"dlcourse-grade-{w}-" in mounts], "a runtime folder's tmpfs is still mounted"
+
+
 def test_feedback_shows_no_hidden_test(batch):
     course = batch["course"]
     result = run_autograde(course, "feedback", corpus.ASSIGNMENT)
