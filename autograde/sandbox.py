@@ -65,8 +65,8 @@ class Limits:
     wall_seconds: int = NOTEBOOK_TIMEOUT_S  # the whole notebook, start to end
     cell_seconds: int = CELL_TIMEOUT_S      # one cell (also nbgrader's Execute.timeout)
     processes: int = 64            # processes and threads at once (control group; RLIMIT_NPROC per uid)
-    cpus: float = 1.0              # cores the whole sandbox may keep busy (control group): a submission
-                                   # that starts many busy processes slows only itself
+    cpus: float = 1.0              # cores the whole sandbox may keep busy (control group; 0: no cap): a
+                                   # submission that starts many busy processes slows only itself
     file_mb: int = 64              # largest file a process may write (RLIMIT_FSIZE)
     disk_mb: int = 256             # the writable home folder (tmpfs size)
     tmp_mb: int = 256              # /tmp and /dev/shm (tmpfs size each)
@@ -396,7 +396,8 @@ class SandboxGroup:
                 self._write(groups.memory, "memory.oom.group", 1, optional=True)  # one process over: all go
                 self._write(groups.memory, "pids.max", limits.processes)
                 if groups.cpu is not None:
-                    self._write(groups.cpu, "cpu.max", f"{int(limits.cpus * CPU_PERIOD_US)} {CPU_PERIOD_US}")
+                    quota = int(limits.cpus * CPU_PERIOD_US) if limits.cpus > 0 else "max"
+                    self._write(groups.cpu, "cpu.max", f"{quota} {CPU_PERIOD_US}")
             else:
                 self._write(groups.memory, "memory.limit_in_bytes", budget)
                 self._write(groups.memory, "memory.memsw.limit_in_bytes", budget, optional=True)  # no swap either
@@ -404,7 +405,8 @@ class SandboxGroup:
                     self._write(groups.pids, "pids.max", limits.processes)
                 if groups.cpu is not None:  # every sandbox the same weight, and at most `cpus` cores
                     self._write(groups.cpu, "cpu.cfs_period_us", CPU_PERIOD_US)
-                    self._write(groups.cpu, "cpu.cfs_quota_us", int(limits.cpus * CPU_PERIOD_US))
+                    quota = int(limits.cpus * CPU_PERIOD_US) if limits.cpus > 0 else -1
+                    self._write(groups.cpu, "cpu.cfs_quota_us", quota)
         except OSError as error:
             self.remove()
             raise SandboxUnavailable(f"the sandbox's control group could not be made ({error})") from error
