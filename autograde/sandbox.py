@@ -447,15 +447,16 @@ class SandboxGroup:
         """Whether the kernel's OOM killer struck inside the group (its budget was reached)."""
         return self._counter("memory.events" if self.groups.version == 2 else "memory.oom_control", "oom_kill") > 0
 
-    def cpu_throttled(self) -> int:
-        """How many times the group was held back at its CPU quota (cpu.stat's nr_throttled)."""
+    def cpu_periods(self, key: str = "nr_periods") -> int:
+        """cpu.stat's count ``key``: the quota periods the group ran in (nr_periods: none without a
+        quota), or those it was held back at its quota in (nr_throttled)."""
         if self.groups.cpu is None:
             return 0
         try:
             text = (self.groups.cpu / self.name / "cpu.stat").read_text()
         except OSError:
             return 0
-        return next((int(line.split()[1]) for line in text.splitlines() if line.startswith("nr_throttled ")), 0)
+        return next((int(line.split()[1]) for line in text.splitlines() if line.startswith(key + " ")), 0)
 
     def peak_mb(self) -> float | None:
         """The most memory the group held at once (v1; v2 kernels from 5.19)."""

@@ -177,14 +177,16 @@ def run_local(submissions: list[Submission], workers: int, on_result, *, grade=N
                 process, connection = free.pop()
                 task = waiting.popleft()
                 connection.send(task)
-                running[connection] = (process, task, time.monotonic() + budget(task))
+                running[connection] = (process, task, float("inf"))  # the clock starts when the worker does
             wait_for([*running, *(process.sentinel for process, _, _ in running.values())], timeout=5)
             for connection, (process, task, deadline) in list(running.items()):
                 try:
-                    result = connection.recv() if connection.poll() else None
+                    kind, result = connection.recv() if connection.poll() else (None, None)
                 except (EOFError, OSError):
-                    result = None
-                if result is not None:
+                    kind, result = None, None
+                if kind == "started":  # (a fresh worker first imports what grading needs)
+                    running[connection] = (process, task, time.monotonic() + budget(task))
+                elif kind == "done":
                     del running[connection]
                     free.append((process, connection))
                     on_result(result)
@@ -225,11 +227,12 @@ def _worker_loop(connection, grade) -> None:
             return
         if task is None:
             return
+        connection.send(("started", None))
         try:
             result = grade(task)
         except Exception as error:  # noqa: BLE001 (a bug or a crash in the grader: report it, go on)
             result = failed_result(task, f"the grader failed: {type(error).__name__}: {error}")
-        connection.send(result)
+        connection.send(("done", result))
 
 
 def _worker_start():
