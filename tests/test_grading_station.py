@@ -251,8 +251,7 @@ def test_an_unprivileged_grader_gets_the_same_scores(batch):
     if reachable.returncode != 0:
         pytest.skip(f"the checkout or its Python is not readable by other users: {reachable.stderr[-300:]}")
     scratch = Path(tempfile.mkdtemp(prefix="dlcourse-unprivileged-"))
-    delegated = [folder / f"dlcourse-delegated-{os.getpid()}" for folder in
-                 dict.fromkeys(f for f in (groups.memory, groups.pids) if f is not None)] if groups else []
+    delegated = [folder / f"dlcourse-delegated-{os.getpid()}" for folder in groups.parents] if groups else []
     try:
         course = make_course(scratch / "course")
         for student in AS_USER:
