@@ -19,7 +19,9 @@ Exit status: 0 when everything asked for was done, 1 when some of it failed (eac
 is reported and the rest still done), 2 when there was nothing to do or the command was
 wrong. For grade, 1 also when a submission lacks an expected notebook (its tests score zero;
 every other notebook and submission is still graded and written); for collect, 2 when it
-cannot tell whose files a zip holds (nothing is written).
+cannot tell whose files a zip holds, or cannot read its table of contents (nothing is written),
+and 1 when some files could not be collected (a damaged entry, a refused name: each is named,
+and the other students are collected).
 """
 
 import argparse
@@ -316,12 +318,15 @@ def cmd_collect(args) -> int:
     print(f"collected {assignment} from {source}" + (f" (inside its folder {out.root}):" if out.root else ":"))
     for student, files in out.copied.items():
         print(f"  {student}: {', '.join(files)}")
+        for _, path, name in (renamed for renamed in out.renamed if renamed[0] == student):
+            print(f"    {name}: named '{collect.shown(path)}' in the source")
     for student in out.unchanged:
         print(f"  {student}: unchanged (already collected)")
     for student, backup in out.replaced:
         print(f"  {student}: replaced; the previous submission is kept in {backup.relative_to(ROOT)}")
     problems = ([f"{student}: {why}" for student, why in out.conflicts]
-                + [f"{path}: {why}" for path, why in out.unmapped])
+                + [f"{collect.shown(path)}: {why}" for path, why in out.unmapped]
+                + [f"{student}: {why}" for student, why in out.held_back])
     if problems:
         print(f"{len(problems)} item(s) not collected:", file=sys.stderr)
         for line in problems:

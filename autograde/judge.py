@@ -109,7 +109,17 @@ class JudgeSession:
         if self.stale:
             bind_answers(self.shell, self.calls, self.answer_names)
             self.stale = False
-        return run_in_judge(self.shell, source, seconds=2 * self.calls.seconds + 30)
+        # the judge's own work counts in the notebook's time, like the kernel's
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            self.kernel.kill()
+            raise KernelLost(f"the notebook went past its time limit ({self.limits.wall_seconds} s)")
+        error = run_in_judge(self.shell, source, seconds=min(2 * self.calls.seconds + 30, remaining))
+        if error and error.startswith("JudgeTimeout") and time.monotonic() >= self.deadline:
+            self.kernel.kill()
+            raise KernelLost(f"the notebook went past its time limit ({self.limits.wall_seconds} s) while the "
+                             f"grader checked {what}")
+        return error
 
     def close(self):
         self.kernel.close()

@@ -63,6 +63,7 @@ class Kernel:
         self.output_bytes = 0
         self.process = self.client = None
         self.log_start = 0  # where the kernel's own messages begin in its log, once started
+        self.io_mounted = False
         self.peak_mb = None  # the most memory the sandbox held (known once closed, with a control group)
         self.log = self.scratch / "kernel.log"
 
@@ -78,6 +79,8 @@ class Kernel:
         write_connection_file(str(connection), transport="ipc", ip=str(self.io / "kernel"),
                               key=secrets.token_hex(16).encode())
         os.chmod(connection, 0o644)
+        # run/io/ gets a tmpfs of its own (root), else the grader watches it (runtime_usage)
+        self.io_mounted = self.use_sandbox and sandbox.mount_runtime(self.io, self.limits, self.run_uid)
         if os.geteuid() == 0:
             os.chown(self.io, self.run_uid, self.run_uid)
         # -P: the submission's folder is not on sys.path until the grader's module (and NumPy
@@ -158,6 +161,11 @@ class Kernel:
             raise KernelLost(f"{sandbox.memory_limit_text(self.limits)}: the submission's processes together "
                              f"needed more than {sandbox.memory_text(self.limits.memory_mb)} {doing}; "
                              "the kernel was stopped")
+        if not self.io_mounted and self.use_sandbox:
+            past = sandbox.runtime_usage(self.io, self.limits)
+            if past:
+                self.kill()
+                raise KernelLost(f"the kernel wrote {past} to its runtime folder {doing}; it was stopped")
         code = self.process.poll()
         if code is not None:
             # what the kernel wrote after it started (not its banner, which names the grader's paths)
@@ -280,7 +288,7 @@ class Kernel:
             if self.group is not None:
                 self.peak_mb = self.group.peak_mb()
                 self.group.remove()
-            shutil.rmtree(self.scratch, ignore_errors=True)
+            sandbox.remove_tree(self.scratch)
 
 
 def add_output(outputs: list, message) -> None:
@@ -302,7 +310,7 @@ def remove_stale_scratch():
             owner = int(folder.name.split("-")[2])
             os.kill(owner, 0)
         except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
+            sandbox.remove_tree(folder)  # never raises: what a killed run left cannot stop this one
         except (ValueError, IndexError, PermissionError):
             continue
 

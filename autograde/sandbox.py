@@ -17,18 +17,20 @@ grading process holds alone (a lock per uid, see sandbox_uid), so that the proce
 only its processes; otherwise it runs as the invoking user mapped to root inside a user
 namespace (the limits still apply).
 
-Everything a submission starts shares one budget of memory and of tasks: a control group per
-sandbox (SandboxGroup), cgroup v2 where the grader's group is delegated to it, v1's `memory`
-and `pids` controllers where the machine has those; per-process limits (`prlimit`) are the last
+Everything a submission starts shares one budget of memory, of tasks and of CPU (one core): a
+control group per sandbox (SandboxGroup), cgroup v2 where the grader's group is delegated to
+it, v1's `memory`, `pids` and `cpu` controllers where the machine has those; per-process limits (`prlimit`) are the last
 layer under it. A sandbox whose processes go past the memory budget is killed and its result
 says "memory limit (N GB)".
 """
 
+import ctypes
 import errno
 import fcntl
 import functools
 import itertools
 import os
+import secrets
 import shutil
 import signal
 import stat
@@ -63,10 +65,14 @@ class Limits:
     wall_seconds: int = NOTEBOOK_TIMEOUT_S  # the whole notebook, start to end
     cell_seconds: int = CELL_TIMEOUT_S      # one cell (also nbgrader's Execute.timeout)
     processes: int = 64            # processes and threads at once (control group; RLIMIT_NPROC per uid)
+    cpus: float = 1.0              # cores the whole sandbox may keep busy (control group; 0: no cap): a
+                                   # submission that starts many busy processes slows only itself
     file_mb: int = 64              # largest file a process may write (RLIMIT_FSIZE)
     disk_mb: int = 256             # the writable home folder (tmpfs size)
     tmp_mb: int = 256              # /tmp and /dev/shm (tmpfs size each)
     output_kb: int = 16384         # output of the whole notebook (figures included); beyond it the cell is stopped
+    runtime_mb: int = 96           # run/io/, where the kernel's sockets and replies are (a tmpfs, or watched)
+    runtime_files: int = 4096      # files and folders in run/io/
     open_files: int = 256          # RLIMIT_NOFILE
 
     @property
@@ -109,7 +115,7 @@ done
 cp -R --no-dereference "$SUBMISSION/." "$NEWROOT/home/student/"
 chown -R "$RUN_UID:$RUN_UID" "$NEWROOT/home/student"
 mkdir -p "$NEWROOT$RUNTIME"
-mount --bind "$RUNTIME" "$NEWROOT$RUNTIME"
+mount --rbind "$RUNTIME" "$NEWROOT$RUNTIME"  # with run/io's own size-limited tmpfs
 cd "$NEWROOT"
 # this shell stays PID 1 of the namespace, as root: the student cannot signal it or clear its
 # parent-death signal, and when it dies (unshare --kill-child) Linux kills every process in it
@@ -239,21 +245,28 @@ def kill_processes(pids) -> None:
 CGROUP_MOUNTS = Path("/proc/self/mountinfo")
 CGROUP_MEMBERSHIP = Path("/proc/self/cgroup")
 GROUP_PREFIX = "dlcourse-sandbox-"
+CPU_PERIOD_US = 100_000
 
 
 @dataclass(frozen=True)
 class ControlGroups:
-    """Where this grading process can make a control group per sandbox: ``memory`` and ``pids``
-    are the folders the groups go in (the same folder under cgroup v2), None where that
+    """Where this grading process can make a control group per sandbox: ``memory``, ``pids`` and
+    ``cpu`` are the folders the groups go in (the same folder under cgroup v2), None where that
     controller cannot be used."""
 
     version: int
     memory: Path | None
     pids: Path | None
+    cpu: Path | None = None
 
     def describe(self) -> str:
-        kinds = [name for name, folder in (("memory", self.memory), ("tasks", self.pids)) if folder]
-        return f"control groups v{self.version} ({' and '.join(kinds)}) under {self.memory or self.pids}"
+        kinds = [name for name, folder in (("memory", self.memory), ("tasks", self.pids), ("CPU", self.cpu))
+                 if folder]
+        return f"control groups v{self.version} ({', '.join(kinds)}) under {self.memory or self.pids}"
+
+    @property
+    def parents(self) -> list[Path]:
+        return list(dict.fromkeys(f for f in (self.memory, self.pids, self.cpu) if f is not None))
 
 
 def _cgroup_mounts() -> list[tuple[str, Path, str, set[str]]]:
@@ -293,10 +306,11 @@ def control_groups() -> ControlGroups | None:
             folder = folder_of(root, mount_point, unified)
             parent = _v2_parent(folder)
             if parent is not None:
-                return ControlGroups(2, parent, parent)
+                offered = [word.lstrip("+") for word in (parent / "cgroup.subtree_control").read_text().split()]
+                return ControlGroups(2, parent, parent, parent if "cpu" in offered else None)
     found = {}
     for _, controllers, path in memberships:
-        for controller in ("memory", "pids"):
+        for controller in ("memory", "pids", "cpu"):
             if controller in controllers.split(","):
                 for root, mount_point, kind, options in mounts:
                     if kind == "cgroup" and controller in options:
@@ -304,7 +318,7 @@ def control_groups() -> ControlGroups | None:
                         if _usable(folder):
                             found[controller] = folder
     if "memory" in found:
-        return ControlGroups(1, found["memory"], found.get("pids"))
+        return ControlGroups(1, found["memory"], found.get("pids"), found.get("cpu"))
     return None
 
 
@@ -351,7 +365,10 @@ def prepare_delegated_group() -> str | None:
     try:
         leaf.mkdir(exist_ok=True)
         (leaf / "cgroup.procs").write_text(str(os.getpid()))
-        (own / "cgroup.subtree_control").write_text("+memory +pids")
+        try:  # the CPU share too where the group has it (a machine may not let it be handed down)
+            (own / "cgroup.subtree_control").write_text("+memory +pids" + (" +cpu" if "cpu" in offered else ""))
+        except OSError:
+            (own / "cgroup.subtree_control").write_text("+memory +pids")
     except OSError as error:  # e.g. EBUSY: other processes share the group; put things back
         try:
             (own / "cgroup.procs").write_text(str(os.getpid()))
@@ -374,7 +391,7 @@ class SandboxGroup:
     def __init__(self, groups: ControlGroups, limits: Limits):
         self.groups, self.limits = groups, limits
         self.name = f"{GROUP_PREFIX}{os.getpid()}-{process_start(os.getpid())}-{next(_group_numbers)}"
-        self.folders = list(dict.fromkeys(f / self.name for f in (groups.memory, groups.pids) if f is not None))
+        self.folders = [parent / self.name for parent in groups.parents]
         try:
             for folder in self.folders:
                 folder.mkdir()
@@ -384,11 +401,18 @@ class SandboxGroup:
                 self._write(groups.memory, "memory.swap.max", 0, optional=True)
                 self._write(groups.memory, "memory.oom.group", 1, optional=True)  # one process over: all go
                 self._write(groups.memory, "pids.max", limits.processes)
+                if groups.cpu is not None:
+                    quota = int(limits.cpus * CPU_PERIOD_US) if limits.cpus > 0 else "max"
+                    self._write(groups.cpu, "cpu.max", f"{quota} {CPU_PERIOD_US}")
             else:
                 self._write(groups.memory, "memory.limit_in_bytes", budget)
                 self._write(groups.memory, "memory.memsw.limit_in_bytes", budget, optional=True)  # no swap either
                 if groups.pids is not None:
                     self._write(groups.pids, "pids.max", limits.processes)
+                if groups.cpu is not None:  # every sandbox the same weight, and at most `cpus` cores
+                    self._write(groups.cpu, "cpu.cfs_period_us", CPU_PERIOD_US)
+                    quota = int(limits.cpus * CPU_PERIOD_US) if limits.cpus > 0 else -1
+                    self._write(groups.cpu, "cpu.cfs_quota_us", quota)
         except OSError as error:
             self.remove()
             raise SandboxUnavailable(f"the sandbox's control group could not be made ({error})") from error
@@ -428,6 +452,17 @@ class SandboxGroup:
     def memory_exceeded(self) -> bool:
         """Whether the kernel's OOM killer struck inside the group (its budget was reached)."""
         return self._counter("memory.events" if self.groups.version == 2 else "memory.oom_control", "oom_kill") > 0
+
+    def cpu_periods(self, key: str = "nr_periods") -> int:
+        """cpu.stat's count ``key``: the quota periods the group ran in (nr_periods: none without a
+        quota), or those it was held back at its quota in (nr_throttled)."""
+        if self.groups.cpu is None:
+            return 0
+        try:
+            text = (self.groups.cpu / self.name / "cpu.stat").read_text()
+        except OSError:
+            return 0
+        return next((int(line.split()[1]) for line in text.splitlines() if line.startswith(key + " ")), 0)
 
     def peak_mb(self) -> float | None:
         """The most memory the group held at once (v1; v2 kernels from 5.19)."""
@@ -493,7 +528,7 @@ def sandbox_groups(owners: set[int] | None = None) -> list[Path]:
     if groups is None:
         return []
     found = []
-    for parent in dict.fromkeys(f for f in (groups.memory, groups.pids) if f is not None):
+    for parent in groups.parents:
         for folder in parent.glob(GROUP_PREFIX + "*"):
             try:
                 owner = int(folder.name.removeprefix(GROUP_PREFIX).split("-")[0])
@@ -509,6 +544,100 @@ def remove_stale_groups() -> None:
     for folder in sandbox_groups():
         if not group_owner_alive(folder):
             remove_group([folder], seconds=5)
+
+
+# ------------------------------------------------------------------ places a sandbox wrote to
+
+MNT_DETACH = 2
+
+
+def mount_runtime(folder: Path, limits: Limits, uid: int) -> bool:
+    """Give ``folder`` (a kernel's run/io/, which the sandbox may write) a tmpfs of its own, with a
+    size and a number of files: nothing the kernel writes there lands on the host's disk. Root
+    only; False where it cannot be done (the grader then watches the folder, see runtime_usage)."""
+    if os.geteuid() != 0:
+        return False
+    options = (f"size={limits.runtime_mb}m,nr_inodes={limits.runtime_files},mode=700,uid={uid},gid={uid},"
+               "nosuid,nodev,noexec")
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "dlcourse-runtime", str(folder)],
+                          capture_output=True, text=True)
+    return made.returncode == 0
+
+
+def runtime_usage(folder: Path, limits: Limits) -> str | None:
+    """None while ``folder`` holds at most the runtime limits, else what it went past. Counts without
+    recursion and stops at the first limit passed, so a flood costs the grader little."""
+    files, size, pending = 0, 0, [str(folder)]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    files += 1
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        size += entry.stat(follow_symlinks=False).st_blocks * 512
+                    if files > limits.runtime_files:
+                        return f"more than {limits.runtime_files} files"
+                    if size > limits.runtime_mb * 2**20:
+                        return f"more than {limits.runtime_mb} MB"
+        except OSError:
+            continue
+    return None
+
+
+def remove_tree(folder: Path) -> bool:
+    """Remove a folder a sandbox could write into, however it was left: any tmpfs mounted in it
+    detached first; then without recursion (a chain of thousands of folders costs no stack) and
+    through directory descriptors (no path is ever too long), links never followed. Never raises;
+    False when something stayed."""
+    folder = Path(folder)
+    try:
+        mounted = [line.split()[4] for line in CGROUP_MOUNTS.read_text().splitlines()]
+        libc = ctypes.CDLL(None, use_errno=True)
+        for point in sorted((m for m in mounted if m.startswith(f"{folder}/")), key=len, reverse=True):
+            libc.umount2(point.encode(), MNT_DETACH)
+        if folder.is_symlink() or not folder.is_dir():
+            folder.unlink(missing_ok=True)
+            return True
+        _empty(folder)
+        folder.rmdir()
+        return True
+    except Exception:  # noqa: BLE001 (clean-up must not stop grading: what stays is reported by the caller)
+        return not folder.exists()
+
+
+def _empty(folder: Path) -> None:
+    """Empty ``folder``: each sub-folder's own sub-folders are moved up into ``folder`` (so the
+    tree is never more than two deep while it goes), its files removed, then it is."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    top = os.open(folder, flags)
+    moved = itertools.count()
+    try:
+        while True:
+            with os.scandir(top) as entries:
+                names = [(e.name, e.is_dir(follow_symlinks=False)) for e in entries]
+            if not names:
+                return
+            for name, is_folder in names:
+                if not is_folder:
+                    os.unlink(name, dir_fd=top)
+                    continue
+                os.chmod(name, 0o700, dir_fd=top)  # a student's chmod 000 folder (a folder: checked above)
+                inner = os.open(name, flags, dir_fd=top)
+                try:
+                    with os.scandir(inner) as entries:
+                        for entry in list(entries):
+                            if entry.is_dir(follow_symlinks=False):
+                                os.rename(entry.name, f".moved-{next(moved)}-{secrets.token_hex(8)}",
+                                          src_dir_fd=inner, dst_dir_fd=top)
+                            else:
+                                os.unlink(entry.name, dir_fd=inner)
+                finally:
+                    os.close(inner)
+                os.rmdir(name, dir_fd=top)
+    finally:
+        os.close(top)
 
 
 def orphans() -> list[str]:
@@ -651,8 +780,9 @@ def describe(limits: Limits) -> list[str]:
         who = f"runs as uid {run_uid()} (held by this grader alone)"
     else:
         who = "runs as you, mapped to root in a user namespace"
-    tasks = f" and {limits.processes} tasks" if groups and groups.pids else ""
-    budget = (f"{memory_text(limits.memory_mb)} of memory{tasks} per submission, with {groups.describe()}"
+    tasks = f", {limits.processes} tasks" if groups and groups.pids else ""
+    cores = f" and {limits.cpus:g} core(s)" if groups and groups.cpu else ""
+    budget = (f"{memory_text(limits.memory_mb)} of memory{tasks}{cores} per submission, with {groups.describe()}"
               if groups else "no memory budget per submission (no control groups)")
     return [f"sandbox: namespaces (mount, PID, network, IPC, UTS), chroot, read-only system; the kernel {who}",
             f"sandbox: {budget}",

@@ -13,7 +13,6 @@ import os
 import shutil
 import tempfile
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,45 +140,99 @@ def failed_result(submission: Submission, reason: str) -> dict:
 
 # ------------------------------------------------------------------ runners
 
-def run_local(submissions: list[Submission], workers: int, on_result) -> None:
-    """Grade on `workers` local processes; a worker that dies is replaced and its submission
-    reported as not graded, and the batch goes on."""
-    import multiprocessing
-    from concurrent.futures.process import BrokenProcessPool
+def submission_budget(submission: Submission) -> float:
+    """The longest a worker may spend on one submission before it is stopped: each notebook's
+    time limit and a kernel start, with room for the judge's own work."""
+    from .kernel import KERNEL_START_SECONDS
 
-    pending = list(submissions)
+    notebooks = max(1, len(submission.mapping))
+    return notebooks * (submission.limits.wall_seconds + KERNEL_START_SECONDS) + 60
+
+
+def run_local(submissions: list[Submission], workers: int, on_result, *, grade=None, budget=None) -> None:
+    """Grade on `workers` local processes, each holding one submission at a time, so that when a
+    worker dies (or spends more than the submission's budget and is stopped) the one submission
+    it held is known: that one is tried once more on a fresh worker and reported NOT GRADED if
+    that worker dies too; no other submission is touched, and the batch goes on. ``grade`` (a
+    module-level function, for tests) and ``budget`` replace grade_submission and submission_budget."""
+    import multiprocessing
+    from collections import deque
+    from multiprocessing.connection import wait as wait_for
+
+    grade, budget = grade or grade_submission, budget or submission_budget
     context = multiprocessing.get_context("spawn")  # no forked torch or sqlite state in workers
-    while pending:
-        with ProcessPoolExecutor(max_workers=max(1, min(workers, len(pending))), mp_context=context,
-                                 initializer=_worker_start) as pool:
-            futures = {pool.submit(grade_submission, task): task for task in pending}
-            pending = []
-            broken = False
-            while futures:
-                done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                for future in done:
-                    task = futures.pop(future)
-                    try:
-                        on_result(future.result())
-                    except BrokenProcessPool:
-                        broken = True
-                        pending.append(task)
-                    except Exception as error:  # noqa: BLE001 (a bug or a crash in the worker: report, go on)
-                        on_result(failed_result(task, f"the grader failed: {type(error).__name__}: {error}"))
-                if broken:
-                    break
-            if broken:  # the pool cannot be used any more: the unfinished tasks go to a new one
-                for future, task in futures.items():
-                    if not future.done() or future.exception() is not None:
-                        pending.append(task)
+    waiting, free, running = deque(submissions), [], {}  # running: connection -> (process, task, deadline)
+
+    def start_worker():
+        mine, theirs = context.Pipe()
+        process = context.Process(target=_worker_loop, args=(theirs, grade), daemon=True)
+        process.start()
+        theirs.close()
+        return process, mine
+
+    free = [start_worker() for _ in range(max(1, min(workers, len(waiting))))]
+    try:
+        while waiting or running:
+            while free and waiting:
+                process, connection = free.pop()
+                task = waiting.popleft()
+                connection.send(task)
+                running[connection] = (process, task, float("inf"))  # the clock starts when the worker does
+            wait_for([*running, *(process.sentinel for process, _, _ in running.values())], timeout=5)
+            for connection, (process, task, deadline) in list(running.items()):
+                try:
+                    kind, result = connection.recv() if connection.poll() else (None, None)
+                except (EOFError, OSError):
+                    kind, result = None, None
+                if kind == "started":  # (a fresh worker first imports what grading needs)
+                    running[connection] = (process, task, time.monotonic() + budget(task))
+                elif kind == "done":
+                    del running[connection]
+                    free.append((process, connection))
+                    on_result(result)
+                elif not process.is_alive() or time.monotonic() > deadline:
+                    late = process.is_alive()
+                    process.kill()
+                    process.join()
+                    connection.close()
+                    del running[connection]
+                    what = f"took more than {budget(task):.0f} s" if late else "died"
+                    if task.retried:
+                        on_result(failed_result(task, f"a grading worker {what} on this submission, twice"))
                     else:
-                        on_result(future.result())
-                if pending and all(t.retried for t in pending):
-                    for task in pending:
-                        on_result(failed_result(task, "a grading worker died twice on this submission"))
-                    return
-                for task in pending:
-                    task.retried = True
+                        task.retried = True
+                        waiting.appendleft(task)
+                    if waiting:
+                        free.append(start_worker())
+    finally:
+        workers_left = free + [(process, connection) for connection, (process, _, _) in running.items()]
+        for _, connection in workers_left:
+            try:
+                connection.send(None)  # done: the worker ends, its kernel factory with it
+            except OSError:
+                pass
+        for process, _ in workers_left:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+
+
+def _worker_loop(connection, grade) -> None:
+    """A grading worker: submissions in, plain results out, one at a time, until told to stop."""
+    _worker_start()
+    while True:
+        try:
+            task = connection.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        connection.send(("started", None))
+        try:
+            result = grade(task)
+        except Exception as error:  # noqa: BLE001 (a bug or a crash in the grader: report it, go on)
+            result = failed_result(task, f"the grader failed: {type(error).__name__}: {error}")
+        connection.send(("done", result))
 
 
 def _worker_start():

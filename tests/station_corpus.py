@@ -329,6 +329,58 @@ def _memory_together(course, ctx):
     return _after(solved(course), "ex1_softmax-test-hidden", attack)
 
 
+def _huge_range(course, ctx):
+    # a 60-byte reply that would be a list of a billion numbers once a test reads it as an array
+    return _answer(solved(course), "ex1_softmax", "def softmax(z):\n    return range(10**9)\n")
+
+
+def _huge_power(course, ctx):
+    # a symbolic answer whose simplification would hold the judge for many minutes
+    answer = ("import sympy\n"
+              "def softmax(z):\n"
+              "    return sympy.Add(sympy.Pow(10, 10**8, evaluate=False), 1, evaluate=False)\n")
+    return _answer(solved(course), "ex1_softmax", answer)
+
+
+def _floods_runtime(course, ctx):
+    # fills the kernel's runtime folder (on the host's disk, once) and leaves a chain of 3,000
+    # folders in it, too deep for shutil.rmtree; then frees the space its replies need
+    attack = ("import os\n"
+              "io = os.path.join(os.environ['DLCOURSE_GRADER_RUNTIME'], 'io')\n"
+              "try:\n"
+              "    with open(os.path.join(io, 'flood.bin'), 'wb') as handle:\n"
+              "        for _ in range(360):\n"
+              "            handle.write(b'x' * 2**20)\n"
+              "except OSError as error:\n"
+              "    print('stopped:', error.strerror)\n"
+              "os.remove(os.path.join(io, 'flood.bin'))\n"
+              "home = os.getcwd()\n"
+              "os.chdir(io)\n"
+              "for _ in range(3000):\n"
+              "    os.mkdir('d')\n"
+              "    os.chdir('d')\n"
+              "os.chdir(home)\n")
+    return _after(solved(course), "ex1_softmax-test-hidden", attack)
+
+
+def _busy_neighbour(course, ctx):
+    # 48 processes spinning for 8 s: the sandbox's CPU share keeps them to one core, so the
+    # submission graded beside it on the other worker keeps its speed
+    attack = ("import os, time\n"
+              "children = []\n"
+              "for _ in range(48):\n"
+              "    pid = os.fork()\n"
+              "    if pid == 0:\n"
+              "        end = time.time() + 8\n"
+              "        while time.time() < end:\n"
+              "            pass\n"
+              "        os._exit(0)\n"
+              "    children.append(pid)\n"
+              "for pid in children:\n"
+              "    os.waitpid(pid, 0)\n")
+    return _after(solved(course), "ex1_softmax-test-hidden", attack)
+
+
 def _stderr(course, ctx):
     noisy = SOFTMAX.replace("    ### BEGIN SOLUTION",
                             "    import sys, warnings\n    print('computing', file=sys.stderr)\n"
@@ -414,6 +466,12 @@ CASES = [
     Case("memory", "allocates 16 GB", _memory, FULL_SCORE),
     Case("memory-together", "three processes of 800 MB each after exercise 1, past the sandbox's memory budget",
          _memory_together, EXERCISE_1, "memory limit (2 GB)"),
+    Case("huge-range", "softmax returns range(10**9), a small reply that would be a billion numbers",
+         _huge_range, FULL_SCORE - EXERCISE_1),
+    Case("huge-power", "softmax returns 10**(10**8) + 1, unevaluated", _huge_power, FULL_SCORE - EXERCISE_1),
+    Case("floods-runtime", "writes 360 MB and 3,000 nested folders into the kernel's runtime folder",
+         _floods_runtime, FULL_SCORE),
+    Case("busy-neighbour", "48 processes spinning for 8 s after exercise 1", _busy_neighbour, FULL_SCORE),
     Case("deleted-tests", "correct answers, every test cell deleted", _test_cells(None, "deleted"), FULL_SCORE),
     Case("edited-tests", "wrong answers, test cells emptied to `pass`", _test_cells(None, "edited"), 0.0),
     Case("renamed-tests", "wrong answers, test cells emptied and their ids renamed", _test_cells(None, "renamed"), 0.0),

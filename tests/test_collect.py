@@ -1,9 +1,10 @@
 """`python -m autograde collect` (Moodle and Canvas export zips, plain folders, a roster, zips
-that wrap their submissions in a folder, and never overwriting silently) and the LMS
-grade-import files `export` writes."""
+that wrap their submissions in a folder, never overwriting silently, damaged zips, names that
+only look right) and the LMS grade-import files `export` writes."""
 
 import csv
 import json
+import struct
 import sys
 import zipfile
 from pathlib import Path
@@ -266,3 +267,205 @@ def test_export_writes_lms_import_files(course, tmp_path):
     assert rows[1][0] == "Points Possible"
     column = rows[0].index(ASSIGNMENT)
     assert {r[1]: r[column] for r in rows[2:]}["bob"] == "0"
+
+
+# ---------------------------------------------------------------- damaged zips and names that only look right
+
+def damaged_zip(path: Path, entries: dict[str, bytes], member: str, how: str) -> Path:
+    """A zip of ``entries`` whose ``member`` is damaged as ``how`` says, byte by byte as a bad disk,
+    a cut download or an unusual zipper leaves it: "deflate" (its compressed data begins with an
+    invalid deflate block: zlib.error), "checksum" (stored, one byte of it changed: a CRC error),
+    "header" (its local header's signature overwritten), "encrypted" (flagged as encrypted),
+    "method" (a compression method zipfile lacks)."""
+    compression = zipfile.ZIP_STORED if how == "checksum" else zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+        local = archive.getinfo(member).header_offset
+    raw = bytearray(path.read_bytes())
+    name_length, extra_length = struct.unpack("<HH", raw[local + 26:local + 30])
+    data = local + 30 + name_length + extra_length
+    central = raw.index(b"PK\x01\x02")  # the member's entry in the table of contents
+    while raw[central + 46:central + 46 + struct.unpack("<H", raw[central + 28:central + 30])[0]] != member.encode():
+        central = raw.index(b"PK\x01\x02", central + 4)
+    if how == "deflate":
+        raw[data] = 0xFF  # a deflate block of type 3, which does not exist
+    elif how == "checksum":
+        raw[data + 10] ^= 0xFF
+    elif how == "header":
+        raw[local:local + 4] = b"XXXX"
+    elif how == "encrypted":
+        raw[central + 8] |= 0x01
+    elif how == "method":
+        raw[central + 10:central + 12] = struct.pack("<H", 99)
+    path.write_bytes(bytes(raw))
+    return path
+
+
+@pytest.mark.parametrize("how, why", [
+    ("deflate", "could not be read, it is damaged (zlib.error: Error -3 while decompressing data: invalid block type)"),
+    ("checksum", f"could not be read, it is damaged (zipfile.BadZipFile: Bad CRC-32 for file 'bob/{NOTEBOOK}')"),
+    ("header", "could not be read, it is damaged (zipfile.BadZipFile: Bad magic number for file header)"),
+    ("encrypted", "could not be read: encrypted with a password (collect takes none)"),
+    ("method", "could not be read: compressed in a way Python's zipfile cannot read"),
+])
+def test_a_damaged_entry_holds_back_its_student_only(tmp_path, how, why):
+    """One entry that cannot be read is reported, its student's submission is not written (not even
+    the files that could be read: grading would score the notebook as missing), and everyone else
+    is collected. It used to end collect with a traceback, nobody collected."""
+    source = damaged_zip(tmp_path / "class.zip", {f"alice/{NOTEBOOK}": notebook_bytes(), "bob/notes.txt": b"notes",
+                                                  f"bob/{NOTEBOOK}": notebook_bytes(), f"carol/{NOTEBOOK}": b"{}"},
+                         f"bob/{NOTEBOOK}", how)
+    out = collect.collect(source, ASSIGNMENT, tmp_path / "submitted", expected=[NOTEBOOK], roster={})
+    assert out.copied == {"alice": [NOTEBOOK], "carol": [NOTEBOOK]}
+    assert why in dict(out.unmapped)[f"bob/{NOTEBOOK}"]
+    assert dict(out.held_back)["bob"].startswith("not collected (nothing of bob's written), since bob/")
+    assert sorted(p.name for p in (tmp_path / "submitted").iterdir()) == ["alice", "carol"]
+
+
+def test_collect_reports_a_damaged_entry_and_a_cut_zip(course, tmp_path):
+    source = damaged_zip(tmp_path / "class.zip", {f"alice/{NOTEBOOK}": notebook_bytes(),
+                                                  f"bob/{NOTEBOOK}": notebook_bytes()}, f"bob/{NOTEBOOK}", "deflate")
+    result = run_autograde(course, "collect", str(source), ASSIGNMENT)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"bob/{NOTEBOOK}: could not be read, it is damaged (zlib.error:" in result.stderr
+    assert "bob: not collected (nothing of bob's written)" in result.stderr
+    assert "1 collected, 0 unchanged, 2 not collected" in result.stdout
+    assert submitted(course) == {"alice": [NOTEBOOK]}
+
+    # a download cut short has no table of contents: who is missing cannot be known, nothing is collected
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(make_zip(tmp_path / "whole.zip", {f"carol/{NOTEBOOK}": notebook_bytes(),
+                                                     f"dave/{NOTEBOOK}": notebook_bytes()}).read_bytes()[:3000])
+    result = run_autograde(course, "collect", str(cut), ASSIGNMENT)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"nothing collected from {cut}: it is a zip cut short" in result.stderr
+    raw = bytearray((tmp_path / "whole.zip").read_bytes())
+    table = raw.index(b"PK\x01\x02")
+    raw[table:table + 4] = b"XXXX"
+    (tmp_path / "table.zip").write_bytes(bytes(raw))
+    result = run_autograde(course, "collect", str(tmp_path / "table.zip"), ASSIGNMENT)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "its table of contents is damaged (Bad magic number for central directory)" in result.stderr
+    assert submitted(course) == {"alice": [NOTEBOOK]}
+
+
+def collect_names(tmp_path: Path, names: list[str], roster: dict | None = None) -> collect.Collected:
+    source = make_zip(tmp_path / "names.zip", {name: notebook_bytes() for name in names})
+    return collect.collect(source, ASSIGNMENT, tmp_path / "submitted", expected=[NOTEBOOK], roster=roster or {})
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(f"alice/{NOTEBOOK}\n", id="a newline at the end"),
+    pytest.param(f"alice/{NOTEBOOK} ", id="a space at the end"),
+    pytest.param(f"alice/\t{NOTEBOOK}", id="a tab in front"),
+    pytest.param(f"alice/{NOTEBOOK}\u3000", id="an ideographic space"),
+    pytest.param("alice/０１-perceptron.ipynb", id="full-width digits"),
+    pytest.param(f"alice/{ASSIGNMENT}/{NOTEBOOK}\r\n", id="in the assignment folder"),
+    pytest.param(f"subs/alice/{NOTEBOOK}\n", id="in a wrapping folder"),
+    pytest.param("Alice Liddell_1001_assignsubmission_file_０１-perceptron.ipynb\n", id="Moodle, flat"),
+    pytest.param("alice.ipynb\n", id="<student>.ipynb"),
+])
+def test_a_file_name_is_read_as_meant(tmp_path, name):
+    """White space around a file's name and Unicode's compatibility forms (NFKC) are dropped: the
+    notebook is collected under the name grading looks for (it used to be written as named, then
+    graded as missing), and the report says what it was named."""
+    roster = {"1001": {"student_id": "alice", "lms_id": "1001"}}
+    entries = [name, f"subs/bob/{NOTEBOOK}"] if name.startswith("subs/") else [name]
+    out = collect_names(tmp_path, entries, roster)
+    assert not out.unmapped and not out.held_back, out.unmapped
+    assert out.copied["alice"] == [NOTEBOOK]
+    assert out.renamed == [("alice", name, NOTEBOOK)]
+    assert (tmp_path / "submitted" / "alice" / ASSIGNMENT / NOTEBOOK).read_bytes() == notebook_bytes()
+
+
+@pytest.mark.parametrize("name, why", [
+    pytest.param("alice/01-\u0440\u0435rceptron.ipynb", "reads as 01-perceptron.ipynb but is written with "
+                 "р (U+0440 CYRILLIC SMALL LETTER ER), е (U+0435 CYRILLIC SMALL LETTER IE), letters of another "
+                 f"alphabet that only look like Latin ones (it would be graded as a missing notebook): rename it to "
+                 f"{NOTEBOOK}", id="Cyrillic letters"),
+    pytest.param("alice/01-perceptr\u03bfn (1).ipynb", "written with ο (U+03BF GREEK SMALL LETTER OMICRON)",
+                 id="a Greek letter in a second download"),
+    pytest.param("alice/01-perceptron.\u0456pynb", f"rename it to {NOTEBOOK}", id="a Cyrillic letter in .ipynb"),
+    pytest.param("alice/01-percep\ntron.ipynb", f"cannot be seen: \\n (U+000A); rename it to {NOTEBOOK}",
+                 id="a newline inside"),
+    pytest.param("alice/01-perceptron\u200b.ipynb", "cannot be seen: \\u200b (U+200B ZERO WIDTH SPACE)",
+                 id="zero width"),
+    pytest.param("alice/notes\u202etxt.ipynb", "cannot be seen: \\u202e (U+202E RIGHT-TO-LEFT OVERRIDE); rename it "
+                 "to notestxt.ipynb", id="a right-to-left override"),
+    pytest.param("alice/\x1b[2Jnotes.txt", "cannot be seen: \\x1b (U+001B)", id="a terminal escape"),
+])
+def test_a_file_name_that_only_looks_right_is_refused(tmp_path, name, why):
+    """Letters of another alphabet are not the notebook's name, and characters that cannot be seen
+    hide what a name is: refused, with the name to rename it to; the student's other files wait
+    for it (nothing of alice's written), bob is collected."""
+    out = collect_names(tmp_path, [name, "alice/notes.md", f"bob/{NOTEBOOK}"])
+    assert why in dict(out.unmapped)[name], out.unmapped
+    assert "alice" in dict(out.held_back)
+    assert out.copied == {"bob": [NOTEBOOK]}
+
+
+@pytest.mark.parametrize("name, why", [
+    pytest.param(f"\u0430lice/{NOTEBOOK}", "'аlice' cannot be a student id (ASCII letters, digits, _ . @ - only): "
+                 "it reads as alice (alice is on the roster), but is written with а (U+0430 CYRILLIC SMALL LETTER "
+                 "A); a student is known only by the id as written: rename 'аlice/' to alice/ if it is alice's",
+                 id="a Cyrillic letter"),
+    pytest.param(f"ａｌｉｃｅ/{NOTEBOOK}", "rename 'ａｌｉｃｅ/' to alice/ if it is alice's", id="full-width"),
+    pytest.param(f"alice\n/{NOTEBOOK}", "'alice\\n' cannot be a student id", id="a newline at the end"),
+    pytest.param(f"alice /{NOTEBOOK}", "written with U+0020 SPACE; a student is known only by the id as written: "
+                 "rename 'alice /' to alice/", id="a space at the end"),
+    pytest.param("\u0430lice.ipynb", "rename 'аlice.ipynb' to alice.ipynb if it is alice's", id="<student>.ipynb"),
+    pytest.param("ａｌｉｃｅ.ipynb", "whose it is reads as alice (alice is on the roster), but is written with "
+                 "ａ (U+FF41 FULLWIDTH LATIN SMALL LETTER A)", id="<student>.ipynb, full-width"),
+    pytest.param(f"Mallory_１００２_assignsubmission_file_{NOTEBOOK}", "whose it is reads as alice (alice is on the "
+                 "roster), but is written with １ (U+FF11 FULLWIDTH DIGIT ONE)", id="Moodle id in full-width digits"),
+])
+def test_a_student_id_is_read_only_as_written(tmp_path, name, why):
+    """A folder or file name that only looks like a student's, or is theirs only once normalised,
+    never becomes that student: refused, saying whose it looks like and what to rename it to;
+    the real alice is collected, with her own notebook."""
+    roster = {"1002": {"student_id": "alice", "lms_id": "1002"}}
+    source = make_zip(tmp_path / "ids.zip", {name: b"not alice's", f"Alice_1002_assignsubmission_file_/{NOTEBOOK}":
+                                             notebook_bytes()})
+    out = collect.collect(source, ASSIGNMENT, tmp_path / "submitted", expected=[NOTEBOOK], roster=roster)
+    assert why in dict(out.unmapped)[name], out.unmapped
+    assert out.copied == {"alice": [NOTEBOOK]} and not out.held_back
+    assert (tmp_path / "submitted" / "alice" / ASSIGNMENT / NOTEBOOK).read_bytes() == notebook_bytes()
+    assert [p.name for p in (tmp_path / "submitted").iterdir()] == ["alice"]
+
+
+def test_two_files_named_alike_once_read_as_meant_are_refused(tmp_path):
+    out = collect_names(tmp_path, [f"alice/{NOTEBOOK}", f"alice/{NOTEBOOK} ", f"bob/{NOTEBOOK}"])
+    assert f"named {NOTEBOOK} once read as meant, as is 'alice/{NOTEBOOK}'" in dict(out.unmapped)[f"alice/{NOTEBOOK} "]
+    assert out.copied == {"bob": [NOTEBOOK]} and "alice" in dict(out.held_back)
+
+
+def test_a_file_of_a_folder_that_cannot_be_read(tmp_path, monkeypatch):
+    folder = tmp_path / "hand-ins"
+    for student in ("alice", "bob"):
+        (folder / student).mkdir(parents=True)
+        (folder / student / NOTEBOOK).write_bytes(notebook_bytes())
+    read_bytes = Path.read_bytes
+    def failing(path):  # a disk error, a file taken away while collect runs (root reads any mode)
+        if path.parent.name == "bob":
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_bytes(path)
+    monkeypatch.setattr(Path, "read_bytes", failing)
+    out = collect.collect(folder, ASSIGNMENT, tmp_path / "submitted", expected=[NOTEBOOK], roster={})
+    assert out.copied == {"alice": [NOTEBOOK]}
+    assert "could not be read ([Errno 13] Permission denied" in dict(out.unmapped)[f"bob/{NOTEBOOK}"]
+
+
+def test_collect_shows_names_as_they_are(course, tmp_path):
+    """What collect prints names what is there: a renamed file with its name in the source (escaped),
+    a look-alike folder refused, no terminal escape reaching the terminal."""
+    source = make_zip(tmp_path / "odd.zip", {f"carol/{NOTEBOOK}\n": notebook_bytes(), f"\u0430lice/{NOTEBOOK}": b"{}",
+                                             "dave/\x1b]0;pwned\x07.txt": b""})
+    result = run_autograde(course, "collect", str(source), ASSIGNMENT)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"  carol: {NOTEBOOK}\n    {NOTEBOOK}: named 'carol/{NOTEBOOK}\\n' in the source" in result.stdout
+    assert "rename 'аlice/' to alice/ if it is alice's" in result.stderr
+    assert "dave/\\x1b]0;pwned\\x07.txt: its name holds characters that cannot be seen" in result.stderr
+    assert "\x1b" not in result.stdout + result.stderr
+    assert submitted(course) == {"carol": [NOTEBOOK]}

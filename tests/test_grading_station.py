@@ -101,6 +101,17 @@ def test_no_control_group_outlives_its_sandbox(batch):
     assert sandbox.sandbox_groups(workers) == []
 
 
+def test_nothing_a_sandbox_wrote_stays_on_the_host(batch):
+    """The kernels' scratch folders (with the runtime folder a submission flooded and filled with
+    3,000 nested folders: floods-runtime) are gone, and so are their tmpfs mounts."""
+    results = (batch["course"] / "autograde" / "results" / corpus.ASSIGNMENT).glob("*.json")
+    workers = {json.loads(path.read_text())["worker"] for path in results}
+    left = [str(p) for worker in workers for p in Path(tempfile.gettempdir()).glob(f"dlcourse-grade-{worker}-*")]
+    assert left == []
+    mounts = Path("/proc/self/mountinfo").read_text()
+    assert not [w for w in workers if f"dlcourse-grade-{w}-" in mounts], "a runtime folder's tmpfs is still mounted"
+
+
 def test_feedback_shows_no_hidden_test(batch):
     course = batch["course"]
     result = run_autograde(course, "feedback", corpus.ASSIGNMENT)
@@ -240,8 +251,7 @@ def test_an_unprivileged_grader_gets_the_same_scores(batch):
     if reachable.returncode != 0:
         pytest.skip(f"the checkout or its Python is not readable by other users: {reachable.stderr[-300:]}")
     scratch = Path(tempfile.mkdtemp(prefix="dlcourse-unprivileged-"))
-    delegated = [folder / f"dlcourse-delegated-{os.getpid()}" for folder in
-                 dict.fromkeys(f for f in (groups.memory, groups.pids) if f is not None)] if groups else []
+    delegated = [folder / f"dlcourse-delegated-{os.getpid()}" for folder in groups.parents] if groups else []
     try:
         course = make_course(scratch / "course")
         for student in AS_USER:
@@ -263,7 +273,7 @@ def test_an_unprivileged_grader_gets_the_same_scores(batch):
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert "runs as you, mapped to root in a user namespace" in result.stdout
         if groups:
-            assert "of memory and 64 tasks per submission" in result.stdout
+            assert "of memory, 64 tasks and 1 core(s) per submission" in result.stdout
         uid = int(subprocess.run(["id", "-u", UNPRIVILEGED], capture_output=True, text=True).stdout)
         for student in AS_USER:
             as_user, as_root = stored(course, student), stored(batch["course"], student)

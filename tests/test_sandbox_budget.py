@@ -6,6 +6,8 @@ the tests is never at risk; the grading batch has a submission past the default 
 import os
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -95,6 +97,49 @@ def test_tasks_are_counted_for_the_whole_sandbox(kernel):
     assert sandboxed.group.tasks_refused() > 0, "refused by the sandbox's group (not only the uid's RLIMIT_NPROC)"
 
 
+SPINNERS = """import os, time
+for _ in range(4):
+    if os.fork() == 0:
+        end = time.time() + {seconds}
+        while time.time() < end:
+            pass
+        os._exit(0)
+start = time.time()
+while time.time() - start < {seconds} + 0.5:
+    time.sleep(0.1)
+"""
+
+
+def cpu_seconds(pids) -> float:
+    """CPU time used so far by ``pids`` (user and system, from /proc; gone processes count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+@needs_groups
+@pytest.mark.skipif(sandbox.control_groups() is None or sandbox.control_groups().cpu is None,
+                    reason="no cpu controller for the grader here")
+def test_busy_processes_get_one_core_in_all(kernel):
+    """Four processes spinning for 3 s: held to one core together (what keeps a neighbour's speed)."""
+    sandboxed = kernel()
+    started = time.monotonic()
+    message_id = sandboxed.client.execute(SPINNERS.format(seconds=3))
+    time.sleep(1)
+    spinners = [pid for pid in sandboxed.group.tasks()]
+    before, window_start = cpu_seconds(spinners), time.monotonic()
+    time.sleep(1.5)
+    used, window = cpu_seconds(spinners) - before, time.monotonic() - window_start
+    assert sandboxed.group.cpu_periods() > 0, "no CPU quota was applied to the sandbox"
+    assert used <= 1.25 * window, f"four spinners used {used:.2f} s of CPU in {window:.2f} s: more than one core"
+    assert message_id and time.monotonic() - started < 30
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="host uids are given to sandboxes only when grading as root")
 def test_a_sandbox_uid_is_held_by_one_grader_at_a_time():
     mine = sandbox.sandbox_uid()
@@ -168,11 +213,12 @@ def test_cgroup_v2_delegated_to_the_grader(tmp_path, monkeypatch):
         assert (leaf / "cgroup.procs").read_text() == str(os.getpid()), "the grader moved into its leaf"
         assert "memory" in (scope / "cgroup.subtree_control").read_text()
         groups = sandbox.control_groups()
-        assert groups is not None and groups.version == 2 and groups.memory == scope
+        assert groups == sandbox.ControlGroups(2, scope, scope, scope)
         group = sandbox.SandboxGroup(groups, sandbox.Limits(memory_mb=512, processes=32))
         folder = scope / group.name
         assert (folder / "memory.max").read_text() == str(512 * 2**20)
         assert (folder / "pids.max").read_text() == "32"
+        assert (folder / "cpu.max").read_text() == "100000 100000"
         (folder / "memory.events").write_text("low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n")
         assert group.memory_exceeded()
         assert group.procs_files == [str(folder / "cgroup.procs")]
@@ -231,7 +277,85 @@ def test_memory_sizes_refused(text):
 def test_limits_as_grade_prints_them():
     lines = sandbox.describe(sandbox.Limits(memory_mb=2048))
     groups = sandbox.control_groups()
-    if groups is not None and groups.pids is not None:
-        assert any("2 GB of memory and 64 tasks per submission" in line for line in lines), lines
+    if groups is not None and groups.pids is not None and groups.cpu is not None:
+        assert any("2 GB of memory, 64 tasks and 1 core(s) per submission" in line for line in lines), lines
     assert any("at most 300 s" in line for line in lines)
     assert Path(sandbox.UID_LOCKS).name == "dlcourse-sandbox-uids"
+
+
+# writes what it can into the kernel's runtime folder: a 200 MB file, then a chain of 3,000 folders
+FLOOD_RUNTIME = '''import os
+io = os.path.join(os.environ["DLCOURSE_GRADER_RUNTIME"], "io")
+written = 0
+try:  # files of 32 MB each, under the per-file limit: the folder's own size is what stops them
+    for part in range(10):
+        with open(os.path.join(io, f"flood-{part}.bin"), "wb") as handle:
+            for _ in range(32):
+                handle.write(b"x" * 2**20)
+                handle.flush()
+                written += 1
+except OSError as error:
+    print("stopped:", error.strerror)
+for part in range(10):
+    if os.path.exists(os.path.join(io, f"flood-{part}.bin")):
+        os.remove(os.path.join(io, f"flood-{part}.bin"))
+os.chdir(io)
+for _ in range(3000):
+    os.mkdir("d")
+    os.chdir("d")
+print("written", written, "MB and 3000 folders")
+'''
+
+
+def mounts_under(folder: Path) -> list[str]:
+    return [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()
+            if line.split()[4].startswith(str(folder))]
+
+
+@needs_groups
+@pytest.mark.skipif(os.geteuid() != 0, reason="the runtime folder's tmpfs is mounted by a root grader")
+def test_the_runtime_folder_has_a_size_and_goes_however_deep(kernel):
+    sandboxed = kernel()
+    assert sandboxed.io_mounted and mounts_under(sandboxed.io) == [str(sandboxed.io)]
+    outputs, error = sandboxed.execute(FLOOD_RUNTIME, seconds=120)
+    text = "".join(o.get("text", "") for o in outputs)
+    assert error is None, error
+    assert "stopped: No space left on device" in text and "3000 folders" in text
+    assert int(text.split("written ")[1].split()[0]) <= sandboxed.limits.runtime_mb
+    scratch = sandboxed.scratch
+    sandboxed.close()
+    assert not scratch.exists() and mounts_under(scratch) == []
+
+
+@needs_groups
+def test_without_a_tmpfs_the_runtime_folder_is_watched(kernel, monkeypatch):
+    monkeypatch.setattr(sandbox, "mount_runtime", lambda *args: False)
+    sandboxed = kernel(runtime_mb=32)
+    assert not sandboxed.io_mounted
+    with pytest.raises(KernelLost, match="wrote more than 32 MB to its runtime folder"):
+        sandboxed.execute(FLOOD_RUNTIME.replace("handle.flush()", "handle.flush(); __import__('time').sleep(0.02)"),
+                          seconds=120)
+
+
+def test_what_a_killed_grader_left_cannot_stop_the_next(tmp_path):
+    """A folder chain too deep for shutil.rmtree (RecursionError) and for any path (ENAMETOOLONG),
+    in the scratch folder of a grader that is gone: removed, with its tmpfs where there is one."""
+    from autograde.kernel import remove_stale_scratch
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    scratch = Path(tempfile.gettempdir()) / f"dlcourse-grade-{gone.pid}-leftover"
+    io = scratch / "run" / "io"
+    io.mkdir(parents=True)
+    if os.geteuid() == 0:
+        assert sandbox.mount_runtime(io, sandbox.Limits(), os.geteuid())
+    deep = os.open(io, os.O_RDONLY)
+    for _ in range(3000):
+        os.mkdir("d", dir_fd=deep)
+        inner = os.open("d", os.O_RDONLY, dir_fd=deep)
+        os.close(deep)
+        deep = inner
+    os.close(deep)
+    (scratch / "run" / "kernel.log").write_text("left\n")
+    remove_stale_scratch()
+    assert not scratch.exists() and mounts_under(scratch) == []

@@ -24,6 +24,13 @@ from pathlib import Path
 import numpy as np
 
 REPLY_LIMIT_BYTES = 64 * 2**20
+# No decoded value may hold more elements than a reply of REPLY_LIMIT_BYTES could spell out one
+# by one: a 60-byte `range(10**9)` is not turned into 40 GB of list by the tests that read it.
+REPLY_ELEMENTS = REPLY_LIMIT_BYTES // 8
+# A symbolic answer: at most this many nodes, and no power, factorial or precision that would
+# take the judge minutes to work out when a test simplifies it
+SYMBOLIC_NODES = 20_000
+SYMBOLIC_EXPONENT = 1_000
 
 # ------------------------------------------------------------------ plain-value codec
 
@@ -169,7 +176,11 @@ class Decoder:
         if kind == "set":
             return {_hashable(self(v)) for v in obj["v"]}
         if kind == "range":
-            return range(*[int(v) for v in obj["v"]])
+            value = range(*[int(v) for v in obj["v"]])
+            if len(value) > REPLY_ELEMENTS:
+                raise ValueError(f"a range of {len(value):,} numbers in a reply: more than any answer holds "
+                                 f"({REPLY_ELEMENTS:,} at most)")
+            return value
         if kind == "sympy":
             return parse_srepr(obj["v"])
         if kind == "ref":
@@ -215,6 +226,20 @@ def parse_srepr(text: str):
     if len(text) > 200_000:
         raise ValueError("a symbolic answer longer than 200,000 characters")
     tree = ast.parse(text, mode="eval")
+    if sum(1 for _ in ast.walk(tree)) > SYMBOLIC_NODES:
+        raise ValueError(f"a symbolic answer of more than {SYMBOLIC_NODES:,} parts")
+    heavy = {sympy.Pow: 1, sympy.gamma: 0, sympy.Float: 1}  # the argument that sets the work
+
+    def bounded(function, args):
+        position = heavy.get(function)
+        if position is None or len(args) <= position:
+            return
+        argument = args[position]
+        number = argument if isinstance(argument, int) else (
+            int(argument) if isinstance(argument, sympy.Integer) else None)
+        if number is not None and abs(number) > SYMBOLIC_EXPONENT:
+            raise ValueError(f"{function.__name__} of {number} in a symbolic answer: numbers that large there "
+                             f"(more than {SYMBOLIC_EXPONENT}) are refused")
 
     def build(node):
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool)) or (
@@ -237,11 +262,24 @@ def parse_srepr(text: str):
             if not all(k in _ASSUMPTIONS and isinstance(v, bool) for k, v in kwargs.items()):
                 raise ValueError("only boolean assumptions may be given as keywords in a symbolic answer")
             if isinstance(node.func, ast.Name) or isinstance(function, sympy.FunctionClass):
+                bounded(function, args)
                 return function(*args, **kwargs)
         raise ValueError(f"unexpected {type(node).__name__} in a symbolic answer")
 
     with sympy.evaluate(False):  # built as written: no huge powers or factorials computed here
-        return build(tree.body)
+        expression = build(tree.body)
+    if _power_weight(expression, sympy) > SYMBOLIC_EXPONENT ** 2:
+        raise ValueError(f"powers of powers in a symbolic answer multiply to more than {SYMBOLIC_EXPONENT ** 2:,}")
+    return expression
+
+
+def _power_weight(expression, sympy) -> int:
+    """The largest product of integer exponents along a chain of powers ((10**1000)**1000 ...)."""
+    if not isinstance(expression, sympy.Basic) or not expression.args:
+        return 1
+    if isinstance(expression, sympy.Pow) and isinstance(expression.exp, sympy.Integer):
+        return abs(int(expression.exp)) * max(1, _power_weight(expression.base, sympy))
+    return max(_power_weight(arg, sympy) for arg in expression.args)
 
 
 _ASSUMPTIONS = frozenset("""real positive negative nonnegative nonpositive integer rational finite
