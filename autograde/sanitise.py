@@ -16,7 +16,8 @@ reduced here to what cannot run anything or reach the server:
             handlers or links; JavaScript, widgets and any other type removed, with a note
   raw       kept when clean HTML, else escaped
   metadata  the course's kernel and language (never the submission's widget state); cells keep
-            their nbgrader metadata (the release's: dlcourse.grading.grading_plan) and tags
+            their nbgrader metadata (the release's: dlcourse.grading.grading_plan), tags and a
+            raw cell's format
 
 Links may point at http(s) and mailto addresses and at anchors; images only at data: URLs (an
 image at a relative address would be a request to the instructor's server). TeX commands that
@@ -308,8 +309,8 @@ def sanitise_notebook(notebook, course_metadata: dict) -> None:
 
 def sanitise_cell(cell) -> None:
     cell.metadata = {key: value for key, value in cell.get("metadata", {}).items()
-                     if key == "nbgrader" or (key == "tags" and isinstance(value, list)
-                                              and all(isinstance(tag, str) for tag in value))}
+                     if key == "nbgrader" or (key == "raw_mimetype" and isinstance(value, str))
+                     or (key == "tags" and isinstance(value, list) and all(isinstance(tag, str) for tag in value))}
     if cell.cell_type == "markdown":
         cell.source, attachments, _ = safe_markdown(cell.source, cell.get("attachments"))
         if attachments:

@@ -450,11 +450,11 @@ class Watched:
         if frame is not None and not request.url.startswith("data:"):
             self.requests.append((request.method, request.url))
 
-    def open(self, frame, url: str, settle_ms: int = 5_000):
+    def open(self, frame, url: str, referer: str | None = None, settle_ms: int = 5_000):
         """Load ``url`` in ``frame`` and give its scripts time to act (an image's onerror, a fetch)."""
         self.frame = frame
         self.dialogs.clear(), self.console.clear(), self.requests.clear()
-        frame.goto(url)
+        frame.goto(url, referer=referer)
         frame.wait_for_load_state("load")
         self.page.wait_for_timeout(settle_ms)
 
@@ -549,30 +549,34 @@ def submission_id(lab, student: str) -> str:
 
 def test_formgrader_runs_no_script_of_a_hostile_submission(instructor_page, graded_lab):
     """The graded notebook of a submission full of scripts (station_corpus's script-in-html),
-    opened in formgrader inside JupyterLab as an instructor grading by hand: nothing of it runs,
-    loads or calls the server, and its ordinary text, LaTeX, table and figure still show."""
+    opened in formgrader as an instructor grading by hand, inside JupyterLab (a sandboxed frame
+    that still shares the server's origin: no dialogs, but requests) and in a tab of its own:
+    nothing of it runs, loads or calls the server, and its ordinary text, LaTeX, table and
+    figures still show. Before the station sanitised, this page started a kernel per script."""
     page, lab = instructor_page, graded_lab
     watched = Watched(page)
     page.goto(f"{lab['base']}/lab?token={lab['token']}&reset")
     page.locator(".lm-MenuBar-itemLabel").first.wait_for()
     menu(page, "Nbgrader", "Formgrader")
     page.frame_locator("iframe").first.locator("table").first.wait_for(timeout=60_000)
-    frame = next(f for f in page.frames if "/formgrader" in f.url)
-    seen = {}
-    for student in (CLEAN, HOSTILE):
-        identifier = submission_id(lab, student)
-        watched.open(frame, f"{lab['base']}/formgrader/submissions/{identifier}/?index=0")
-        frame.locator("#notebook-container .cell").first.wait_for()
-        seen[student] = {"requests": addresses(watched.requests, identifier, student),
-                         "active": active_content(frame), "ordinary": shows_ordinary_content(frame)}
-        if student == HOSTILE:
-            assert_nothing_ran(watched, seen[CLEAN]["requests"], seen[HOSTILE]["requests"], "formgrader")
-    hostile = seen[HOSTILE]
-    assert hostile["active"] == [], f"formgrader shows active content of the student's: {hostile['active']}"
+    in_lab = next(f for f in page.frames if "/formgrader" in f.url)
+    for where, frame in (("formgrader in JupyterLab", in_lab), ("formgrader in a tab", page.main_frame)):
+        seen = {}
+        for student in (CLEAN, HOSTILE):
+            identifier = submission_id(lab, student)
+            watched.open(frame, f"{lab['base']}/formgrader/submissions/{identifier}/?index=0")
+            frame.locator("#notebook-container .cell").first.wait_for()
+            seen[student] = {"requests": addresses(watched.requests, identifier, student),
+                             "active": active_content(frame), "ordinary": shows_ordinary_content(frame)}
+            if student == HOSTILE:
+                assert_nothing_ran(watched, seen[CLEAN]["requests"], seen[HOSTILE]["requests"], where)
+        hostile = seen[HOSTILE]
+        assert hostile["active"] == [], f"{where} shows active content of the student's: {hostile['active']}"
+        assert hostile["ordinary"] == {"heading": True, "latex": True, "table": True, "figures": 2}, \
+            f"{where}: {hostile['ordinary']}"
+        # what the student tried is shown to the instructor as text
+        assert "<script>" in frame.locator("#notebook-container").first.inner_text()
     assert kernels_running(lab) == [], "a kernel was started while formgrader showed the submission"
-    assert hostile["ordinary"] == {"heading": True, "latex": True, "table": True, "figures": 2}, hostile["ordinary"]
-    # what the student tried is shown to the instructor as text
-    assert "<script>" in frame.locator("#notebook-container").inner_text()
 
 
 def test_feedback_page_runs_no_script_of_a_hostile_submission(instructor_page, graded_lab):
@@ -588,9 +592,12 @@ def test_feedback_page_runs_no_script_of_a_hostile_submission(instructor_page, g
         for student in (CLEAN, HOSTILE):
             path = lab["root"] / "autograde" / "feedback" / student / corpus.ASSIGNMENT / html
             assert path.is_file(), f"no feedback page for {student}"
-            url = (f"{lab['base']}/files/{path.relative_to(lab['root']).as_posix()}" if how == "served"
-                   else path.as_uri())
-            watched.open(page.main_frame, url)
+            if how == "served":  # JupyterLab opens it from its own page (the server wants that referer)
+                url, referer = f"{lab['base']}/files/{path.relative_to(lab['root']).as_posix()}", f"{lab['base']}/lab"
+            else:
+                url, referer = path.as_uri(), None
+            watched.open(page.main_frame, url, referer=referer)
+            page.locator("#notebook-container .cell").first.wait_for()
             seen[student] = {"requests": addresses(watched.requests, student),
                              "active": active_content(page.main_frame),
                              "ordinary": shows_ordinary_content(page.main_frame)}
@@ -598,5 +605,6 @@ def test_feedback_page_runs_no_script_of_a_hostile_submission(instructor_page, g
                 assert_nothing_ran(watched, seen[CLEAN]["requests"], seen[HOSTILE]["requests"], f"feedback ({how})")
         hostile = seen[HOSTILE]
         assert hostile["active"] == [], f"the feedback ({how}) shows active content: {hostile['active']}"
-        assert hostile["ordinary"] == {"heading": True, "latex": True, "table": True, "figures": 2}, hostile["ordinary"]
+        assert hostile["ordinary"] == {"heading": True, "latex": True, "table": True, "figures": 2}, \
+            f"feedback ({how}): {hostile['ordinary']}"
     assert kernels_running(lab) == []

@@ -154,9 +154,10 @@ def test_the_notebook_keeps_only_the_course_metadata():
     notebook.cells = [nbformat.v4.new_markdown_cell("text", metadata={"nbgrader": {"grade_id": "a"}, "tags": ["t"],
                                                                       "transient": {"remove_source": True}}),
                       nbformat.v4.new_raw_cell("<img src=x onerror=alert(1)>", metadata={"raw_mimetype": "text/html"})]
-    course = {"kernelspec": {"name": "python3"}, "language_info": {"name": "python"}, "widgets": {}}
+    kernel = {"name": "python3", "display_name": "Python 3"}
+    course = {"kernelspec": kernel, "language_info": {"name": "python"}, "widgets": {}}
     sanitise.sanitise_notebook(notebook, course)
-    assert notebook.metadata == {"kernelspec": {"name": "python3"}, "language_info": {"name": "python"}}
+    assert notebook.metadata == {"kernelspec": kernel, "language_info": {"name": "python"}}
     assert notebook.cells[0].metadata == {"nbgrader": {"grade_id": "a"}, "tags": ["t"]}
-    assert notebook.cells[1].source == "&lt;img src=x onerror=alert(1)&gt;"
+    assert notebook.cells[1].source == "<img>" and notebook.cells[1].metadata == {"raw_mimetype": "text/html"}
     nbformat.validate(notebook)
