@@ -12,9 +12,12 @@ reduced here to what cannot run anything or reach the server:
             outside the allow-list below (ordinary text, LaTeX, tables, code, links); otherwise
             replaced by the rendering passed through bleach (tags not allowed shown as text)
   outputs   text, LaTeX, PNG/JPEG/GIF and JSON kept; HTML and markdown kept when clean, else
-            shown as their text form (or sanitised where they have none); SVG without scripts,
-            handlers or links; JavaScript, widgets and any other type removed, with a note
+            left out for their text form (or shown as text where they have none); SVG without
+            scripts, handlers or links; JavaScript, widgets and any other type removed, with a note
   raw       kept when clean HTML, else escaped
+
+bleach parses at most NOTEBOOK_TAGS tags of a notebook (PIECE_TAGS of one piece): past that,
+markdown is shown as its text and HTML left out, so that no submission holds the worker long.
   metadata  the course's kernel and language (never the submission's widget state); cells keep
             their nbgrader metadata (the release's: dlcourse.grading.grading_plan), tags and a
             raw cell's format
@@ -42,6 +45,7 @@ TAGS = frozenset({
     "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
 })
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+# an image is inert data (an SVG shown by <img> runs no script and loads nothing)
 IMAGE_DATA = re.compile(r"data:image/(png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=\s]*", re.ASCII)
 # pygments' token classes (n, o, mi, kn...), nbconvert's code block and heading anchor
 CLASS_NAME = re.compile(r"[a-z][a-z0-9]{0,3}|highlight|anchor-link|language-[A-Za-z0-9_+-]{1,40}", re.ASCII)
@@ -51,9 +55,32 @@ TABLE_ALIGNMENT = re.compile(r"text-align:\s*(left|right|center|justify)\s*;?", 
 PREFORMATTED = re.compile(r"(<pre\b.*?</pre>)", re.S)
 # MathJax commands that make a link, load an extension or set styles and classes on the page
 TEX_COMMANDS = re.compile(r"\\(href|url|require|style|class|cssId|unicode|data|mathtip|texttip|toggle)(?![A-Za-z])")
+# bleach's parser (html5lib, in Python) takes a quarter of a second for 2,000 nested tags, and
+# slows down the deeper they nest: a piece of HTML with more tags, or past a notebook's worth, is
+# shown as text instead (the course's notebooks render to at most 500 tags each)
+PIECE_TAGS, NOTEBOOK_TAGS = 2_000, 8_000
+MARKDOWN_CHARS = 100_000  # a longer markdown cell is shown as text (the course's longest: 2,000)
+SVG_CHARS = 8 * 2**20  # a larger SVG is left out (matplotlib's, for a dense scatter plot: about 1 MB)
+SHOWN_CHARS = 10_000  # of a piece shown as text
+
+
+class Budget:
+    """How many more tags bleach may parse for one notebook (counted as '<', which bounds them)."""
+
+    def __init__(self, tags: int = NOTEBOOK_TAGS):
+        self.tags = tags
+
+    def spend(self, html: str) -> bool:
+        """Whether ``html`` may be parsed; if so, its tags are spent."""
+        tags = html.count("<")
+        if tags > min(PIECE_TAGS, self.tags):
+            return False
+        self.tags -= tags
+        return True
 
 
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    """bleach's test of each attribute (``value`` with its character references decoded)."""
     if tag == "a" and name == "href":
         return value.startswith("#") or urlparse(value).scheme.lower() in LINK_SCHEMES
     if tag == "img" and name == "src":
@@ -79,7 +106,7 @@ class TableAlignment:
 
 @lru_cache(maxsize=1)
 def _cleaner() -> bleach.Cleaner:
-    # every URL scheme reaches _allowed_attribute, which decides
+    # an address passes _allowed_attribute first, then bleach's own test of its scheme
     return bleach.Cleaner(tags=TAGS, attributes=_allowed_attribute, protocols=frozenset({"data", *LINK_SCHEMES}),
                           strip=False, strip_comments=True,
                           css_sanitizer=TableAlignment())
@@ -118,22 +145,44 @@ def as_html_block(html: str) -> str:
                              for index, part in enumerate(parts)) + "</div>"
 
 
-def safe_markdown(source: str, attachments: dict | None = None) -> tuple[str, dict | None, bool]:
+def safe_markdown(source: str, attachments: dict | None = None,
+                  budget: Budget | None = None) -> tuple[str, dict | None, bool]:
     """(markdown, attachments, whether it was rewritten): ``source`` as written when its rendering
-    is clean, else the sanitised rendering as an HTML block (images of attachments inlined)."""
+    is clean; else the sanitised rendering as an HTML block (images of attachments inlined); else,
+    past the budget or where rendering fails, the source as text."""
+    budget = budget or Budget()
     source = defuse_tex(source)
     attachments = safe_attachments(attachments)
-    try:
-        html = render_markdown(source, attachments)
-    except Exception:  # noqa: BLE001 (a missing attachment, or any text the renderer chokes on)
-        html = None
-    if html is not None and is_clean(html):
-        return source, attachments, False
-    for rewritten in ([as_html_block(clean_html(html))] if html is not None else []) + \
-                     [as_html_block("<pre>" + escape(source, quote=False) + "</pre>")]:
-        if is_clean(render_markdown(rewritten)):
-            return rewritten, None, True
+    html = rendering(source, attachments)
+    rewritten = [as_text_block(source)]
+    if html is not None and budget.spend(html):
+        if is_clean(html):
+            return source, attachments, False
+        rewritten.insert(0, as_html_block(clean_html(html)))
+    for candidate in rewritten:  # checked as formgrader will render it (one pass more of bleach)
+        if is_clean(render_markdown(candidate)):
+            return candidate, None, True
     raise AssertionError("an escaped markdown cell still renders to HTML outside the allow-list")
+
+
+def rendering(source: str, attachments: dict | None = None) -> str | None:
+    """nbconvert's HTML of a markdown cell; None when the cell is too long to render here or the
+    renderer fails on it (a missing attachment, nesting too deep)."""
+    if len(source) > MARKDOWN_CHARS:
+        return None
+    try:
+        return render_markdown(source, attachments)
+    except Exception:  # noqa: BLE001 (whatever the renderer chokes on is shown as text)
+        return None
+
+
+def as_text_block(text: str) -> str:
+    """Markdown that shows ``text`` as it is, escaped, in a <pre> (its first SHOWN_CHARS)."""
+    return as_html_block(f"<pre>{escape(shown_as_text(text), quote=False)}</pre>")
+
+
+def shown_as_text(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}\n[{len(text) - SHOWN_CHARS} more characters]"
 
 
 def safe_attachments(attachments: dict | None) -> dict | None:
@@ -189,17 +238,19 @@ def safe_svg(svg: str) -> str | None:
 
     from defusedxml import ElementTree as SafeElementTree
 
+    if len(svg) > SVG_CHARS:
+        return None
     try:
         root = SafeElementTree.fromstring(svg)
-    except Exception:  # noqa: BLE001 (not XML, or entity declarations: not a drawing to keep)
+        if _local(root.tag) != "svg":
+            return None
+        if not _clean_svg_element(root):
+            return svg
+        ElementTree.register_namespace("", SVG_NS)
+        ElementTree.register_namespace("xlink", XLINK_NS)
+        return ElementTree.tostring(root, encoding="unicode")
+    except Exception:  # noqa: BLE001 (not XML, entity declarations, nesting too deep: not a drawing to keep)
         return None
-    if _local(root.tag) != "svg":
-        return None
-    if not _clean_svg_element(root):
-        return svg
-    ElementTree.register_namespace("", SVG_NS)
-    ElementTree.register_namespace("xlink", XLINK_NS)
-    return ElementTree.tostring(root, encoding="unicode")
 
 
 def _local(tag) -> str:
@@ -235,17 +286,18 @@ def _clean_svg_element(element, in_metadata: bool = False) -> bool:
 
 # ------------------------------------------------------------------ outputs and cells
 
-def safe_outputs(outputs: list) -> list:
+def safe_outputs(outputs: list, budget: Budget | None = None) -> list:
     """The outputs of a code cell, each reduced to what renders safely (see the module's text);
     a note follows an output that lost something."""
     import nbformat
 
+    budget = budget or Budget()
     kept = []
     for output in outputs:
         if output.get("output_type") not in ("display_data", "execute_result"):
             kept.append(output)  # stream and error: text, escaped by every renderer
             continue
-        data, removed = safe_bundle(output.get("data", {}))
+        data, removed = safe_bundle(output.get("data", {}), budget)
         output["data"] = data
         output["metadata"] = {mimetype: {key: value for key, value in meta.items() if key in ("width", "height")
                                          and isinstance(value, (int, float)) and not isinstance(value, bool)}
@@ -258,9 +310,11 @@ def safe_outputs(outputs: list) -> list:
     return kept
 
 
-def safe_bundle(data: dict) -> tuple[dict, list[str]]:
-    """(the mimebundle reduced to safe forms, the types removed or shown as text)."""
-    kept, removed = {}, []
+def safe_bundle(data: dict, budget: Budget | None = None) -> tuple[dict, list[str]]:
+    """(the mimebundle reduced to safe forms, the types removed). HTML or markdown that is not
+    clean (or past the budget) is left out, and shown as text where the bundle has no text form."""
+    budget = budget or Budget()
+    kept, removed, unclean = {}, [], []
     for mimetype, value in data.items():
         text = "".join(value) if isinstance(value, list) else value
         if mimetype in KEPT_AS_IS:
@@ -268,26 +322,28 @@ def safe_bundle(data: dict) -> tuple[dict, list[str]]:
                 kept[mimetype] = value
             else:
                 removed.append(mimetype)
-        elif mimetype == "text/latex" and isinstance(text, str):
-            kept[mimetype] = defuse_tex(text)
-        elif mimetype == "text/html" and isinstance(text, str) and is_clean(defuse_tex(text)):
-            kept[mimetype] = defuse_tex(text)
-        elif mimetype == "text/markdown" and isinstance(text, str) and not safe_markdown(text)[2]:
-            kept[mimetype] = defuse_tex(text)
+        elif mimetype in ("text/latex", "text/html", "text/markdown") and isinstance(text, str):
+            text = defuse_tex(text)
+            if mimetype == "text/html":
+                clean = budget.spend(text) and is_clean(text)
+            elif mimetype == "text/markdown":
+                clean = not safe_markdown(text, budget=budget)[2]
+            else:  # LaTeX: text to MathJax, its link and style commands disabled
+                clean = True
+            if clean:
+                kept[mimetype] = text
+            else:
+                removed.append(mimetype)
+                unclean.append(text)
         elif mimetype == "image/svg+xml" and isinstance(text, str) and safe_svg(text) is not None:
             kept[mimetype] = safe_svg(text)
             if kept[mimetype] != text:
                 removed.append(f"{mimetype} (scripts, handlers or links)")
         else:
             removed.append(mimetype)
-    for mimetype in ("text/html", "text/markdown"):  # not clean: their text form, else sanitised
-        value = data.get(mimetype)
-        if mimetype in removed and "text/plain" not in kept and isinstance(value, (str, list)):
-            text = defuse_tex("".join(value))
-            kept["text/html"] = clean_html(text if mimetype == "text/html" else render_markdown(text))
-    if not kept:
-        kept["text/plain"] = ""
-    return kept, removed
+    if unclean and "text/plain" not in kept:
+        kept["text/plain"] = shown_as_text(unclean[0])
+    return kept or {"text/plain": ""}, removed
 
 
 def sanitise_notebook(notebook, course_metadata: dict) -> None:
@@ -296,9 +352,10 @@ def sanitise_notebook(notebook, course_metadata: dict) -> None:
     notebook's)."""
     notebook.metadata = {key: course_metadata[key] for key in ("kernelspec", "language_info")
                          if key in course_metadata}
+    budget = Budget()
     for cell in notebook.cells:
         try:
-            sanitise_cell(cell)
+            sanitise_cell(cell, budget)
         except Exception as error:  # noqa: BLE001 (whatever failed, nothing unchecked is written)
             cell.cell_type, cell.metadata = "markdown", {}
             note = f"the grader could not show this cell safely: {error!r}"
@@ -307,21 +364,22 @@ def sanitise_notebook(notebook, course_metadata: dict) -> None:
                 cell.pop(key, None)
 
 
-def sanitise_cell(cell) -> None:
+def sanitise_cell(cell, budget: Budget) -> None:
     cell.metadata = {key: value for key, value in cell.get("metadata", {}).items()
                      if key == "nbgrader" or (key == "raw_mimetype" and isinstance(value, str))
                      or (key == "tags" and isinstance(value, list) and all(isinstance(tag, str) for tag in value))}
     if cell.cell_type == "markdown":
-        cell.source, attachments, _ = safe_markdown(cell.source, cell.get("attachments"))
+        cell.source, attachments, _ = safe_markdown(cell.source, cell.get("attachments"), budget)
         if attachments:
             cell.attachments = attachments
         else:
             cell.pop("attachments", None)
     elif cell.cell_type == "raw":
-        cell.source = cell.source if is_clean(cell.source) else clean_html(cell.source)
+        if not (budget.spend(cell.source) and is_clean(cell.source)):
+            cell.source = escape(shown_as_text(cell.source), quote=False)
         cell.pop("attachments", None)
     elif cell.cell_type == "code":
-        cell.outputs = safe_outputs(cell.get("outputs", []))
+        cell.outputs = safe_outputs(cell.get("outputs", []), budget)
 
 
 class SanitiseGraded(Preprocessor):
