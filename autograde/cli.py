@@ -381,12 +381,17 @@ def _first_line(text: str) -> str:
 def cmd_feedback(args) -> int:
     from nbgrader.converters import GenerateFeedback
 
+    from .sanitise import SanitiseGraded
+
     assignment = check_assignment(args.assignment)
     students = sorted(p.parent.name for p in AUTOGRADED.glob(f"*/{assignment}") if p.is_dir())
     if not students:
         raise UsageError(f"nothing graded yet for {assignment}: run `python -m autograde grade {assignment}` first")
     config = load_config()
     config.HTMLExporter.template_name = "feedback"
+    # nbgrader's steps, after the graded notebook is made safe to render
+    nbgrader_steps = GenerateFeedback.class_traits()["preprocessors"].default()
+    config.GenerateFeedback.preprocessors = [SanitiseGraded, *nbgrader_steps]
     failed = 0
     for student in students:
         result = run_nbgrader(GenerateFeedback, config, assignment_id=assignment, student_id=student)

@@ -18,7 +18,8 @@ dlcourse.grading):
   run       each code cell of the student's runs in the kernel, under the time and output limits
   judge     each test cell runs in the judge, calling into the kernel
   score     a test earns its points when it raised nothing (a warning on stderr costs nothing)
-  write     the graded notebook, for feedback
+  write     the graded notebook, for feedback and formgrader, made safe to render first
+            (autograde/sanitise.py: no student HTML or script runs in the instructor's browser)
 
 When the kernel dies, runs out of time or floods its output at cell k, the points of the tests
 before k are kept and the reason is recorded.
@@ -50,6 +51,7 @@ from . import sandbox
 from .judge_shell import bind_answers, judge_shell, run_in_judge
 from .kernel import Kernel, KernelLost
 from .kernel_calls import KernelCalls
+from .sanitise import sanitise_notebook
 
 RUN_IN_KERNEL = (ANSWER, SETUP, "code")
 
@@ -175,6 +177,7 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
         session.close()
         result["reasons"] += session.reasons
         result["memory_mb"] = session.kernel.peak_mb  # the most the sandbox held, where a control group measured it
+    sanitise_notebook(graded, source.metadata)
     result["notebook"] = nbformat.writes(graded)
     return result
 

@@ -71,11 +71,12 @@ def batch_needs(item) -> set[str] | None:
 
 # The suite runs on every core (pyproject.toml: pytest-xdist). Each worker takes whole files: a
 # test module (its module-scoped fixtures are made once) or a notebook (nbval runs its cells in
-# order, in one kernel). The two modules that read the shared grading batch go to one worker
-# together (it is graded once per worker that needs it). Files start longest first (LONGEST, as
+# order, in one kernel). The modules that read the shared grading batch (SHARED_SCOPES) go to one
+# worker together (it is graded once per worker that needs it). Files start longest first (LONGEST, as
 # measured by benchmarks/suite_times.py), the rest in collection order. Tests that grade in
 # sandboxes may run side by side: each looks only at its own runs' sandboxes (tests/grading_batch.py).
-SHARED_SCOPES = {"tests/test_grading_station.py": "tests/test_grading.py"}  # file: the file it runs with
+SHARED_SCOPES = {"tests/test_grading_station.py": "tests/test_grading.py",
+                 "tests/test_browser.py": "tests/test_grading.py"}  # file: the file it runs with
 LONGEST = ("tests/test_grading.py", "tests/test_known_mistakes.py", "tests/test_release.py",
            "tests/test_any_executor.py", "tests/test_benchmarks.py", "tests/test_browser.py",
            "solutions/09-gans/09-gans.ipynb", "tests/test_doctor.py")

@@ -436,6 +436,80 @@ def _reset(course, ctx):
     return _after(solved(course), "ex2_relu", "%reset -f\n")
 
 
+# What a student's script in the graded notebook would do in the instructor's browser: say it
+# ran (SCRIPT_MARKER on the console and in a dialog) and start a kernel through Jupyter's API, as
+# the instructor. tests/test_browser.py opens the graded notebook in formgrader and the feedback
+# page, and sees none of it.
+SCRIPT_MARKER = "dlcourse-student-script-ran"
+SCRIPT = (f"console.log('{SCRIPT_MARKER}'); alert('{SCRIPT_MARKER}'); fetch('/api/kernels', {{method: 'POST', "
+          "headers: {'X-XSRFToken': (document.cookie.match(/_xsrf=([^;]*)/) || ['', ''])[1]}})")
+ORDINARY_MARKDOWN = """## Notes on the softmax
+
+The loss grows like $x^2$, and $\\sigma(z)_i = e^{z_i} / \\sum_j e^{z_j}$ for $z_i < 0$ too.
+
+| input | softmax |
+|:------|--------:|
+| 0     | 0.5     |
+"""
+HOSTILE_MARKDOWN = f"""More notes, with a formula $a^2 + b^2$ and things that must not run:
+
+<script>{SCRIPT}</script>
+
+[a link](javascript:{SCRIPT.replace(" ", "")}) and <a href="javascript:{SCRIPT}">another</a>
+
+<svg onload="{SCRIPT}"><circle r="4"/></svg>
+
+<iframe srcdoc="&lt;script&gt;{SCRIPT}&lt;/script&gt;"></iframe>
+<iframe src="/api/kernels"></iframe>
+
+$\\href{{javascript:console.log('{SCRIPT_MARKER}')}}{{a formula that is a link}}$
+"""
+HOSTILE_OUTPUTS = f"""import base64, io
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from IPython.display import HTML, SVG, Image, Javascript, Markdown, display
+
+script = {SCRIPT!r}
+display(Javascript(script))
+display(HTML(f'<p>an HTML output</p><script>{{script}}</script><img src=x onerror="{{script}}">'))
+display(HTML(f'<script>{{script}}</script>'), metadata={{'text/html': {{'isolated': True}}}})
+display(SVG(f'<svg xmlns="http://www.w3.org/2000/svg" onload="{{script}}"><circle r="4"/></svg>'))
+display(Markdown(f'<img src=x onerror="{{script}}">'))
+display({{'application/vnd.jupyter.widget-view+json': {{'model_id': 'x', 'version_major': 2, 'version_minor': 0}},
+         'text/plain': 'a widget'}}, raw=True)
+figure, axes = plt.subplots(figsize=(3, 2))
+axes.plot([0, 1, 2], [0, 1, 4])
+buffer = io.BytesIO()
+figure.savefig(buffer, format="png")
+display(Image(buffer.getvalue()))
+# the same figure, its file name on the instructor's server (the templates fetch that name)
+display({{'image/png': base64.b64encode(buffer.getvalue()).decode(), 'text/plain': 'a figure'}}, raw=True,
+        metadata={{'filenames': {{'image/png': '/api/kernels'}}}})
+"""
+
+
+def _markdown_after(notebook, grade_id, source):
+    """Insert a student's markdown cell after the cell `grade_id`."""
+    index = next(i for i, c in enumerate(notebook.cells) if grading.grade_id(c) == grade_id)
+    notebook.cells.insert(index + 1, nbformat.v4.new_markdown_cell(source))
+    return notebook
+
+
+def _script_in_html(course, ctx):
+    nb = _answer(solved(course), "written", f'So that exp never overflows. <img src=x onerror="{SCRIPT}">')
+    nb = _after(nb, "ex2_relu-test-hidden", HOSTILE_OUTPUTS)
+    nb = _markdown_after(nb, "ex2_relu-test-hidden", HOSTILE_MARKDOWN)
+    nb = _markdown_after(nb, "ex2_relu-test-hidden", ORDINARY_MARKDOWN)
+    nb.cells.append(nbformat.v4.new_raw_cell(f'<img src=x onerror="{SCRIPT}">', metadata={"raw_mimetype": "text/html"}))
+    # widget state makes nbconvert's templates load a widget manager that renders it
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+        "version_major": 2, "version_minor": 0,
+        "state": {"x": {"model_name": "HTMLModel", "model_module": "@jupyter-widgets/controls",
+                        "model_module_version": "2.0.0", "state": {"value": f'<img src=x onerror="{SCRIPT}">'}}}}}
+    return nb
+
+
 CASES = [
     Case("good", "the solution", lambda c, x: solved(c), FULL_SCORE),
     Case("blank", "the released notebook, untouched", lambda c, x: released(c), 0.0),
@@ -482,6 +556,8 @@ CASES = [
     Case("symlink", "the notebook is a symbolic link to the instructor's solution", _symlink, 0.0, "symbolic link"),
     Case("plants-files", "plants a fake exit status and links in the kernel's runtime folder",
          _plants_files, FULL_SCORE),
+    Case("script-in-html", "scripts in a written answer, in markdown, in HTML, SVG and JavaScript outputs",
+         _script_in_html, FULL_SCORE),
 ]
 
 

@@ -16,11 +16,13 @@ import os
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import urlparse
 
 import nbformat
 import pytest
-from conftest import ROOT, copy_course
-from lab_server import TOKEN, free_port, lab_command, private_env, running
+import station_corpus as corpus
+from conftest import ROOT, WORKING, copy_course, run_autograde
+from lab_server import TOKEN, free_port, get, lab_command, private_env, running
 
 from dlcourse import runtime
 from dlcourse.grading import ANSWER, cell_kind, grade_id, nbgrader_metadata
@@ -54,6 +56,7 @@ def skip_reason() -> str | None:
 
 
 pytestmark = pytest.mark.skipif(skip_reason() is not None, reason=skip_reason() or "")
+BATCH_NEEDS = ()  # of the shared grading batch, the hostile submission's tests read the station corpus only
 
 # JupyterLab settings for a quiet, deterministic page: every cell in the DOM (no windowing,
 # so the n-th cell element is the notebook's n-th cell), no news or update pop-ups.
@@ -378,3 +381,230 @@ def test_formgrader_lists_the_assignments(page, lab_copy):
     expected = sorted(p.name for p in (lab_copy["root"] / "solutions").iterdir() if p.is_dir())
     for name in expected:
         frame.locator("a, td", has_text=re.compile(rf"^\s*{re.escape(name)}\s*$")).first.wait_for(timeout=30_000)
+
+
+# ------------------------------------------------------------------ the instructor, reading a hostile submission
+
+HOSTILE, CLEAN = "script-in-html", "good"  # station_corpus cases, graded in the shared batch
+
+
+def graded_copy(batch, target: Path, students) -> Path:
+    """What formgrader and feedback read of the shared grading batch (the station corpus's
+    assignment, the gradebook, the graded notebooks of ``students``), copied: formgrader and
+    feedback write, and the batch must not change."""
+    for part in ("solutions", "course"):
+        shutil.copytree(batch.course / part / corpus.ASSIGNMENT, target / part / corpus.ASSIGNMENT)
+    shutil.copytree(ROOT / "autograde", target / "autograde", ignore=shutil.ignore_patterns("__pycache__", *WORKING))
+    shutil.copy(batch.course / "autograde" / "gradebook.db", target / "autograde" / "gradebook.db")
+    for student in students:
+        shutil.copytree(batch.course / "autograde" / "autograded" / student / corpus.ASSIGNMENT,
+                        target / "autograde" / "autograded" / student / corpus.ASSIGNMENT)
+    shutil.copy(ROOT / "nbgrader_config.py", target / "nbgrader_config.py")
+    return target
+
+
+@pytest.fixture(scope="module")
+def graded_lab(grading_batch, tmp_path_factory):
+    """JupyterLab serving a copy of the graded station corpus, as an instructor serves the
+    repository root for formgrader, with the feedback of a clean and a hostile submission."""
+    course = graded_copy(grading_batch, tmp_path_factory.mktemp("graded"), (CLEAN, HOSTILE))
+    feedback = run_autograde(course, "feedback", corpus.ASSIGNMENT)
+    assert feedback.returncode == 0, feedback.stdout + feedback.stderr
+    home = tmp_path_factory.mktemp("jupyter-instructor")
+    for name, settings in LAB_SETTINGS.items():
+        path = home / "settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings))
+    port = free_port()
+    with running(lab_command(course, port), port=port, cwd=course, env=private_env(home, HOME=str(home)),
+                 log_path=home / "lab.log") as base:
+        yield {"base": base, "token": TOKEN, "root": course, "log": home / "lab.log"}
+
+
+@pytest.fixture
+def instructor_page(browser, graded_lab, request):
+    page = new_page(browser)
+    yield page
+    save_evidence_if_failed(request, page, graded_lab)
+    page.context.close()
+
+
+class Watched:
+    """What a page did while it was watched: dialogs (dismissed), console messages, and the
+    requests made by the frame it was opened in and the frames below that."""
+
+    def __init__(self, page):
+        self.page, self.frame = page, page.main_frame
+        self.dialogs, self.console, self.requests = [], [], []
+        page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("console", lambda message: self.console.append(message.text))
+        page.on("request", self._request)
+
+    def _request(self, request):
+        try:
+            frame = request.frame
+        except Exception:  # noqa: BLE001 (a service worker's request belongs to no frame)
+            return
+        while frame is not None and frame != self.frame:
+            frame = frame.parent_frame
+        if frame is not None and not request.url.startswith("data:"):
+            self.requests.append((request.method, request.url))
+
+    def open(self, frame, url: str, referer: str | None = None, settle_ms: int = 5_000):
+        """Load ``url`` in ``frame`` and give its scripts time to act (an image's onerror, a fetch)."""
+        self.frame = frame
+        self.dialogs.clear(), self.console.clear(), self.requests.clear()
+        frame.goto(url, referer=referer)
+        frame.wait_for_load_state("load")
+        self.page.wait_for_timeout(settle_ms)
+
+
+def addresses(requests, *names: str) -> set[str]:
+    """The requests as 'METHOD address', each of ``names`` (a submission's id, a student) made a
+    placeholder, so that two submissions' pages can be compared."""
+    found = set()
+    for method, url in requests:
+        for index, name in enumerate(names):
+            url = url.replace(name, f"{{{index}}}")
+        found.add(f"{method} {url}")
+    return found
+
+
+def active_content(frame) -> list[str]:
+    """What in the rendered notebook could run or load something: script, frames, objects,
+    inline SVG, event handler attributes, javascript: addresses."""
+    return frame.evaluate(
+        """() => {
+            const found = [];
+            const root = document.querySelector('#notebook-container') || document.body;
+            for (const element of root.querySelectorAll('*')) {
+                const tag = element.tagName.toLowerCase();
+                if (element.closest('[class^="MathJax"], [id^="MathJax"]')) continue;  // typeset formulas
+                if (['script', 'iframe', 'object', 'embed', 'svg', 'frame', 'base', 'form', 'style'].includes(tag)
+                        && !(tag === 'script' && element.type.startsWith('math/tex'))) {
+                    found.push(`<${tag}> ${element.outerHTML.slice(0, 80)}`);
+                }
+                for (const attribute of element.attributes) {
+                    const value = attribute.value.replace(/[\\s\\u0000-\\u001f]/g, '').toLowerCase();
+                    if (attribute.name.startsWith('on') || value.startsWith('javascript:')
+                            || (['src', 'href'].includes(attribute.name) && value.startsWith('data:text'))) {
+                        found.push(`${tag} ${attribute.name}="${attribute.value.slice(0, 60)}"`);
+                    }
+                }
+            }
+            return found;
+        }""")
+
+
+def shows_ordinary_content(frame) -> dict:
+    """Whether the student's ordinary markdown (heading, LaTeX, table) and matplotlib figure show."""
+    return frame.evaluate(
+        """async () => {
+            const root = document.querySelector('#notebook-container') || document.body;
+            const figures = [...root.querySelectorAll('img[src^="data:image/png"]')];
+            await Promise.all(figures.map(img => img.decode().catch(() => null)));
+            return {
+                heading: [...root.querySelectorAll('h2')].some(h => h.textContent.includes('Notes on the softmax')),
+                latex: root.innerHTML.includes('x^2') && root.innerHTML.includes('\\\\sigma(z)_i'),
+                table: [...root.querySelectorAll('table td')].some(td => td.textContent.trim() === '0.5'),
+                figures: figures.filter(img => img.naturalWidth > 100).length,
+            };
+        }""")
+
+
+def kernels_running(lab) -> list:
+    status, body = get(f"{lab['base']}/api/kernels?token={lab['token']}")
+    assert status == 200, body
+    return json.loads(body)
+
+
+def assert_nothing_ran(watched, clean_requests: set[str], page_requests: set[str], what: str) -> None:
+    """No dialog, no console marker, no call of the kernels API, and no request that the clean
+    submission's page does not make (a template's own files from a web server the clean page also
+    loads from, MathJax's fonts say, may differ with the formulas shown)."""
+    marker = corpus.SCRIPT_MARKER
+    assert watched.dialogs == [], f"{what}: the student's script opened dialogs: {watched.dialogs}"
+    assert not [text for text in watched.console if marker in text], \
+        f"{what}: the student's script wrote to the console: {watched.console}"
+    kernel_calls = [request for request in watched.requests if "/api/kernels" in request[1]]
+    assert kernel_calls == [], f"{what}: the page called the kernels API: {kernel_calls}"
+    clean_servers = {server_of(request) for request in clean_requests} - {server_of(f"GET {watched.page.url}")}
+    unexpected = {request for request in page_requests - clean_requests
+                  if not (request.startswith("GET ") and server_of(request) in clean_servers - {"file://"})}
+    assert not unexpected, f"{what}: requests that a clean submission's page does not make: {sorted(unexpected)}"
+
+
+def server_of(request: str) -> str:
+    """'https://cdn.example.org' of 'GET https://cdn.example.org/a/b.js'."""
+    url = urlparse(request.split(" ", 1)[1])
+    return f"{url.scheme}://{url.netloc}"
+
+
+def submission_id(lab, student: str) -> str:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{lab['root'] / 'autograde' / 'gradebook.db'}") as gradebook:
+        return gradebook.find_submission_notebook(corpus.ASSIGNMENT, corpus.ASSIGNMENT, student).id
+
+
+def test_formgrader_runs_no_script_of_a_hostile_submission(instructor_page, graded_lab):
+    """The graded notebook of a submission full of scripts (station_corpus's script-in-html),
+    opened in formgrader as an instructor grading by hand, inside JupyterLab (a sandboxed frame
+    that still shares the server's origin: no dialogs, but requests) and in a tab of its own:
+    nothing of it runs, loads or calls the server, and its ordinary text, LaTeX, table and
+    figures still show. Before the station sanitised, this page started a kernel per script."""
+    page, lab = instructor_page, graded_lab
+    watched = Watched(page)
+    page.goto(f"{lab['base']}/lab?token={lab['token']}&reset")
+    page.locator(".lm-MenuBar-itemLabel").first.wait_for()
+    menu(page, "Nbgrader", "Formgrader")
+    page.frame_locator("iframe").first.locator("table").first.wait_for(timeout=60_000)
+    in_lab = next(f for f in page.frames if "/formgrader" in f.url)
+    for where, frame in (("formgrader in JupyterLab", in_lab), ("formgrader in a tab", page.main_frame)):
+        seen = {}
+        for student in (CLEAN, HOSTILE):
+            identifier = submission_id(lab, student)
+            watched.open(frame, f"{lab['base']}/formgrader/submissions/{identifier}/?index=0")
+            frame.locator("#notebook-container .cell").first.wait_for()
+            seen[student] = {"requests": addresses(watched.requests, identifier, student),
+                             "active": active_content(frame), "ordinary": shows_ordinary_content(frame)}
+            if student == HOSTILE:
+                assert_nothing_ran(watched, seen[CLEAN]["requests"], seen[HOSTILE]["requests"], where)
+        hostile = seen[HOSTILE]
+        assert hostile["active"] == [], f"{where} shows active content of the student's: {hostile['active']}"
+        assert hostile["ordinary"] == {"heading": True, "latex": True, "table": True, "figures": 2}, \
+            f"{where}: {hostile['ordinary']}"
+        # what the student tried is shown to the instructor as text
+        assert "<script>" in frame.locator("#notebook-container").first.inner_text()
+    assert kernels_running(lab) == [], "a kernel was started while formgrader showed the submission"
+
+
+def test_feedback_page_runs_no_script_of_a_hostile_submission(instructor_page, graded_lab):
+    """The same submission's feedback page, as JupyterLab serves it (Open in New Browser Tab) and
+    as a file opened in the browser: nothing of it runs; its ordinary content still shows."""
+    page, lab = instructor_page, graded_lab
+    watched = Watched(page)
+    page.goto(f"{lab['base']}/lab?token={lab['token']}&reset")  # signed in: the token is a cookie now
+    page.locator(".lm-MenuBar-itemLabel").first.wait_for()
+    html = corpus.NOTEBOOK.replace(".ipynb", ".html")
+    for how in ("served", "file"):
+        seen = {}
+        for student in (CLEAN, HOSTILE):
+            path = lab["root"] / "autograde" / "feedback" / student / corpus.ASSIGNMENT / html
+            assert path.is_file(), f"no feedback page for {student}"
+            if how == "served":  # JupyterLab opens it from its own page (the server wants that referer)
+                url, referer = f"{lab['base']}/files/{path.relative_to(lab['root']).as_posix()}", f"{lab['base']}/lab"
+            else:
+                url, referer = path.as_uri(), None
+            watched.open(page.main_frame, url, referer=referer)
+            page.locator("#notebook-container .cell").first.wait_for()
+            seen[student] = {"requests": addresses(watched.requests, student),
+                             "active": active_content(page.main_frame),
+                             "ordinary": shows_ordinary_content(page.main_frame)}
+            if student == HOSTILE:
+                assert_nothing_ran(watched, seen[CLEAN]["requests"], seen[HOSTILE]["requests"], f"feedback ({how})")
+        hostile = seen[HOSTILE]
+        assert hostile["active"] == [], f"the feedback ({how}) shows active content: {hostile['active']}"
+        assert hostile["ordinary"] == {"heading": True, "latex": True, "table": True, "figures": 2}, \
+            f"feedback ({how}): {hostile['ordinary']}"
+    assert kernels_running(lab) == []

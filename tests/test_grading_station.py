@@ -20,6 +20,8 @@ from conftest import copy_course, run_autograde
 from grading_batch import MEMORY, copy_of, install_corpus_assignment, sandbox
 from nbgrader.api import Gradebook
 
+from autograde import sanitise
+
 SANDBOX_PROBLEM = sandbox.unavailable_reason()
 pytestmark = pytest.mark.skipif(SANDBOX_PROBLEM is not None, reason=f"no sandbox here: {SANDBOX_PROBLEM}")
 BATCH_NEEDS = ()  # of the shared grading batch, these tests read the station corpus only (conftest.py)
@@ -110,6 +112,37 @@ def test_nothing_a_sandbox_wrote_stays_on_the_host(batch):
     assert left == []
     mounts = Path("/proc/self/mountinfo").read_text()
     assert not [w for w in workers if f"dlcourse-grade-{w}-" in mounts], "a runtime folder's tmpfs is still mounted"
+
+
+def test_graded_notebook_holds_nothing_that_runs(batch):
+    """The graded notebook of the submission full of scripts (script-in-html) as written to
+    autograde/autograded/: no script, handler, frame, JavaScript or widget output, link out of
+    the page or widget state is left (tests/test_browser.py opens it in formgrader); the
+    student's ordinary markdown is kept as written and the figures are kept."""
+    graded = batch["course"] / "autograde" / "autograded"
+    notebook = nbformat.read(graded / "script-in-html" / corpus.ASSIGNMENT / corpus.NOTEBOOK, as_version=4)
+    assert set(notebook.metadata) <= {"kernelspec", "language_info"}
+    sources = [cell.source for cell in notebook.cells]
+    assert corpus.ORDINARY_MARKDOWN in sources, "the student's ordinary markdown was not kept as written"
+    markdown = [cell.source for cell in notebook.cells if cell.cell_type == "markdown"]
+    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    html = [value for output in outputs for kind, value in output.get("data", {}).items() if kind == "text/html"]
+    raw = [cell.source for cell in notebook.cells if cell.cell_type == "raw"]
+    # what nbconvert renders of it holds nothing outside the allow-list (escaped text aside)
+    for piece in [sanitise.render_markdown(source) for source in markdown] + html + raw:
+        assert sanitise.is_clean(piece), f"left in the graded notebook: {piece[:300]}"
+    assert not [source for source in markdown if "\\href" in source], "a TeX link was left as it was"
+    kinds = {kind for output in outputs for kind in output.get("data", {})}
+    assert not kinds & {"application/javascript", "application/vnd.jupyter.widget-view+json"}, kinds
+    figures = [output for output in outputs if "image/png" in output.get("data", {})]
+    assert len(figures) == 2 and all("filenames" not in output.metadata for output in figures)
+    assert any("the grader removed from this output what could run in a browser: application/javascript" in
+               output.get("text", "") for output in outputs)
+    # a submission without markup keeps every markdown cell as written
+    good = nbformat.read(graded / "good" / corpus.ASSIGNMENT / corpus.NOTEBOOK, as_version=4)
+    submitted = nbformat.read(batch["context"]["good_notebook"], as_version=4)
+    assert [c.source for c in good.cells if c.cell_type == "markdown"] == \
+        [c.source for c in submitted.cells if c.cell_type == "markdown"]
 
 
 def test_feedback_shows_no_hidden_test(batch):
