@@ -33,6 +33,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .text import printable
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = ROOT / "autograde" / "nbgrader_config.py"
 SOLUTIONS = ROOT / "solutions"
@@ -85,7 +87,7 @@ def check_assignment(name: str) -> str:
 def report_failure(what: str, result: dict) -> None:
     print(f"FAILED {what}", file=sys.stderr)
     for key in ("log", "error"):
-        text = (result.get(key) or "").strip()
+        text = printable((result.get(key) or "").strip())  # nbgrader's log may quote a submission
         if text:
             print("    " + text.replace("\n", "\n    "), file=sys.stderr)
 
@@ -220,7 +222,8 @@ def cmd_grade(args) -> int:
     progress = _progress(len(submissions), " ".join(assignments))
 
     with Gradebook(config.CourseDirectory.db_url) as gradebook, contextlib.ExitStack() as stack:
-        logs = {a: stack.enter_context(open(path, "a")) for a, path in log_paths.items()}
+        logs = {a: stack.enter_context(open(path, "a", encoding="utf-8", errors="backslashreplace"))
+                for a, path in log_paths.items()}
         coordinator = station.Coordinator(gradebook, autograded=AUTOGRADED, results=RESULTS, logs=logs)
         for assignment in assignments:
             waiting = sum(s.assignment == assignment for s in submissions)
@@ -239,21 +242,24 @@ def cmd_grade(args) -> int:
             station.run_local(submissions, args.workers, on_result)
     progress.close()
     for assignment in assignments:
-        width = max(len(s) for s in rows[assignment])
+        # one row per submission, whatever its folder's name or its reasons hold (autograde.text)
+        width = max(len(printable(s, one_line=True)) for s in rows[assignment])
         print(f"\n{assignment}: {len(students[assignment])} submission(s)  "
               f"(log: {log_paths[assignment].relative_to(ROOT)})")
         for student in students[assignment]:
-            print(f"  {student:<{width}}  {rows[assignment][student]}")
+            row = printable(rows[assignment][student], one_line=True)
+            print(f"  {printable(student, one_line=True):<{width}}  {row}")
     # a submission without a notebook was graded (zero for that notebook's tests) but is not
     # complete: said here, and in the exit status, as long as the notebook is missing
-    incomplete = [f"{assignment}/{student} ({', '.join(names)})"
+    incomplete = [printable(f"{assignment}/{student} ({', '.join(names)})", one_line=True)
                   for assignment in assignments for student, names in missing[assignment].items() if names]
     if incomplete:
         print(f"{len(incomplete)} submission(s) missing a notebook (its tests score zero; once it is in the "
               f"submission, grade again): {', '.join(incomplete)}", file=sys.stderr)
     failed = coordinator.failed
     if failed:
-        print(f"{len(failed)} submission(s) not graded: {', '.join(sorted(failed))}", file=sys.stderr)
+        print(f"{len(failed)} submission(s) not graded: {printable(', '.join(sorted(failed)), one_line=True)}",
+              file=sys.stderr)
     return 1 if failed or incomplete else 0
 
 
@@ -352,7 +358,7 @@ def cmd_report(args) -> int:
                 if cell["score"] >= cell["max"] > 0 or (cell["max"] == 0 and cell["message"] == "passed"):
                     passed[grade_id] += 1
                 else:
-                    messages[grade_id][_first_line(cell["message"])] += 1
+                    messages[grade_id][printable(_first_line(cell["message"])[:160], one_line=True)] += 1
     scores = [r["score"] for r in results]
     print(f"{assignment}: {len(results)} graded submission(s); mean score {sum(scores) / len(scores):.2f} "
           f"of {results[0]['max_score']:g}")
@@ -362,11 +368,11 @@ def cmd_report(args) -> int:
         print(f"  {grade_id:<{width}}  {passed[grade_id]:>3} / {total[grade_id]:<3} "
               f"({100 * passed[grade_id] / total[grade_id]:.0f} %)")
         for message, count in messages[grade_id].most_common(args.top):
-            print(f"  {'':<{width}}    {count} x {message[:160]}")
+            print(f"  {'':<{width}}    {count} x {message}")
     flagged = [(r["student"], r["reasons"]) for r in results if r["reasons"]]
     print(f"\nsubmissions with reasons ({len(flagged)}):")
-    for student, reasons in flagged:
-        print(f"  {student}: {'; '.join(reasons)}")
+    for student, reasons in flagged:  # results written before reasons were made printable are shown safe too
+        print(printable(f"  {student}: {'; '.join(reasons)}", one_line=True))
     if not flagged:
         print("  none")
     return 0
@@ -395,11 +401,12 @@ def cmd_feedback(args) -> int:
     failed = 0
     for student in students:
         result = run_nbgrader(GenerateFeedback, config, assignment_id=assignment, student_id=student)
+        shown = printable(student, one_line=True)
         if result["success"]:
-            print(f"feedback for {student}: autograde/feedback/{student}/{assignment}/")
+            print(f"feedback for {shown}: autograde/feedback/{shown}/{assignment}/")
         else:
             failed += 1
-            report_failure(f"feedback for {student}", result)
+            report_failure(f"feedback for {shown}", result)
     return 1 if failed else 0
 
 
@@ -425,10 +432,10 @@ def cmd_export(args) -> int:
     if not rows:
         raise UsageError("the gradebook holds no grades yet: run `python -m autograde grade ASSIGNMENT` first")
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "w", newline="") as handle:
+    with open(target, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student_id", "assignment", "score", "max_score", "needs_manual_grade", "status"])
-        writer.writerows(rows)
+        writer.writerows(csv_cells(row) for row in rows)
     print(f"wrote {len(rows)} row(s) to {target}")
     identities = json.loads(LMS_IDS.read_text()) if LMS_IDS.is_file() else {}
     written, unknown = write_lms_csv(args.lms, target, rows, identities)
@@ -436,8 +443,15 @@ def cmd_export(args) -> int:
         print(f"wrote {path} ({args.lms} grade import)")
     if unknown:
         print(f"{len(unknown)} student(s) have no {args.lms} id (they were not collected from a {args.lms} export): "
-              f"{', '.join(sorted(unknown))}; their rows carry the course's student id", file=sys.stderr)
+              f"{printable(', '.join(sorted(unknown)), one_line=True)}; their rows carry the course's student id",
+              file=sys.stderr)
     return 0
+
+
+def csv_cells(row) -> list:
+    """A row's text cells on one line each, escapes shown (the ids and names come from folder
+    names and LMS exports); numbers as they are."""
+    return [printable(cell, one_line=True) if isinstance(cell, str) else cell for cell in row]
 
 
 def write_lms_csv(lms: str, target: Path, rows: list, identities: dict) -> tuple[list[Path], set[str]]:
@@ -452,19 +466,19 @@ def write_lms_csv(lms: str, target: Path, rows: list, identities: dict) -> tuple
     if lms == "moodle":
         for assignment in sorted({r[1] for r in rows}):
             path = target.with_name(f"{target.stem}-moodle-{assignment}.csv")
-            with open(path, "w", newline="") as handle:
+            with open(path, "w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)
                 writer.writerow(["Identifier", "Full name", "Grade", "Maximum Grade", "Feedback comments"])
                 for student, name, score, max_score, _, status in rows:
                     if name == assignment:
-                        writer.writerow([f"Participant {lms_id[student]}", names[student], f"{score:g}",
-                                         f"{max_score:g}", "" if status == "complete" else status])
+                        writer.writerow(csv_cells([f"Participant {lms_id[student]}", names[student], f"{score:g}",
+                                                   f"{max_score:g}", "" if status == "complete" else status]))
             written.append(path)
     else:
         assignments = sorted({r[1] for r in rows})
         maxima = {r[1]: r[3] for r in rows}
         path = target.with_name(f"{target.stem}-canvas.csv")
-        with open(path, "w", newline="") as handle:
+        with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *assignments])
             writer.writerow(["Points Possible", "", "", "", "", *[f"{maxima[a]:g}" for a in assignments]])
@@ -472,8 +486,8 @@ def write_lms_csv(lms: str, target: Path, rows: list, identities: dict) -> tuple
             for student, name, score, *_ in rows:
                 by_student.setdefault(student, {})[name] = score
             for student in sorted(by_student):
-                writer.writerow([names[student], lms_id[student], "", "", "",
-                                 *[f"{by_student[student].get(a, 0.0):g}" for a in assignments]])
+                writer.writerow(csv_cells([names[student], lms_id[student], "", "", "",
+                                           *[f"{by_student[student].get(a, 0.0):g}" for a in assignments]]))
         written.append(path)
     return written, unknown
 
@@ -631,6 +645,10 @@ def main(argv=None) -> int:
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    # text that this terminal cannot encode (a name in another script) is shown escaped, not a crash
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         return args.run(args)
     except UsageError as error:

@@ -52,6 +52,7 @@ from .judge_shell import bind_answers, judge_shell, run_in_judge
 from .kernel import Kernel, KernelLost
 from .kernel_calls import KernelCalls
 from .sanitise import sanitise_notebook
+from .text import printable, storable
 
 RUN_IN_KERNEL = (ANSWER, SETUP, "code")
 
@@ -83,8 +84,9 @@ class JudgeSession:
                 raise RuntimeError(f"the instructor's set-up cell failed in the judge: {error}")
         self.kernel.start()
         self.calls = KernelCalls(self.kernel, self.deadline)
-        _, error = self.kernel.execute("import dlcourse_grader_kernel, sys\nsys.path.insert(0, '')", seconds=60,
-                                       silent=True, what="the grader's set-up")
+        _, error = self.kernel.execute("import dlcourse_grader_kernel, sys\n"
+                                       "dlcourse_grader_kernel.send_lone_surrogates()\n"
+                                       "sys.path.insert(0, '')", seconds=60, silent=True, what="the grader's set-up")
         if error:  # before any student code: the grader's own installation is at fault
             raise RuntimeError(f"the grader's module could not be loaded in the sandboxed kernel: {error}")
 
@@ -177,6 +179,7 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
         session.close()
         result["reasons"] += session.reasons
         result["memory_mb"] = session.kernel.peak_mb  # the most the sandbox held, where a control group measured it
+    graded = storable(graded)  # the kernel's outputs too
     sanitise_notebook(graded, source.metadata)
     result["notebook"] = nbformat.writes(graded)
     return result
@@ -211,9 +214,11 @@ def read_submission(path: Path, result: dict):
             raise ValueError("it is a symbolic link, not a file")
         submitted = nbformat.read(path, as_version=4)
         nbformat.validate(submitted)
-        return submitted
+        # JSON can carry a lone surrogate ("\ud800") that UTF-8 cannot: neither the kernel's
+        # messages nor the graded notebook could be written with one
+        return storable(submitted)
     except Exception as error:  # noqa: BLE001 (every way of failing means unreadable)
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        first = printable((str(error).strip().splitlines() or [type(error).__name__])[0][:200], one_line=True)
         reason = f"{path.name} is not a readable notebook ({first})"
         for cell in result["cells"].values():
             cell["message"] = reason
@@ -272,6 +277,9 @@ def judge_step(session: JudgeSession, cell, shown_tests: dict, result: dict, los
         result["reasons"].append(lost)
     except Exception as error_call:  # noqa: BLE001 (the call into the kernel failed on this test: it fails)
         error = f"{type(error_call).__name__}: {error_call}"
+    # the message quotes what the student's code raised or returned: its escapes are shown, and
+    # the record and the graded notebook say the same
+    error = printable(error) if error else error
     worth = result["cells"][gid]["max"]
     score = points_earned(error, worth)
     result["cells"][gid].update(score=score, message=error or "passed")

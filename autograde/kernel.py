@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 
 from . import sandbox
+from .text import printable
 
 KERNEL_START_SECONDS = 90
 
@@ -168,19 +169,22 @@ class Kernel:
                 raise KernelLost(f"the kernel wrote {past} to its runtime folder {doing}; it was stopped")
         code = self.process.poll()
         if code is not None:
-            # what the kernel wrote after it started (not its banner, which names the grader's paths)
+            # what the kernel wrote after it started (not its banner, which names the grader's paths),
+            # its escapes shown, not obeyed: the reason reaches the instructor's terminal
             tail = self.log.read_bytes()[self.log_start:][-600:].decode(errors="replace").strip() \
                 if self.log.exists() else ""
             how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
-            raise KernelLost(f"the kernel {how} {doing}" + (f" ({tail.splitlines()[-1][:200]})" if tail else ""))
+            last = printable(tail.splitlines()[-1][:200], one_line=True) if tail else ""
+            raise KernelLost(f"the kernel {how} {doing}" + (f" ({last})" if last else ""))
 
     def interrupt(self):
         message = self.client.session.msg("interrupt_request", content={})
         self.client.control_channel.send(message)
 
     def execute(self, code: str, *, seconds: float, silent: bool = False, what: str = "a cell"):
-        """Run code; returns (outputs, error) with error None or 'Name: message'. Raises
-        KernelLost when the kernel dies or must be killed (time or output limit)."""
+        """Run code; returns (outputs, error) with error None or 'Name: message' (printable: the
+        student's code wrote the message). Raises KernelLost when the kernel dies or must be
+        killed (time or output limit)."""
         deadline = time.monotonic() + seconds
         msg_id = self.client.execute(code, silent=silent, store_history=not silent, allow_stdin=False)
         outputs, error, idle, reply, stopped, cell_bytes = [], None, False, None, None, 0
@@ -223,7 +227,7 @@ class Kernel:
                     pass
             elif kind in ("stream", "display_data", "execute_result", "error"):
                 if kind == "error":
-                    error = f"{content.get('ename', 'Error')}: {content.get('evalue', '')}"
+                    error = printable(f"{content.get('ename', 'Error')}: {content.get('evalue', '')}")
                 size = len(json.dumps(content))
                 cell_bytes += size
                 self.output_bytes += size
@@ -251,7 +255,7 @@ class Kernel:
             error = f"{'TimeoutError' if stopped[0] == 'time' else 'OutputLimit'}: {what} {reason} and was interrupted"
         if reply and reply["content"].get("status") == "error" and error is None:
             content = reply["content"]
-            error = f"{content.get('ename', 'Error')}: {content.get('evalue', '')}"
+            error = printable(f"{content.get('ename', 'Error')}: {content.get('evalue', '')}")
         return outputs, error
 
     def kill(self):

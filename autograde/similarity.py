@@ -371,17 +371,19 @@ def main(assignment: str, *, solutions: Path, course: Path, submitted: Path, thr
 
     from dlcourse.doctor import load_manifest
 
+    from .text import printable
+
     record = load_manifest() or {}
     report = compare(assignment, solutions=solutions, course=course, submitted=submitted, record=record,
                      threshold=threshold)
     if as_json:
         print(json.dumps([p.as_json() for p in report.pairs], indent=1))
     else:
-        print(table(report))
+        print(printable(table(report)))  # students' folder names and file names, escapes shown
     if report.left_out:
         print(f"{len(report.left_out)} notebook(s) left out of the comparison:", file=sys.stderr)
         for line in report.left_out:
-            print(f"  {line}", file=sys.stderr)
+            print(f"  {printable(line, one_line=True)}", file=sys.stderr)
     for line in report.notes:
-        print(f"note: {line}", file=sys.stderr)
+        print(f"note: {printable(line, one_line=True)}", file=sys.stderr)
     return 1 if report.left_out else 0

@@ -20,6 +20,7 @@ from pathlib import Path
 from dlcourse.grading import notebook_for
 
 from . import sandbox
+from .text import printable, storable
 
 
 @dataclass
@@ -62,10 +63,11 @@ def match_notebooks(folder: Path, expected: list[str]) -> tuple[dict[str, str | 
         if len(candidates) == 1:
             mapping[name] = candidates[0]
             strangers.remove(candidates[0])
-            notes.append(f"graded {candidates[0]} as {name}")
+            notes.append(f"graded {printable(candidates[0], one_line=True)} as {name}")
         else:
             mapping[name] = None
-            hint = f" (found {', '.join(strangers)}: rename it to {name} if it is that notebook)" if strangers else ""
+            found_names = ", ".join(printable(s, one_line=True) for s in strangers)  # the student named them
+            hint = f" (found {found_names}: rename it to {name} if it is that notebook)" if strangers else ""
             notes.append(f"{name} is missing{hint}" if found else "no .ipynb file in the submission")
     return mapping, notes
 
@@ -135,7 +137,7 @@ def _grade_submission(submission: Submission) -> dict:
 
 def failed_result(submission: Submission, reason: str) -> dict:
     return {"student": submission.student, "assignment": submission.assignment, "fingerprint": None,
-            "notebooks": {}, "reasons": [reason], "seconds": 0.0, "failed": True}
+            "notebooks": {}, "reasons": [printable(reason, one_line=True)], "seconds": 0.0, "failed": True}
 
 
 # ------------------------------------------------------------------ runners
@@ -272,26 +274,39 @@ class Coordinator:
         return self.results / assignment / f"{student}.json"
 
     def record(self, result: dict) -> str:
+        """Write one result whole or not at all. Whatever in it the student's code wrote is made
+        printable first (shown_result), and every file is encoded before anything is written; the
+        graded notebooks wait under temporary names until the gradebook holds the scores, the
+        results file (which marks the submission graded) comes last. A record that fails leaves
+        the gradebook, the graded notebooks and the results as they were, and the submission is
+        graded again next run."""
+        result = shown_result(result)
         student, assignment = result["student"], result["assignment"]
         if result.get("failed"):
             self.failed.append(f"{assignment}/{student}")
             self.write_log(assignment, f"{student} NOT GRADED {'; '.join(result['reasons'])}")
             return "NOT GRADED: " + "; ".join(result["reasons"])
-        score, max_score, manual = record_in_gradebook(self.gradebook, result)
-        for name, notebook in result["notebooks"].items():
-            if notebook.get("notebook"):
-                target = self.autograded / student / assignment / name
+        notebooks = {self.autograded / student / assignment / name: notebook_bytes(notebook["notebook"])
+                     for name, notebook in result["notebooks"].items() if notebook.get("notebook")}
+        staged = {}
+        try:
+            for target, data in notebooks.items():
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(notebook["notebook"])
+                staged[target] = stage(target, data)
+            score, max_score, manual = record_in_gradebook(self.gradebook, result)
+        except BaseException:
+            for partial in staged.values():
+                partial.unlink(missing_ok=True)
+            raise
+        for target, partial in staged.items():
+            os.replace(partial, target)
         stored = dict(result, score=score, max_score=max_score, manual=manual)
         stored["notebooks"] = {n: {k: v for k, v in nb.items() if k != "notebook"}
                                for n, nb in result["notebooks"].items()}
         path = self.result_path(assignment, student)
         path.parent.mkdir(parents=True, exist_ok=True)
         # whole or not at all: a coordinator killed while writing leaves the previous file (or none)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        partial.write_text(json.dumps(stored, indent=1))
-        os.replace(partial, path)
+        os.replace(stage(path, json.dumps(stored, indent=1).encode()), path)
         reasons = "; ".join(result["reasons"])
         self.write_log(assignment, f"{student} {score:g}/{max_score:g} {result['seconds']:.1f}s"
                                    f"{' ' + reasons if reasons else ''}")
@@ -301,9 +316,43 @@ class Coordinator:
         return f"{score:g} / {max_score:g}{note}  [{result['seconds']:.1f} s]" + (f"  ({reasons})" if reasons else "")
 
     def write_log(self, assignment: str, line: str) -> None:
+        """One line: a newline or an escape in it (a student's folder name) is shown, not obeyed."""
         log = self.logs[assignment]
-        log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+        log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {printable(line, one_line=True)}\n")
         log.flush()
+
+
+def shown_result(result: dict) -> dict:
+    """A worker's result with every text in it that a student's code could have written made
+    printable (autograde.text): reasons on one line (each is a line of the table and the log),
+    test messages as they are otherwise. The worker already does so where the text arises; this
+    makes the records safe whatever a worker sent."""
+    shown = dict(result, reasons=[printable(reason, one_line=True) for reason in result["reasons"]])
+    shown["notebooks"] = {}
+    for name, notebook in result["notebooks"].items():
+        cells = {gid: dict(cell, message=printable(cell["message"])) for gid, cell in notebook["cells"].items()}
+        shown["notebooks"][name] = dict(notebook, cells=cells,
+                                        reasons=[printable(r, one_line=True) for r in notebook.get("reasons", [])])
+    return shown
+
+
+def notebook_bytes(text: str) -> bytes:
+    """A graded notebook as UTF-8. The judge leaves no lone surrogate in it (judge.grade_notebook);
+    one that a worker of another version left is written as a visible escape."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        import nbformat
+
+        return nbformat.writes(storable(nbformat.reads(text, as_version=4))).encode("utf-8")
+
+
+def stage(path: Path, data: bytes) -> Path:
+    """``data`` written beside ``path`` under a temporary name, to be moved over it with
+    os.replace (a reader sees the old file or the new one, never a part)."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_bytes(data)
+    return partial
 
 
 def record_in_gradebook(gradebook, result: dict) -> tuple[float, float, int]:
@@ -314,23 +363,27 @@ def record_in_gradebook(gradebook, result: dict) -> tuple[float, float, int]:
 
     assignment, student = result["assignment"], result["student"]
     warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's add_submission, harmless
-    gradebook.update_or_create_student(student)
     try:
-        gradebook.find_submission(assignment, student)
-    except MissingEntry:
-        gradebook.add_submission(assignment, student)
-    for name, notebook in result["notebooks"].items():
-        notebook_id = name.removesuffix(".ipynb")
-        for grade_id, cell in notebook["cells"].items():
-            grade = gradebook.find_grade(grade_id, notebook_id, assignment, student)
-            grade.auto_score, grade.needs_manual_grade = float(cell["score"]), False
-        for grade_id, written in notebook["manual"].items():
-            grade = gradebook.find_grade(grade_id, notebook_id, assignment, student)
-            if written:
-                grade.auto_score, grade.needs_manual_grade = None, grade.manual_score is None
-            else:  # left as released: nothing to grade, zero points
-                grade.auto_score, grade.needs_manual_grade = 0.0, False
-    gradebook.db.commit()
+        gradebook.update_or_create_student(student)
+        try:
+            gradebook.find_submission(assignment, student)
+        except MissingEntry:
+            gradebook.add_submission(assignment, student)
+        for name, notebook in result["notebooks"].items():
+            notebook_id = name.removesuffix(".ipynb")
+            for grade_id, cell in notebook["cells"].items():
+                grade = gradebook.find_grade(grade_id, notebook_id, assignment, student)
+                grade.auto_score, grade.needs_manual_grade = float(cell["score"]), False
+            for grade_id, written in notebook["manual"].items():
+                grade = gradebook.find_grade(grade_id, notebook_id, assignment, student)
+                if written:
+                    grade.auto_score, grade.needs_manual_grade = None, grade.manual_score is None
+                else:  # left as released: nothing to grade, zero points
+                    grade.auto_score, grade.needs_manual_grade = 0.0, False
+        gradebook.db.commit()
+    except BaseException:  # none of this submission's scores, not even half of them
+        gradebook.db.rollback()
+        raise
     submission = gradebook.find_submission(assignment, student)
     manual = sum(1 for nb in submission.notebooks for g in nb.grades if g.needs_manual_grade)
     return submission.score, submission.max_score, manual

@@ -510,6 +510,40 @@ def _script_in_html(course, ctx):
     return nb
 
 
+# written to a descriptor the kernel inherited (its log), past what ipykernel captures, then
+# gone: the grader quotes the log's last line in the reason. An escape that retitles and clears
+# the terminal and paints a fake verdict, an 8-bit CSI (C1) and a right-to-left override.
+TERMINAL_ESCAPES = (b"\x1b]0;graded 6/6\x07\x1b[2J\x1b[H\x1b[32mall tests passed\x1b[0m "
+                    + "\x9b31m\u202e6/6\n".encode())
+
+
+def _terminal_escapes(course, ctx):
+    attack = ("import os, stat\n"
+              f"payload = {TERMINAL_ESCAPES!r}\n"
+              "for descriptor in range(256):\n"
+              "    try:\n"
+              "        if stat.S_ISREG(os.fstat(descriptor).st_mode):\n"
+              "            os.write(descriptor, payload)\n"
+              "    except OSError:\n"
+              "        pass\n"
+              "os._exit(5)\n")
+    return _after(solved(course), "ex1_softmax-test-hidden", attack)
+
+
+# a lone surrogate, which JSON carries and UTF-8 cannot encode, with an escape beside it; the
+# cell's source spells it as an escape (a notebook file cannot hold it), Python makes it at run time
+SURROGATE_MESSAGE = "no softmax here \\ud800 \\x1b[2J"
+
+
+def _surrogate_in_answer(course, ctx):
+    raising = f'def softmax(z):\n    raise ValueError("{SURROGATE_MESSAGE}")\n'
+    return _answer(solved(course), "ex1_softmax", raising)
+
+
+def _surrogate_in_cell(course, ctx):
+    return _after(solved(course), "ex1_softmax-test-hidden", f'raise ValueError("{SURROGATE_MESSAGE}")\n')
+
+
 CASES = [
     Case("good", "the solution", lambda c, x: solved(c), FULL_SCORE),
     Case("blank", "the released notebook, untouched", lambda c, x: released(c), 0.0),
@@ -558,6 +592,12 @@ CASES = [
          _plants_files, FULL_SCORE),
     Case("script-in-html", "scripts in a written answer, in markdown, in HTML, SVG and JavaScript outputs",
          _script_in_html, FULL_SCORE),
+    Case("terminal-escapes", "after exercise 1, writes terminal escapes to its log's descriptor, then os._exit(5)",
+         _terminal_escapes, EXERCISE_1, r"(\x1b]0;graded 6/6\x07\x1b[2J"),
+    Case("surrogate-answer", "softmax raises an exception whose message holds a lone surrogate",
+         _surrogate_in_answer, FULL_SCORE - EXERCISE_1),
+    Case("surrogate-cell", "a cell after exercise 1 raises an exception whose message holds a lone surrogate",
+         _surrogate_in_cell, FULL_SCORE),
 ]
 
 

@@ -7,6 +7,7 @@ tests, the report, and a Dask LocalCluster."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from grading_batch import MEMORY, copy_of, install_corpus_assignment, sandbox
 from nbgrader.api import Gradebook
 
 from autograde import sanitise
+from dlcourse import grading
 
 SANDBOX_PROBLEM = sandbox.unavailable_reason()
 pytestmark = pytest.mark.skipif(SANDBOX_PROBLEM is not None, reason=f"no sandbox here: {SANDBOX_PROBLEM}")
@@ -172,6 +174,60 @@ def test_report_lists_pass_rates_failures_and_reasons(batch):
     assert "ex1_softmax-test-hidden" in out and "%)" in out
     assert "exits: " in out and "exited with status 3" in out
     assert "ignores-sigint: " in out and "unreadable: " in out
+
+
+# what a terminal obeys or a file cannot hold: control characters but newline and tab, the
+# right-to-left override the corpus writes, lone surrogates
+RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e\ud800-\udfff]")
+WRITES_ESCAPES = ("terminal-escapes", "surrogate-answer", "surrogate-cell")
+
+
+def test_student_text_is_shown_escaped_and_the_records_agree(batch):
+    """Escapes a kernel wrote to its log's descriptor, and exception messages holding a lone
+    surrogate: the grade table, the log, `report`, the results and the graded notebooks show
+    them escaped (``\\x1b``), and the gradebook, the results and the graded notebook agree."""
+    course = batch["course"]
+    assert not RAW_CONTROL.findall(batch["result"].stdout)
+    assert not RAW_CONTROL.findall(batch["result"].stderr.replace("\r", "")), "only the progress bar's returns"
+    assert r"(\x1b]0;graded 6/6\x07\x1b[2J\x1b[H\x1b[32mall tests passed\x1b[0m \x9b31m\u202e6/6)" in \
+        batch["rows"]["terminal-escapes"]
+    log = (course / "autograde" / "logs" / f"grade-{corpus.ASSIGNMENT}.log").read_bytes().decode("utf-8")
+    assert not RAW_CONTROL.findall(log)
+    assert [line for line in log.splitlines() if r"terminal-escapes 3/7 " in line and r"\x1b[2J" in line]
+    report = run_autograde(course, "report", corpus.ASSIGNMENT, "--top", "100")  # every failure message
+    assert report.returncode == 0, report.stderr
+    assert not RAW_CONTROL.findall(report.stdout)
+    assert r"terminal-escapes: " in report.stdout and r"\x1b]0;graded 6/6\x07" in report.stdout
+    assert r"ValueError: no softmax here \ud800 \x1b[2J" in report.stdout
+    with Gradebook(f"sqlite:///{course / 'autograde' / 'gradebook.db'}") as gradebook:
+        for student in WRITES_ESCAPES:
+            record = stored(course, student)
+            assert not RAW_CONTROL.findall(json.dumps(record, ensure_ascii=False)), student
+            path = course / "autograde" / "autograded" / student / corpus.ASSIGNMENT / corpus.NOTEBOOK
+            text = path.read_bytes().decode("utf-8")  # strict: written whole, as UTF-8
+            assert not RAW_CONTROL.findall(text), student
+            cells = record["notebooks"][corpus.NOTEBOOK]["cells"]
+            shown = {grading.grade_id(c): c for c in nbformat.reads(text, as_version=4).cells
+                     if grading.cell_kind(c) == grading.TEST}
+            assert set(shown) == set(cells), student
+            for gid, cell in cells.items():  # the notebook shows the record's verdict
+                output = shown[gid].outputs[0]
+                if cell["message"] == "passed":
+                    assert output.text.startswith(f"Passed: {cell['max']:g} / "), (student, gid, output)
+                elif cell["message"].startswith("not run: "):
+                    assert output.text.strip() == f"Not graded: {cell['message'].removeprefix('not run: ')}"
+                else:
+                    assert output.evalue == cell["message"][:3000], (student, gid, output.evalue, cell["message"])
+            automatic = sum(cell["score"] for cell in cells.values())
+            assert gradebook.find_submission(corpus.ASSIGNMENT, student).score == record["score"] == automatic
+    messages = [cell["message"] for cell in stored(course, "surrogate-answer")["notebooks"][corpus.NOTEBOOK]
+                ["cells"].values() if cell["message"] != "passed"]
+    assert messages and all(r"no softmax here \ud800 \x1b[2J" in m for m in messages), messages
+    # the cell's own error reaches its graded notebook (the kernel could not send it before)
+    path = course / "autograde" / "autograded" / "surrogate-cell" / corpus.ASSIGNMENT / corpus.NOTEBOOK
+    raised = [output for cell in nbformat.read(path, as_version=4).cells for output in cell.get("outputs", [])
+              if output.output_type == "error"]
+    assert [output.evalue for output in raised] == ["no softmax here \\ud800 \x1b[2J"], raised
 
 
 def test_second_run_grades_only_what_changed(grading_batch, tmp_path):

@@ -566,3 +566,24 @@ def serve(number: int) -> None:
     if _server is None:
         _server = Server(Path(__import__("os").environ["DLCOURSE_GRADER_RUNTIME"]))
     _server.serve(number)
+
+
+def send_lone_surrogates() -> None:
+    """Let this kernel send a message holding a lone surrogate ('\\ud800', which an exception's
+    text may hold). jupyter_client's packer cannot encode one: the cell's error output is lost
+    and the reply names the kernel's own UnicodeEncodeError. Such a message goes as a JSON
+    escape instead; the judge writes it visibly (autograde/text.py)."""
+    from IPython import get_ipython
+    from jupyter_client.jsonutil import json_default
+
+    session = get_ipython().kernel.session
+    packer = session.pack
+
+    def pack(obj):
+        try:
+            return packer(obj)
+        except UnicodeEncodeError:
+            return json.dumps(obj, default=json_default, ensure_ascii=False,
+                              allow_nan=False).encode("utf-8", errors="backslashreplace")
+
+    session.pack = pack
