@@ -384,6 +384,14 @@ def _reset(course, ctx):
     return _after(solved(course), "ex2_relu", "%reset -f\n")
 
 
+def _in_place(course, ctx):
+    """relu_backward right, but written into dout and dout returned: the tests, judged outside the
+    kernel, must see the caller's dout changed, as a notebook does (the visible test checks what
+    came back, the hidden one computes its expected value from dout after the call)."""
+    in_place = "def relu_backward(dout, x):\n    dout *= x > 0\n    return dout\n"
+    return _answer(solved(course), "ex2_relu", in_place)
+
+
 CASES = [
     Case("good", "the solution", lambda c, x: solved(c), FULL_SCORE),
     Case("blank", "the released notebook, untouched", lambda c, x: released(c), 0.0),
@@ -424,6 +432,7 @@ CASES = [
     Case("symlink", "the notebook is a symbolic link to the instructor's solution", _symlink, 0.0, "symbolic link"),
     Case("plants-files", "plants a fake exit status and links in the kernel's runtime folder",
          _plants_files, FULL_SCORE),
+    Case("in-place", "relu_backward updates dout in place and returns it", _in_place, FULL_SCORE),
 ]
 
 

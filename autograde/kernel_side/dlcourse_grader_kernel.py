@@ -13,6 +13,7 @@ with a backward closure) stay in the kernel and travel as handles the judge can 
 """
 
 import base64
+import hashlib
 import io
 import json
 import math
@@ -295,11 +296,26 @@ def tensors_in(obj, depth=0) -> list:
     return []
 
 
-def object_state(obj, encode):
-    """What a call may have changed in an argument, as plain values."""
+def array_fingerprint(array):
+    """What an in-place change of an array argument is measured against: its shape, dtype and a
+    digest of its values (a digest, not a copy: arguments may be large). None for arrays of
+    objects or records, which are not copied back."""
+    if not isinstance(array, np.ndarray) or array.dtype.kind in "OV":
+        return None
+    flat = np.ascontiguousarray(array).reshape(-1)
+    values = flat.view(np.uint8) if flat.dtype.itemsize else b""
+    return array.shape, array.dtype.str, hashlib.sha256(values).digest()
+
+
+def object_state(obj, encode, fingerprint=None):
+    """What a call may have changed in an argument, as plain values. An array is sent only
+    when it differs from `fingerprint`, taken before the call (None: unchanged, or not
+    copied back); the judge writes it into its own array (kernel_calls.copy_array_back)."""
     torch = _torch()
     if isinstance(obj, np.ndarray):
-        return encode(obj)
+        if fingerprint is None or array_fingerprint(obj) == fingerprint:
+            return None
+        return {"$": "ndarray", "npy": _npy(obj)}
     if isinstance(obj, np.random.Generator):
         return encode(obj.bit_generator.state)
     if isinstance(obj, torch.Tensor):
@@ -432,13 +448,14 @@ class Server:
 
     def serve(self, number: int):
         encode = Encoder(self)
-        reply = {}
+        reply, objects, before = {}, [], []
         try:
             request = self.load(number)
             op, payload = request["op"], request["payload"]
             objects = argument_objects(payload)
             self.arguments = {id(obj): index for index, obj in enumerate(objects)}
             self.restore_grads(objects, request.get("grads", {}))
+            before = [array_fingerprint(obj) for obj in objects]
             if op == "describe":
                 reply["result"] = self.describe(payload, encode)
             elif op == "call":
@@ -465,16 +482,25 @@ class Server:
                 reply["result"] = self.function_backward(*payload, encode=encode)
             else:
                 raise ValueError(f"unknown request {op!r}")
-            reply["arguments"] = [object_state(obj, encode) for obj in objects]
+            reply["arguments"] = self.argument_states(objects, before, encode)
         except BaseException as error:  # the student's exception, reported to the judge as data
             frames = traceback.format_exception(type(error), error, error.__traceback__)
             reply = {"error": {"type": type(error).__name__, "message": str(error)[:4000],
                                "builtin": type(error).__module__ == "builtins",
                                "traceback": "".join(frames[-6:])[-6000:]}}
+            if isinstance(error, Exception) and len(before) == len(objects):
+                try:  # what the function changed before it raised stays changed, as in a notebook
+                    reply["arguments"] = self.argument_states(objects, before, encode)
+                except Exception:  # noqa: BLE001 (the student's exception is what the judge reports)
+                    pass
         reply["values"] = self.values_out()
         self.arguments = {}
         text = json.dumps(reply, allow_nan=False)
         (self.folder / "io" / f"reply-{number}.json").write_text(text)
+
+    @staticmethod
+    def argument_states(objects, before, encode):
+        return [object_state(obj, encode, fingerprint) for obj, fingerprint in zip(objects, before)]
 
     def restore_grads(self, objects, grads):
         """Gradients the judge's arguments carried (pickling a tensor drops its .grad)."""
