@@ -195,8 +195,11 @@ class KernelCalls:
             self.apply_values(reply.get("values", {}))
             objects = kernel_side.argument_objects(payload) if op != "describe" else []
             decode = kernel_side.Decoder(references=objects, handle=self.stand_in, value=self.values.__getitem__)
-            # in-place changes to the arguments, kept also when the function then raised (as in a notebook)
-            for obj, state in zip(objects, reply.get("arguments", [])):
+            # in-place changes to the arguments, kept also when the function then raised (as in a
+            # notebook); read-only arrays last: one that changed only through a writable array it
+            # shares memory with is then already as the kernel left it
+            changes = list(zip(objects, reply.get("arguments", [])))
+            for obj, state in sorted(changes, key=lambda change: is_read_only_array(change[0])):
                 apply_state(obj, state, decode)
             if "error" in reply:
                 failure = student_exception(reply["error"])
@@ -235,6 +238,12 @@ class KernelCalls:
 
         StudentFunction.__name__ = StudentFunction.__qualname__ = str(record["label"]).rsplit(".", 1)[-1]
         return StudentFunction
+
+
+def is_read_only_array(obj) -> bool:
+    import numpy as np
+
+    return isinstance(obj, np.ndarray) and not obj.flags.writeable
 
 
 def is_plain_array(obj) -> bool:
@@ -352,6 +361,15 @@ def apply_state(obj, state, decode):
         return
     if isinstance(obj, np.ndarray):
         copy_array_back(obj, decode(state))
+    elif isinstance(obj, (list, dict)):  # an item added, removed or replaced: the new items
+        new = decode(state)
+        if type(new) is not (list if isinstance(obj, list) else dict):
+            raise ValueError(f"a {type(obj).__name__} argument's new value is a {type(new).__name__}")
+        if isinstance(obj, list):
+            obj[:] = new
+        else:
+            obj.clear()
+            obj.update(new)
     elif isinstance(obj, np.random.Generator):
         obj.bit_generator.state = decode(state)
     elif isinstance(obj, torch.Tensor):
@@ -390,6 +408,8 @@ def copy_array_back(array, new):
             f"the function changed an array argument's shape or dtype in place, from {array.shape} {array.dtype} "
             f"to {new.shape} {new.dtype} (e.g. x.shape = ..., x.resize(...), x.dtype = ...): that changes the "
             "caller's array too. Make a new one instead (x = x.reshape(...), x = x.astype(...)).")
+    if np.array_equal(array, new, equal_nan=True):
+        return  # already so: changed through another argument that shares its memory
     if not array.flags.writeable:
         raise SubmissionError(f"the function changed a read-only array argument ({array.shape} {array.dtype}) "
                               "in place; make a copy to change (x = x.copy())")

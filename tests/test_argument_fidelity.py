@@ -68,6 +68,20 @@ def grow_in_place(x):
 
 def total(x):
     return float(np.sum(x))
+
+def momentum_into_state(state, dw):
+    state["velocity"] = 0.5 * state["velocity"] + dw
+    state["steps"] = state.get("steps", 0) + 1
+
+def append_to(items, value):
+    items.append(value)
+    return len(items)
+
+def make_generator():
+    return np.random.default_rng(0)
+
+def fill_from(generator, x):
+    x[...] = generator.integers(1, 10, size=x.shape)
 '''
 
 
@@ -140,6 +154,29 @@ def test_zero_d_nested_and_non_native_arrays_come_back(call):
     assert items[0] is a and items[1][0] is b
     for array in (a, b, c):
         np.testing.assert_array_equal(array, np.ones_like(array))
+
+
+def test_items_added_or_replaced_in_a_list_or_dict_come_back(call):
+    velocity = np.ones(2)
+    state = {"velocity": velocity}
+    call("momentum_into_state", state, np.ones(2))
+    assert set(state) == {"velocity", "steps"} and state["steps"] == 1
+    np.testing.assert_array_equal(state["velocity"], [1.5, 1.5])
+    np.testing.assert_array_equal(velocity, [1.0, 1.0])  # replaced, not changed
+
+    kept = np.zeros(3)
+    items = [kept]
+    assert call("append_to", items, 2.5) == 2
+    assert items[0] is kept and items[1] == 2.5, "the judge's own objects stay in its list"
+
+
+def test_a_kernel_object_among_the_arguments_leaves_the_others_in_place(call):
+    """A generator the kernel made is sent back by handle: the kernel does not count it among
+    the arguments the judge holds, so x's change reaches x."""
+    generator = call("make_generator")
+    x = np.zeros(4)
+    call("fill_from", generator, x)
+    assert x.min() >= 1
 
 
 # ------------------------------------------------------------------ (b) a change that must not happen is seen

@@ -102,6 +102,11 @@ class Encoder:
             return self.server.handle_for(obj)
         raise TypeError(f"a {type(obj).__name__} is not a plain value")
 
+    def argument_or_value(self, obj):
+        """A reference when obj is one of the call's argument objects, else its encoding."""
+        index = self.server.argument_index(obj) if self.server is not None else None
+        return {"$": "ref", "v": index} if index is not None else self(obj, 1)
+
     def ref_or(self, obj, make):
         index = self.server.argument_index(obj) if self.server is not None else None
         return {"$": "ref", "v": index} if index is not None else make()
@@ -260,23 +265,26 @@ def _mutable_kinds():
     return tuple(kinds)
 
 
-def argument_objects(args) -> list:
+def argument_objects(args, kernel_own=frozenset()) -> list:
     """Arrays, tensors, modules, optimizers and generators reachable from a call's arguments,
-    in a fixed order: the judge and the kernel list the same objects at the same indices."""
+    and the lists and dicts that hold them, in a fixed order: the judge and the kernel list the
+    same objects at the same indices. `kernel_own`: ids of the kernel's objects that the judge
+    sent as handles (it holds stand-ins, which it does not list): left out here too."""
     kinds, found, seen = _mutable_kinds(), [], set()
 
     def walk(obj, depth=0):
-        if depth > 20 or id(obj) in seen:
+        if depth > 20 or id(obj) in seen or id(obj) in kernel_own:
             return
+        seen.add(id(obj))
         if isinstance(obj, kinds):
-            seen.add(id(obj))
             found.append(obj)
         elif isinstance(obj, (list, tuple)):
-            seen.add(id(obj))
+            if isinstance(obj, list):
+                found.append(obj)
             for item in obj:
                 walk(item, depth + 1)
         elif isinstance(obj, dict):
-            seen.add(id(obj))
+            found.append(obj)
             for item in obj.values():
                 walk(item, depth + 1)
 
@@ -294,6 +302,20 @@ def tensors_in(obj, depth=0) -> list:
     if depth < 20 and isinstance(obj, dict):
         return [t for item in obj.values() for t in tensors_in(item, depth + 1)]
     return []
+
+
+def argument_fingerprint(obj):
+    """What an in-place change of an argument is measured against, taken before the call: an
+    array's `array_fingerprint`, a list's or dict's items (held, so that no id is reused)."""
+    if isinstance(obj, list):
+        return list(obj)
+    if isinstance(obj, dict):
+        return [item for pair in obj.items() for item in pair]
+    return array_fingerprint(obj)
+
+
+def _same_items(now, before) -> bool:
+    return len(now) == len(before) and all(a is b for a, b in zip(now, before))
 
 
 def array_fingerprint(array):
@@ -316,6 +338,15 @@ def object_state(obj, encode, fingerprint=None):
         if fingerprint is None or array_fingerprint(obj) == fingerprint:
             return None
         return {"$": "ndarray", "npy": _npy(obj)}
+    if isinstance(obj, (list, dict)):
+        # sent only when an item was added, removed or replaced; the judge's objects among
+        # the items travel as references, so that the judge's container holds them again
+        if fingerprint is None or _same_items(argument_fingerprint(obj), fingerprint):
+            return None
+        member = encode.argument_or_value
+        if isinstance(obj, list):
+            return [member(item) for item in obj]
+        return {"$": "dict", "v": [[member(key), member(value)] for key, value in obj.items()]}
     if isinstance(obj, np.random.Generator):
         return encode(obj.bit_generator.state)
     if isinstance(obj, torch.Tensor):
@@ -364,6 +395,7 @@ class Server:
         self.values = {}            # key -> graph node (dlcourse.autograd.Value)
         self.value_keys = {}        # id(node) -> key
         self.arguments = {}         # id(object) -> index in this request's argument objects
+        self.kernel_own = set()     # ids of the objects this request named by handle
         self.graphs = {}            # id -> (inputs, outputs) kept for a backward the judge may ask for
 
     # ---- handles and graph nodes
@@ -428,6 +460,7 @@ class Server:
                 if kind == "value":
                     return server.values[value]
                 if kind == "handle":
+                    server.kernel_own.add(id(server.handles[value]))
                     return server.handles[value]
                 raise pickle.UnpicklingError(f"unknown reference {kind}")
 
@@ -450,12 +483,13 @@ class Server:
         encode = Encoder(self)
         reply, objects, before = {}, [], []
         try:
+            self.kernel_own = set()
             request = self.load(number)
             op, payload = request["op"], request["payload"]
-            objects = argument_objects(payload)
+            objects = argument_objects(payload, self.kernel_own)
             self.arguments = {id(obj): index for index, obj in enumerate(objects)}
             self.restore_grads(objects, request.get("grads", {}))
-            before = [array_fingerprint(obj) for obj in objects]
+            before = [argument_fingerprint(obj) for obj in objects]
             if op == "describe":
                 reply["result"] = self.describe(payload, encode)
             elif op == "call":
