@@ -11,6 +11,10 @@ student's class, a module, a graph node) stays in the kernel and is stood in for
 * `KernelBackward`: ties a call's outputs into the judge's autograd graph, so that a
   `.backward()` here asks the kernel for the gradients of the student's computation;
 * graph nodes (dlcourse.autograd.Value) mirrored both ways by key.
+
+What the call did to its arguments comes back too (`apply_state`): arrays changed in place,
+lists and dicts given new items, tensors, modules, optimizers and generators, so that a test
+sees its own arguments as a notebook would after the call.
 """
 
 import builtins

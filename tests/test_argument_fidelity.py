@@ -1,12 +1,14 @@
 """What a student's function does to its arguments reaches the judge, as in a notebook: a call
 into the sandboxed kernel sends the judge's arrays as copies, and an array the function changed
 in place comes back and is written into the judge's own array (autograde/kernel_calls.py,
-copy_array_back). Both directions: a function that updates W in place and returns it is judged
-on the new W, and one that must leave x alone fails the check that says so.
+copy_array_back); so do the new items of a list or dict. Both directions: a function that
+updates W in place and returns it is judged on the new W, and one that must leave x alone fails
+the check that says so.
 
-One sandboxed kernel serves every test here (module fixture), as in the judge; the grading
-batch has the same thing end to end (tests/station_corpus.py, ``in-place``) and the known
-mistakes that update in place but return a copy (tests/known_mistakes/01-perceptron.py)."""
+One sandboxed kernel serves every test here (module fixture), as in the judge. End to end: the
+station corpus's ``in-place`` (tests/station_corpus.py) keeps its points, and the known mistakes
+that change the caller's W, w or state but return new ones (tests/known_mistakes/01-perceptron.py,
+02-gradient-descent.py), which scored full marks before, lose them."""
 
 import os
 import sys
