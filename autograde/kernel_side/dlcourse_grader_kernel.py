@@ -266,9 +266,9 @@ def _mutable_kinds():
 
 
 def argument_objects(args, kernel_own=frozenset()) -> list:
-    """Arrays, tensors, modules, optimizers and generators reachable from a call's arguments,
-    and the lists and dicts that hold them, in a fixed order: the judge and the kernel list the
-    same objects at the same indices. `kernel_own`: ids of the kernel's objects that the judge
+    """Arrays, tensors, modules, optimizers, generators, lists and dicts reachable from a call's
+    arguments (through lists, tuples and dict values), in a fixed order: the judge and the kernel
+    list the same objects at the same indices. `kernel_own`: ids of the kernel's objects that the judge
     sent as handles (it holds stand-ins, which it does not list): left out here too."""
     kinds, found, seen = _mutable_kinds(), [], set()
 
