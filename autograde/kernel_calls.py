@@ -11,6 +11,10 @@ student's class, a module, a graph node) stays in the kernel and is stood in for
 * `KernelBackward`: ties a call's outputs into the judge's autograd graph, so that a
   `.backward()` here asks the kernel for the gradients of the student's computation;
 * graph nodes (dlcourse.autograd.Value) mirrored both ways by key.
+
+What the call did to its arguments comes back too (`apply_state`): arrays changed in place,
+lists and dicts given new items, tensors, modules, optimizers and generators, so that a test
+sees its own arguments as a notebook would after the call.
 """
 
 import builtins
@@ -90,12 +94,12 @@ class KernelCalls:
 
     def pickle_payload(self, payload) -> bytes:
         import cloudpickle
-        import numpy as np
         import torch
 
         from dlcourse.autograd import Value
 
         calls = self
+        shared = shared_buffers([o for o in kernel_side.argument_objects(payload) if is_plain_array(o)])
 
         class Pickler(cloudpickle.Pickler):
             def persistent_id(self, obj):
@@ -108,8 +112,8 @@ class KernelCalls:
             def reducer_override(self, obj):
                 if isinstance(obj, torch.Tensor) and obj.grad_fn is not None:  # not picklable: send its value
                     return torch.Tensor.requires_grad_, (obj.detach().cpu().clone(), obj.requires_grad)
-                if type(obj) is np.ndarray and obj.dtype.kind in "biufcmM" and obj.dtype.isnative:
-                    return plain_array(obj)
+                if is_plain_array(obj):
+                    return plain_array(obj, shared.get(id(obj)))
                 return super().reducer_override(obj)
 
         buffer = io.BytesIO()
@@ -193,14 +197,18 @@ class KernelCalls:
             if not isinstance(reply, dict):
                 raise ValueError("not an object")
             self.apply_values(reply.get("values", {}))
+            objects = kernel_side.argument_objects(payload) if op != "describe" else []
+            decode = kernel_side.Decoder(references=objects, handle=self.stand_in, value=self.values.__getitem__)
+            # in-place changes to the arguments, kept also when the function then raised (as in a
+            # notebook); read-only arrays last: one that changed only through a writable array it
+            # shares memory with is then already as the kernel left it
+            changes = list(zip(objects, reply.get("arguments", [])))
+            for obj, state in sorted(changes, key=lambda change: is_read_only_array(change[0])):
+                apply_state(obj, state, decode)
             if "error" in reply:
                 failure = student_exception(reply["error"])
             else:
                 self.last_graph = reply.get("graph")
-                objects = kernel_side.argument_objects(payload) if op != "describe" else []
-                decode = kernel_side.Decoder(references=objects, handle=self.stand_in, value=self.values.__getitem__)
-                for obj, state in zip(objects, reply.get("arguments", [])):
-                    apply_state(obj, state, decode)
                 return decode(reply.get("result"))
         except (KernelLost, SubmissionError):
             raise
@@ -236,14 +244,77 @@ class KernelCalls:
         return StudentFunction
 
 
-def plain_array(array):
-    """How an array travels to the kernel: rebuilt there as np.ndarray(shape, dtype string, a
-    writable buffer). Unpickled the usual way, its dtype is a copy of float64 rather than NumPy's
-    own float64, and np.asarray(W, dtype=float) then copies it: a student's W += ... after that
-    line would change W in a notebook but not in grading, and the in-place change would go unseen."""
+def is_read_only_array(obj) -> bool:
     import numpy as np
 
-    return np.ndarray, (array.shape, array.dtype.str, bytearray(np.ascontiguousarray(array).tobytes()))
+    return isinstance(obj, np.ndarray) and not obj.flags.writeable
+
+
+def is_plain_array(obj) -> bool:
+    import numpy as np
+
+    return type(obj) is np.ndarray and obj.dtype.kind in "biufcmM" and obj.dtype.isnative
+
+
+def plain_array(array, shared=None):
+    """How an array travels to the kernel: rebuilt there as np.ndarray(shape, dtype string,
+    buffer). Unpickled the usual way, its dtype is a copy of float64 rather than NumPy's own
+    float64, and np.asarray(W, dtype=float) then copies it: a student's W += ... after that line
+    would change W in a notebook but not in grading, and the in-place change would go unseen.
+
+    A writable array gets a writable buffer (bytearray), a read-only one an immutable one (bytes),
+    so that writing to it fails in the kernel as it would in a notebook. `shared`: (buffer, offset)
+    from `shared_buffers` when the array overlaps another argument in memory."""
+    import numpy as np
+
+    if shared is None:
+        values = np.ascontiguousarray(array).tobytes()
+        return np.ndarray, (array.shape, array.dtype.str, bytearray(values) if array.flags.writeable else values)
+    buffer, offset = shared
+    arguments = (array.shape, array.dtype.str, buffer, offset, array.strides)
+    if isinstance(buffer, bytearray) and not array.flags.writeable:  # a read-only view of a writable array
+        return np.ndarray, arguments, False, None, None, np.ndarray.setflags
+    return np.ndarray, arguments
+
+
+def byte_span(array) -> tuple[int, int]:
+    """[first, last + 1) addresses of an array's elements (strides may be negative)."""
+    start = end = array.__array_interface__["data"][0]
+    for count, stride in zip(array.shape, array.strides):
+        if stride < 0:
+            start += stride * (count - 1)
+        else:
+            end += stride * (count - 1)
+    return start, end + array.itemsize
+
+
+def shared_buffers(arrays) -> dict:
+    """Arguments that overlap in memory (W and W[0], x and x.T) travel as views of one buffer
+    holding the bytes they span, with their own offsets and strides: in the kernel, as in a
+    notebook, a change made through one is seen through the other, and the values copied back
+    agree. {id(array): (buffer, offset)} for each array that overlaps another."""
+    import ctypes
+
+    spans = sorted((byte_span(a), index) for index, a in enumerate(arrays) if a.size)
+    groups, end = [], None
+    for (start, stop), index in spans:
+        if end is not None and start < end:
+            groups[-1].append((start, index))
+            end = max(end, stop)
+        else:
+            groups.append([(start, index)])
+            end = stop
+    shared = {}
+    for group in groups:
+        if len(group) < 2:
+            continue
+        members = [arrays[index] for _, index in group]
+        low, high = group[0][0], max(byte_span(a)[1] for a in members)
+        values = ctypes.string_at(low, high - low)  # the judge's own memory, spanned by its arrays
+        buffer = bytearray(values) if any(a.flags.writeable for a in members) else values
+        for array in members:
+            shared[id(array)] = (buffer, array.__array_interface__["data"][0] - low)
+    return shared
 
 
 def read_reply(path: Path) -> str | None:
@@ -284,16 +355,25 @@ def replace_tensors(obj, swap, depth=0):
 
 def apply_state(obj, state, decode):
     """Copy what the student's function did to an argument into the judge's object, so that a
-    test sees in-place changes (and can reject them)."""
+    test sees in-place changes (and can reject them): a function that updates W in place and
+    returns it is graded on the new W, and one that must leave x alone fails the check that
+    says so."""
     import numpy as np
     import torch
 
     if state is None:
         return
     if isinstance(obj, np.ndarray):
+        copy_array_back(obj, decode(state))
+    elif isinstance(obj, (list, dict)):  # an item added, removed or replaced: the new items
         new = decode(state)
-        if obj.shape == new.shape and obj.flags.writeable and not np.array_equal(obj, new, equal_nan=True):
-            obj[...] = new
+        if type(new) is not (list if isinstance(obj, list) else dict):
+            raise ValueError(f"a {type(obj).__name__} argument's new value is a {type(new).__name__}")
+        if isinstance(obj, list):
+            obj[:] = new
+        else:
+            obj.clear()
+            obj.update(new)
     elif isinstance(obj, np.random.Generator):
         obj.bit_generator.state = decode(state)
     elif isinstance(obj, torch.Tensor):
@@ -315,6 +395,29 @@ def apply_state(obj, state, decode):
         obj.load_state_dict(decode(state))
     elif isinstance(obj, torch.Generator):
         obj.set_state(decode.tensor(state).to(torch.uint8))
+
+
+def copy_array_back(array, new):
+    """What the student's function did to an array argument, done to the judge's array: its new
+    values written into it (through a view, into the array it views, as in a notebook). A change
+    the judge's array cannot take fails the call, with what to do instead: another shape or
+    dtype (`x.shape = ...`, `x.resize(...)`, `x.dtype = ...` on the caller's array are side
+    effects a notebook's caller would trip over later), or a write to a read-only array."""
+    import numpy as np
+
+    if not isinstance(new, np.ndarray):
+        raise ValueError("an argument's new value is not an array")
+    if new.shape != array.shape or new.dtype != array.dtype:
+        raise SubmissionError(
+            f"the function changed an array argument's shape or dtype in place, from {array.shape} {array.dtype} "
+            f"to {new.shape} {new.dtype} (e.g. x.shape = ..., x.resize(...), x.dtype = ...): that changes the "
+            "caller's array too. Make a new one instead (x = x.reshape(...), x = x.astype(...)).")
+    if np.array_equal(array, new, equal_nan=True):
+        return  # already so: changed through another argument that shares its memory
+    if not array.flags.writeable:
+        raise SubmissionError(f"the function changed a read-only array argument ({array.shape} {array.dtype}) "
+                              "in place; make a copy to change (x = x.copy())")
+    array[...] = new
 
 
 def student_exception(error: dict) -> Exception:

@@ -544,6 +544,14 @@ def _surrogate_in_cell(course, ctx):
     return _after(solved(course), "ex1_softmax-test-hidden", f'raise ValueError("{SURROGATE_MESSAGE}")\n')
 
 
+def _in_place(course, ctx):
+    """relu_backward right, but written into dout and dout returned: the tests, judged outside the
+    kernel, must see the caller's dout changed, as a notebook does (the visible test checks what
+    came back, the hidden one computes its expected value from dout after the call)."""
+    in_place = "def relu_backward(dout, x):\n    dout *= x > 0\n    return dout\n"
+    return _answer(solved(course), "ex2_relu", in_place)
+
+
 CASES = [
     Case("good", "the solution", lambda c, x: solved(c), FULL_SCORE),
     Case("blank", "the released notebook, untouched", lambda c, x: released(c), 0.0),
@@ -598,6 +606,7 @@ CASES = [
          _surrogate_in_answer, FULL_SCORE - EXERCISE_1),
     Case("surrogate-cell", "a cell after exercise 1 raises an exception whose message holds a lone surrogate",
          _surrogate_in_cell, FULL_SCORE),
+    Case("in-place", "relu_backward updates dout in place and returns it", _in_place, FULL_SCORE),
 ]
 
 

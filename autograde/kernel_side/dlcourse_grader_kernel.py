@@ -13,6 +13,7 @@ with a backward closure) stay in the kernel and travel as handles the judge can 
 """
 
 import base64
+import hashlib
 import io
 import json
 import math
@@ -107,6 +108,11 @@ class Encoder:
         if self.server is not None:
             return self.server.handle_for(obj)
         raise TypeError(f"a {type(obj).__name__} is not a plain value")
+
+    def argument_or_value(self, obj):
+        """A reference when obj is one of the call's argument objects, else its encoding."""
+        index = self.server.argument_index(obj) if self.server is not None else None
+        return {"$": "ref", "v": index} if index is not None else self(obj, 1)
 
     def ref_or(self, obj, make):
         index = self.server.argument_index(obj) if self.server is not None else None
@@ -297,23 +303,26 @@ def _mutable_kinds():
     return tuple(kinds)
 
 
-def argument_objects(args) -> list:
-    """Arrays, tensors, modules, optimizers and generators reachable from a call's arguments,
-    in a fixed order: the judge and the kernel list the same objects at the same indices."""
+def argument_objects(args, kernel_own=frozenset()) -> list:
+    """Arrays, tensors, modules, optimizers, generators, lists and dicts reachable from a call's
+    arguments (through lists, tuples and dict values), in a fixed order: the judge and the kernel
+    list the same objects at the same indices. `kernel_own`: ids of the kernel's objects that the judge
+    sent as handles (it holds stand-ins, which it does not list): left out here too."""
     kinds, found, seen = _mutable_kinds(), [], set()
 
     def walk(obj, depth=0):
-        if depth > 20 or id(obj) in seen:
+        if depth > 20 or id(obj) in seen or id(obj) in kernel_own:
             return
+        seen.add(id(obj))
         if isinstance(obj, kinds):
-            seen.add(id(obj))
             found.append(obj)
         elif isinstance(obj, (list, tuple)):
-            seen.add(id(obj))
+            if isinstance(obj, list):
+                found.append(obj)
             for item in obj:
                 walk(item, depth + 1)
         elif isinstance(obj, dict):
-            seen.add(id(obj))
+            found.append(obj)
             for item in obj.values():
                 walk(item, depth + 1)
 
@@ -333,11 +342,49 @@ def tensors_in(obj, depth=0) -> list:
     return []
 
 
-def object_state(obj, encode):
-    """What a call may have changed in an argument, as plain values."""
+def argument_fingerprint(obj):
+    """What an in-place change of an argument is measured against, taken before the call: an
+    array's `array_fingerprint`, a list's or dict's items (held, so that no id is reused)."""
+    if isinstance(obj, list):
+        return list(obj)
+    if isinstance(obj, dict):
+        return [item for pair in obj.items() for item in pair]
+    return array_fingerprint(obj)
+
+
+def _same_items(now, before) -> bool:
+    return len(now) == len(before) and all(a is b for a, b in zip(now, before))
+
+
+def array_fingerprint(array):
+    """What an in-place change of an array argument is measured against: its shape, dtype and a
+    digest of its values (a digest, not a copy: arguments may be large). None for arrays of
+    objects or records, which are not copied back."""
+    if not isinstance(array, np.ndarray) or array.dtype.kind in "OV":
+        return None
+    flat = np.ascontiguousarray(array).reshape(-1)
+    values = flat.view(np.uint8) if flat.dtype.itemsize else b""
+    return array.shape, array.dtype.str, hashlib.sha256(values).digest()
+
+
+def object_state(obj, encode, fingerprint=None):
+    """What a call may have changed in an argument, as plain values. An array is sent only
+    when it differs from `fingerprint`, taken before the call (None: unchanged, or not
+    copied back); the judge writes it into its own array (kernel_calls.copy_array_back)."""
     torch = _torch()
     if isinstance(obj, np.ndarray):
-        return encode(obj)
+        if fingerprint is None or array_fingerprint(obj) == fingerprint:
+            return None
+        return {"$": "ndarray", "npy": _npy(obj)}
+    if isinstance(obj, (list, dict)):
+        # sent only when an item was added, removed or replaced; the judge's objects among
+        # the items travel as references, so that the judge's container holds them again
+        if fingerprint is None or _same_items(argument_fingerprint(obj), fingerprint):
+            return None
+        member = encode.argument_or_value
+        if isinstance(obj, list):
+            return [member(item) for item in obj]
+        return {"$": "dict", "v": [[member(key), member(value)] for key, value in obj.items()]}
     if isinstance(obj, np.random.Generator):
         return encode(obj.bit_generator.state)
     if isinstance(obj, torch.Tensor):
@@ -386,6 +433,7 @@ class Server:
         self.values = {}            # key -> graph node (dlcourse.autograd.Value)
         self.value_keys = {}        # id(node) -> key
         self.arguments = {}         # id(object) -> index in this request's argument objects
+        self.kernel_own = set()     # ids of the objects this request named by handle
         self.graphs = {}            # id -> (inputs, outputs) kept for a backward the judge may ask for
 
     # ---- handles and graph nodes
@@ -450,6 +498,7 @@ class Server:
                 if kind == "value":
                     return server.values[value]
                 if kind == "handle":
+                    server.kernel_own.add(id(server.handles[value]))
                     return server.handles[value]
                 raise pickle.UnpicklingError(f"unknown reference {kind}")
 
@@ -470,13 +519,15 @@ class Server:
 
     def serve(self, number: int):
         encode = Encoder(self)
-        reply = {}
+        reply, objects, before = {}, [], []
         try:
+            self.kernel_own = set()
             request = self.load(number)
             op, payload = request["op"], request["payload"]
-            objects = argument_objects(payload)
+            objects = argument_objects(payload, self.kernel_own)
             self.arguments = {id(obj): index for index, obj in enumerate(objects)}
             self.restore_grads(objects, request.get("grads", {}))
+            before = [argument_fingerprint(obj) for obj in objects]
             if op == "describe":
                 reply["result"] = self.describe(payload, encode)
             elif op == "call":
@@ -503,16 +554,25 @@ class Server:
                 reply["result"] = self.function_backward(*payload, encode=encode)
             else:
                 raise ValueError(f"unknown request {op!r}")
-            reply["arguments"] = [object_state(obj, encode) for obj in objects]
+            reply["arguments"] = self.argument_states(objects, before, encode)
         except BaseException as error:  # the student's exception, reported to the judge as data
             frames = traceback.format_exception(type(error), error, error.__traceback__)
             reply = {"error": {"type": type(error).__name__, "message": str(error)[:4000],
                                "builtin": type(error).__module__ == "builtins",
                                "traceback": "".join(frames[-6:])[-6000:]}}
+            if isinstance(error, Exception) and len(before) == len(objects):
+                try:  # what the function changed before it raised stays changed, as in a notebook
+                    reply["arguments"] = self.argument_states(objects, before, encode)
+                except Exception:  # noqa: BLE001 (the student's exception is what the judge reports)
+                    pass
         reply["values"] = self.values_out()
         self.arguments = {}
         text = json.dumps(reply, allow_nan=False)
         (self.folder / "io" / f"reply-{number}.json").write_text(text)
+
+    @staticmethod
+    def argument_states(objects, before, encode):
+        return [object_state(obj, encode, fingerprint) for obj, fingerprint in zip(objects, before)]
 
     def restore_grads(self, objects, grads):
         """Gradients the judge's arguments carried (pickling a tensor drops its .grad)."""

@@ -34,6 +34,11 @@ MISTAKES = {
                                                        ("    return W + eta * x * (t - y), y",
                                                         ("    W += eta * x * (t - y)\n"
                                                          "    return W, y"))),
+        # right W_new, but the caller's W changed too: only the check that W is left alone sees it,
+        # and only if the grader copies the change back to the test's W
+        "W updated in place, a copy returned": edit("ex2_update", ("    return W + eta * x * (t - y), y",
+                                                                   ("    W += eta * x * (t - y)\n"
+                                                                    "    return W.copy(), y"))),
     },
     "ex3_train": {
         "the library's reference instead of an answer": whole("""

@@ -41,6 +41,20 @@ MISTAKES = {
              '        state["velocity"] *= momentum\n'
              '        state["velocity"] += dw\n'
              '    return np.asarray(w, dtype=float) - lr * state["velocity"], state'))),
+        # right steps, but the caller's w moves too: only the check that w is left alone sees it
+        "w updated in place, a copy returned": edit("ex4_momentum", (
+            '    return np.asarray(w, dtype=float) - lr * velocity, {"velocity": velocity}',
+            ('    w = np.asarray(w, dtype=float)\n'
+             '    w -= lr * velocity\n'
+             '    return w.copy(), {"velocity": velocity}'))),
+        # the caller's state dict gets the new velocity: only the check that the state passed in
+        # is left alone sees it, and only if the grader copies the dict's new entry back
+        "state dict given the new velocity": edit("ex4_momentum", (
+            ('    velocity = dw.copy() if state is None else momentum * state["velocity"] + dw\n'
+             '    return np.asarray(w, dtype=float) - lr * velocity, {"velocity": velocity}'),
+            ('    state = {} if state is None else state\n'
+             '    state["velocity"] = dw.copy() if "velocity" not in state else momentum * state["velocity"] + dw\n'
+             '    return np.asarray(w, dtype=float) - lr * state["velocity"], state'))),
         "velocity never kept": edit("ex4_momentum", (
             'velocity = dw.copy() if state is None else momentum * state["velocity"] + dw', "velocity = dw.copy()")),
         "velocity started at zero and damped": edit("ex4_momentum", (
