@@ -365,17 +365,23 @@ def _floods_runtime(course, ctx):
 
 def _busy_neighbour(course, ctx):
     # 48 processes spinning for 8 s: the sandbox's CPU share keeps them to one core, so the
-    # submission graded beside it on the other worker keeps its speed
+    # submission graded beside it on the other worker keeps its speed. They start together once
+    # all are forked (forking beside 47 spinners held to the same core would take the parent
+    # longer than the cell's time limit on a loaded machine).
     attack = ("import os, time\n"
+              "start_read, start_write = os.pipe()\n"
               "children = []\n"
               "for _ in range(48):\n"
               "    pid = os.fork()\n"
               "    if pid == 0:\n"
+              "        os.close(start_write)\n"
+              "        os.read(start_read, 1)\n"
               "        end = time.time() + 8\n"
               "        while time.time() < end:\n"
               "            pass\n"
               "        os._exit(0)\n"
               "    children.append(pid)\n"
+              "os.close(start_write)\n"
               "for pid in children:\n"
               "    os.waitpid(pid, 0)\n")
     return _after(solved(course), "ex1_softmax-test-hidden", attack)
