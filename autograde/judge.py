@@ -312,12 +312,14 @@ class CaseResult:
     errors: list = field(default_factory=list)  # what the case's cells and tests raised
 
 
-def grade_cases(source_path: Path, cases: list[tuple[str | None, str | None]], *, limits: sandbox.Limits,
+def grade_cases(source_path: Path, cases: list[tuple[str | None, str | dict | None]], *, limits: sandbox.Limits,
                 use_sandbox: bool, workdir: Path) -> list[CaseResult]:
     """Score parts of the solution notebook, one kernel for all: its set-up cells once, then for
     each case (exercise, replacement) every answer cell, the exercise's one replaced by
     ``replacement``, and the exercise's test cells (every exercise's for None), judged and
-    scored as grade_notebook does. A kernel lost in one case is restarted for the next."""
+    scored as grade_notebook does. With exercise None, ``replacement`` may be a dict of answer
+    cells {answer grade_id: source} replaced together. A kernel lost in one case is restarted
+    for the next."""
     source = nbformat.read(source_path, as_version=4)
     answers = [c for c in source.cells if cell_kind(c) == ANSWER]
     tests = {grade_id(c): c for c in source.cells if cell_kind(c) == TEST}
@@ -325,6 +327,8 @@ def grade_cases(source_path: Path, cases: list[tuple[str | None, str | None]], *
     results, session = [], None
     try:
         for exercise, replacement in cases:
+            replaced = replacement if isinstance(replacement, dict) else \
+                {exercise: replacement} if exercise and replacement is not None else {}
             outcome = CaseResult()
             results.append(outcome)
             if session is None:
@@ -334,13 +338,13 @@ def grade_cases(source_path: Path, cases: list[tuple[str | None, str | None]], *
                 for cell in source.cells:
                     if cell_kind(cell) == SETUP:
                         session.run_cell(cell.source, what=grade_id(cell), limit=session.time_limits.for_cell(cell))
-            case_cells = [nbformat.from_dict({**c, "source": replacement}) if grade_id(c) == exercise
-                          and replacement is not None else c for c in source.cells]
+            case_cells = [nbformat.from_dict({**c, "source": replaced[grade_id(c)]}) if grade_id(c) in replaced
+                          else c for c in source.cells]
             shortcuts = shortcut_failures(case_cells, Path(source_path).name)
             try:
                 for cell in answers:
                     gid = grade_id(cell)
-                    code = replacement if gid == exercise and replacement is not None else cell.source
+                    code = replaced.get(gid, cell.source)
                     _, error = session.run_cell(code, what=gid, limit=session.time_limits.for_cell(cell))
                     if error:
                         outcome.errors.append(f"[{gid}] {error[:300]}")

@@ -46,10 +46,11 @@ class CaseResult:
         return "\n".join(lines + self.errors)
 
 
-def run_cases(source_path: Path, cases: list[tuple[str | None, str | None]]) -> list[CaseResult]:
+def run_cases(source_path: Path, cases: list[tuple[str | None, str | dict | None]]) -> list[CaseResult]:
     """Score (exercise, replacement) cases of the solution notebook at ``source_path`` in one
     kernel: the set-up cells once, then for each case every answer cell (with its replacement)
-    and the exercise's test cells (every exercise's for None)."""
+    and the exercise's test cells (every exercise's for None; then the replacement may be a
+    dict {answer grade_id: source} of several answers)."""
     global _worker
     if _worker is None:
         _worker = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))

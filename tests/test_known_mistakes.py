@@ -18,6 +18,7 @@ from functools import cache
 import nbformat
 import pytest
 from conftest import ASSIGNMENTS, ROOT
+from known_mistakes.arguments import changing_arguments
 from notebook_harness import exercises, run_cases
 
 from dlcourse.grading import cell_kind, grade_id
@@ -105,7 +106,12 @@ def scored_cases(assignment: str) -> dict:
     extra = extra_cases(assignment)
     keys += list(extra)
     cases += [(exercise, source) for (_, exercise, _), source in extra.items()]
+    keys.append(CHANGING_ARGUMENTS)  # every exercise at once, all tests: one run's time per assignment
+    cases.append((None, changing_arguments(solution_notebook(assignment), RECORD[assignment]["exercises"])))
     return dict(zip(keys, run_cases(ROOT / "solutions" / assignment / f"{assignment}.ipynb", cases)))
+
+
+CHANGING_ARGUMENTS = ("arguments", None, "changed after each call")
 
 
 CASES = [
@@ -183,3 +189,25 @@ def test_every_assignment_with_a_reference_is_tried_with_every_disguise(assignme
     has_reference = any(e["references"] for e in RECORD[assignment]["exercises"])
     tried = {name for kind, _, name in extra_cases(assignment) if kind == "delegation"}
     assert not has_reference or len(tried) >= 5, f"{assignment}: disguises tried: {sorted(tried)}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_test_can_be_steered_through_the_arguments(assignment):
+    """Grading copies back what a student's function did to its arguments, as a notebook shows
+    it; so no test may compute what it compares from an argument after the call (a function
+    that zeroes its input would make a wrong result look right). With every exercise's
+    functions scrambling their arrays and tensors after computing the right result
+    (tests/known_mistakes/arguments.py), every test keeps its points, but the checks of the
+    exercises whose functions must not change an argument in place: those fail, saying so,
+    and a visible test of the exercise warns before the hidden one takes points."""
+    result = scored_cases(assignment)[CHANGING_ARGUMENTS]
+    assert set(result.scores) == {grade_id(c) for c in solution_notebook(assignment).cells if cell_kind(c) == "test"}
+    messages = {error.split("]")[0].lstrip("["): error for error in result.errors}
+    lost = sorted(gid for gid, (points, most) in result.scores.items() if points < most)
+    steered = [messages.get(gid, gid) for gid in lost if "in place" not in messages.get(gid, "")]
+    assert not steered, f"{assignment}: tests that read an argument after the call:\n" + "\n".join(steered)
+    for exercise in RECORD[assignment]["exercises"]:
+        if set(exercise["hidden_tests"]) & set(lost):
+            assert set(exercise["visible_tests"]) & set(lost), (
+                f"{assignment} {exercise['answer']}: only a hidden test says the function must not change its "
+                "argument in place")
