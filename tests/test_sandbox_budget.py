@@ -128,7 +128,6 @@ def cpu_seconds(pids) -> float:
 def test_busy_processes_get_one_core_in_all(kernel):
     """Four processes spinning for 3 s: held to one core together (what keeps a neighbour's speed)."""
     sandboxed = kernel()
-    started = time.monotonic()
     message_id = sandboxed.client.execute(SPINNERS.format(seconds=3))
     time.sleep(1)
     spinners = [pid for pid in sandboxed.group.tasks()]
@@ -137,7 +136,7 @@ def test_busy_processes_get_one_core_in_all(kernel):
     used, window = cpu_seconds(spinners) - before, time.monotonic() - window_start
     assert sandboxed.group.cpu_periods() > 0, "no CPU quota was applied to the sandbox"
     assert used <= 1.25 * window, f"four spinners used {used:.2f} s of CPU in {window:.2f} s: more than one core"
-    assert message_id and time.monotonic() - started < 30
+    assert message_id
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="host uids are given to sandboxes only when grading as root")
