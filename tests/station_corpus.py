@@ -62,7 +62,8 @@ print("Exercise 2: visible checks passed.")'''),
 ### BEGIN HIDDEN TESTS
 _r = np.random.default_rng(8)
 _x, _d = _r.normal(size=(6, 3)), _r.normal(size=(6, 3))
-check.assert_close(relu_backward(_d, _x), _d * (_x > 0), name="hidden relu backward")
+_expected = _d * (_x > 0)  # before the call: what the function does to _d and _x comes back to them
+check.assert_close(relu_backward(_d, _x), _expected, name="hidden relu backward")
 ### END HIDDEN TESTS'''),
 }
 
@@ -551,11 +552,18 @@ def _surrogate_in_cell(course, ctx):
 
 
 def _in_place(course, ctx):
-    """relu_backward right, but written into dout and dout returned: the tests, judged outside the
-    kernel, must see the caller's dout changed, as a notebook does (the visible test checks what
-    came back, the hidden one computes its expected value from dout after the call)."""
+    """relu_backward right, but written into dout and dout returned: an honest answer the tests
+    do not forbid keeps its points, though the caller's dout comes back changed."""
     in_place = "def relu_backward(dout, x):\n    dout *= x > 0\n    return dout\n"
     return _answer(solved(course), "ex2_relu", in_place)
+
+
+def _steers_arguments(course, ctx):
+    """relu_backward wrong (zeros), with x set to -1 in place: the caller's x comes back changed,
+    so a test computing its expected value from x after the call would agree (zeros); the
+    hidden test computes it before."""
+    steering = "def relu_backward(dout, x):\n    x[...] = -1.0\n    return np.zeros_like(dout)\n"
+    return _answer(solved(course), "ex2_relu", steering)
 
 
 CASES = [
@@ -613,6 +621,8 @@ CASES = [
     Case("surrogate-cell", "a cell after exercise 1 raises an exception whose message holds a lone surrogate",
          _surrogate_in_cell, FULL_SCORE),
     Case("in-place", "relu_backward updates dout in place and returns it", _in_place, FULL_SCORE),
+    Case("steers-arguments", "relu_backward returns zeros and sets its x to -1 in place", _steers_arguments,
+         EXERCISE_1),
 ]
 
 
