@@ -26,6 +26,8 @@ except NameError:
 
 
 def _changing_its_arguments(function):
+    import copy
+    import dataclasses
     import functools
 
     import numpy as np
@@ -53,13 +55,14 @@ def _changing_its_arguments(function):
     def scramble(value):
         numpy = isinstance(value, np.ndarray)
         before = value.copy() if numpy else value.detach().clone()
+        # values no test writes by hand, so that a fresh array is not taken for a scrambled one
         if (value.dtype.kind in "fc") if numpy else value.is_floating_point():
-            value *= 1.5
-            value += 0.25
+            value *= 1.7320508
+            value += 0.3141593
         elif str(value.dtype) in ("bool", "torch.bool"):
             value[...] = ~value
         else:
-            value[...] = value.max() - value
+            value += 7919
         _SCRAMBLED[key(value)] = before
 
     def copied(value, depth=0):
@@ -73,6 +76,8 @@ def _changing_its_arguments(function):
             return tuple(copied(item, depth + 1) for item in value)
         if isinstance(value, dict) and depth < 3:
             return {k: copied(item, depth + 1) for k, item in value.items()}
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a trace row may view an input
+            return copy.deepcopy(value)
         return value
 
     if not callable(function) or isinstance(function, type):
