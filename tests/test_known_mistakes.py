@@ -103,11 +103,13 @@ def scored_cases(assignment: str) -> dict:
     the key (None, None) is the solution's control run."""
     keys = [(None, None)] + [(ex, name) for ex, wrong in mistakes_of(assignment).items() for name in wrong]
     cases = [(ex, mistakes_of(assignment)[ex][name] if ex else None) for ex, name in keys]
+    # every exercise at once, all tests: one run's time per assignment; before the delegations
+    # (a reload of a library module leaves later cases two classes of one name)
+    keys.append(CHANGING_ARGUMENTS)
+    cases.append((None, changing_arguments(solution_notebook(assignment), RECORD[assignment]["exercises"])))
     extra = extra_cases(assignment)
     keys += list(extra)
     cases += [(exercise, source) for (_, exercise, _), source in extra.items()]
-    keys.append(CHANGING_ARGUMENTS)  # every exercise at once, all tests: one run's time per assignment
-    cases.append((None, changing_arguments(solution_notebook(assignment), RECORD[assignment]["exercises"])))
     return dict(zip(keys, run_cases(ROOT / "solutions" / assignment / f"{assignment}.ipynb", cases)))
 
 
