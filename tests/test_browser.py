@@ -67,6 +67,14 @@ LAB_SETTINGS = {
 }
 
 
+def write_lab_settings(home: Path) -> None:
+    """LAB_SETTINGS into the settings folder of a private Jupyter home (lab_server.private_env)."""
+    for name, settings in LAB_SETTINGS.items():
+        path = home / "settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings))
+
+
 @pytest.fixture(scope="module")
 def lab_copy(tmp_path_factory):
     """JupyterLab serving a copy of the course (course/ and solutions/) as a student's machine
@@ -74,10 +82,7 @@ def lab_copy(tmp_path_factory):
     course = copy_course(tmp_path_factory.mktemp("course"))
     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
     home = tmp_path_factory.mktemp("jupyter")
-    for name, settings in LAB_SETTINGS.items():
-        path = home / "settings" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(settings))
+    write_lab_settings(home)
     port = free_port()
     env = private_env(home, DLCOURSE_QUICK="1", HOME=str(home))
     for name in runtime.HEADLESS_ENV + ("PYTEST_CURRENT_TEST",):
@@ -411,10 +416,7 @@ def graded_lab(grading_batch, tmp_path_factory):
     feedback = run_autograde(course, "feedback", corpus.ASSIGNMENT)
     assert feedback.returncode == 0, feedback.stdout + feedback.stderr
     home = tmp_path_factory.mktemp("jupyter-instructor")
-    for name, settings in LAB_SETTINGS.items():
-        path = home / "settings" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(settings))
+    write_lab_settings(home)
     port = free_port()
     with running(lab_command(course, port), port=port, cwd=course, env=private_env(home, HOME=str(home)),
                  log_path=home / "lab.log") as base:
