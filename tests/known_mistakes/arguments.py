@@ -7,9 +7,10 @@ input makes the expected value match. ``changing_arguments`` wraps every exercis
 that each call first puts back what the previous call scrambled (later calls reuse inputs), then
 computes the solution's result, then scrambles its NumPy arrays and tensors (those that need no
 gradient) in place; a wrapped function called by another (a training loop calling the update)
-is left as it is, so that the caller's result stays right. Every test must keep its points, but where the exercise says its function
-must not change an argument: there the check that says so ("... in place") fails, and a visible
-test says it before a hidden one takes points (tests/test_known_mistakes.py).
+is left as it is, so that the caller's result stays right. Every test must keep its points,
+but where the exercise says its function must not change an argument: there the check that
+says so ("... in place") fails, and a visible test says it before a hidden one takes points
+(tests/test_known_mistakes.py).
 
 The wrapper runs in the student's kernel as part of the answer cell, so it passes the shortcut
 checks the cell is graded with: no torch import (some exercises forbid it), no dynamic code.
