@@ -1,5 +1,5 @@
-"""course/ is exactly what nbgrader generates from solutions/, gives nothing away, and fails its
-own tests until filled in (`nbgrader validate --invert`)."""
+"""course/ is exactly what nbgrader generates from solutions/, gives nothing away, fails its
+own tests until filled in (`nbgrader validate --invert`), and states the points it grades."""
 
 import json
 import re
@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from conftest import ASSIGNMENTS, ROOT, copy_course, run_autograde
+
+from dlcourse import grading
 
 NBGRADER = str(Path(sys.executable).parent / "nbgrader")
 
@@ -169,3 +171,142 @@ def test_validate_invert_released_notebook_fails_every_test(assignment, tmp_path
         assert result.returncode == 0, result.stderr
         assert "Success! The notebook does not pass any tests." in result.stdout, (
             f"{notebook.name}: some test cells pass on the blank notebook:\n{result.stdout[-3000:]}")
+
+
+# ---------------------------------------------------------------- points as stated
+
+NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+           "nine": 9, "ten": 10}
+NUMBER = r"(\d+|" + "|".join(NUMBERS) + r")"
+# "### Exercise 2: PPMI (2 points)", "**Exercise 2 (4 points)**", "## Written question (3 points, graded by hand)"
+EXERCISE_HEADING = re.compile(r"^(?:#+\s*(?:\*\*)?|\*\*)(Exercise \d+|Written question)\b[^\n]*?\(" + NUMBER
+                              + r"\s+points?\b", re.I | re.M)
+# "One point each." / "One point per part.": every labelled part, (1), (2), ... or (a), (b), ...
+SPLIT_EACH = re.compile(NUMBER + r"\s+points?\s+(?:each|per\s+part)\b", re.I)
+# "One point for each of: the four inequalities, the contradiction, the link to the figure."
+SPLIT_LIST = re.compile(NUMBER + r"\s+points?\s+for\s+each\s+of:?\s*([^.]+)\.", re.I)
+# "One point for (a), two for (b), one for using this notebook's experiments."
+SPLIT_FOR = re.compile(r"\b" + NUMBER + r"(?:\s+points?)?\s+for\b", re.I)
+SPLIT_SENTENCE = re.compile(r"\b" + NUMBER + r"\s+points?\s+for\b[^.]*", re.I)
+# a total for the whole notebook: "this notebook is worth 20 points", "20 points in all"
+TOTAL = re.compile(r"\b" + NUMBER + r"\s+points\s+in\s+(?:all|total)\b"
+                   r"|\b(?:worth|total\s+of)\s+" + NUMBER + r"\s+points\b", re.I)
+LABEL = re.compile(r"\((\d|[a-h])\)")
+
+
+def _number(word: str) -> float:
+    return float(NUMBERS.get(word.lower(), word))
+
+
+def _stated_split(text: str) -> tuple[float | None, str]:
+    """The points a written question's text gives its parts, summed, and the phrase that says so:
+    (None, "") when it states no split; (nan, phrase) when the split can be counted more than one
+    way ("one point each" over parts it does not label, "each for the two ...")."""
+    body = EXERCISE_HEADING.sub("", text, count=1)
+    labels = list(dict.fromkeys(LABEL.findall(body)))
+    each = SPLIT_EACH.search(body)
+    listed = SPLIT_LIST.search(body)
+    if listed:
+        items = [item for item in re.split(r",\s*(?:and\s+)?|\s+and\s+", listed.group(2)) if item.strip()]
+        return _number(listed.group(1)) * len(items), listed.group(0)
+    if each:
+        # "one point each" over parts the text does not label, or "each for the two ...": the
+        # count is the reader's guess
+        if re.match(r"\s+for\b", body[each.end():]) or not labels:
+            return float("nan"), each.group(0) + body[each.end():].split(".")[0].split(",")[0]
+        return _number(each.group(1)) * len(labels), each.group(0)
+    sentence = SPLIT_SENTENCE.search(body)
+    if sentence:
+        return sum(_number(n) for n in SPLIT_FOR.findall(sentence.group(0))), sentence.group(0)
+    return None, ""
+
+
+def stated_points(cells) -> tuple[list[tuple[str, str, float, str]], list[float]]:
+    """What a notebook's text says it grades: for every exercise and written-question heading,
+    (heading, the grade_id of the answer or written cell that follows it, its points, and how a
+    written question splits them), and every total it states for the whole notebook."""
+    stated, totals, pending = [], [], []
+    for cell in cells:
+        if cell.cell_type == "markdown":
+            totals += [_number(a or b) for a, b in TOTAL.findall(cell.source)]
+            # a heading's text runs to the next heading
+            pending += [(m.group(1), _number(m.group(2)), re.split(r"\n#", cell.source[m.start():])[0])
+                        for m in EXERCISE_HEADING.finditer(cell.source)]
+        kind = grading.cell_kind(cell)
+        if kind in (grading.ANSWER, grading.WRITTEN) and pending:
+            for name, points, text in pending:
+                stated.append((name, grading.grade_id(cell), points, text))
+            pending = []
+    assert not pending, f"{[name for name, *_ in pending]}: no answer cell follows the heading"
+    return stated, totals
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_stated_points_are_the_points_graded(assignment):
+    """The points an exercise's text states (its heading's "(3 points)", the split a written
+    question gives its parts, any total for the notebook) are the points grading gives it: the
+    nbgrader points of the exercise's test cells, or of the written answer, in the release
+    record. A written question that splits its points labels its parts, (1), (2), ... or
+    (a), (b), ..., so that "one point each" counts one way."""
+    import nbformat
+
+    from autograde.manifest import MANIFEST
+
+    record = json.loads(MANIFEST.read_text())
+    wrong = []
+    for entry in (e for e in record.values() if e["assignment"] == assignment):
+        cell_points = {cell["grade_id"]: cell["points"] or 0 for cell in entry["cells"]}
+        graded = {ex["answer"]: sum(cell_points[t] for t in ex["visible_tests"] + ex["hidden_tests"])
+                  for ex in entry["exercises"]}
+        graded.update({cell["grade_id"]: cell_points[cell["grade_id"]] for cell in entry["cells"]
+                       if cell["kind"] == grading.WRITTEN})
+        notebook = nbformat.read(ROOT / entry["path"], as_version=4)
+        stated, totals = stated_points(notebook.cells)
+        where = entry["notebook"]
+        unstated = sorted(graded.keys() - {gid for _, gid, *_ in stated})
+        if unstated:
+            wrong.append(f"{where}: {unstated} are graded ({[graded[g] for g in unstated]} points) "
+                         "but no heading states their points")
+        for name, gid, points, text in stated:
+            if gid not in graded:
+                wrong.append(f"{where} {name}: states {points:g} points, but {gid} is not graded")
+            elif points != graded[gid]:
+                wrong.append(f"{where} {name} ({gid}): the text states {points:g} points, "
+                             f"grading gives {graded[gid]:g}")
+            split, phrase = _stated_split(text)
+            if split is None:
+                continue
+            if split != split:  # nan
+                wrong.append(f"{where} {name} ({gid}): the split '{phrase}' can be counted more than one way: label "
+                             f"the parts (1), (2), ... and say what each is worth ({graded.get(gid, 0):g} in all)")
+            elif split != graded.get(gid):
+                wrong.append(f"{where} {name} ({gid}): the text's split '{phrase}' gives {split:g} points, "
+                             f"grading gives {graded.get(gid, 0):g}")
+        total = sum(graded.values())
+        wrong += [f"{where}: the text states {t:g} points in all, grading gives {total:g}"
+                  for t in totals if t != total]
+    assert not wrong, "stated points differ from the points graded:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize(("text", "points"), ids=["each", "per-part", "for", "each-of", "unlabelled-for",
+                                               "unlabelled-each", "each-for", "no-split"], argvalues=[
+    ("## Written question (3 points)\n(1) a; (2) b; (3) c. One point each.", 3),
+    ("## Written question (3 points)\n(a) a. (b) b. (c) c. One point per part.", 3),
+    ("## Written question (3 points)\nOne point for (a), two for (b).", 3),
+    ("## Written question (3 points)\nOne point for each of:\nA, B, the link to C with a fix.", 3),
+    ("## Written question (3 points)\nOne point for the cost, one for what is stored, one for its price.", 3),
+    ("## Written question (3 points)\nExplain a. Say b, and c. One point each.", None),
+    ("## Written question (3 points)\nDo (1) and (2) (1 point each for the two derivatives and their values).", None),
+    ("## Exercise 4 (2 points)\nOne for the discriminator, one for the generator's.", "no split"),
+])
+def test_stated_split_is_read_one_way(text, points):
+    """How test_stated_points_are_the_points_graded reads a written question's split: labelled
+    parts count, an unlabelled "each" is refused (None here), and prose that does not say
+    "point" is no split."""
+    split, _ = _stated_split(text)
+    if points == "no split":
+        assert split is None
+    elif points is None:
+        assert split != split, f"read as {split}, though it can be counted more than one way"
+    else:
+        assert split == points
