@@ -58,7 +58,11 @@ MISTAKES = {
         "dw transposed": edit("ex6_affine_backward", ("x.T @ dout", "(x.T @ dout).T.reshape(w.shape)")),
     },
     "ex7_logistic": {
-        "sign as in the lecture notes' slip": edit("ex7_logistic", ("(y_hat - y) / len(y)", "(y - y_hat) / len(y)")),
+        # the notes' dL/dyhat = -y/yhat - (1-y)/(1-yhat) times their dyhat/da3 = -x3 yhat (1-yhat):
+        # right at y = 0, the opposite of yhat - y at y = 1
+        "the notes' slip": edit("ex7_logistic", (
+            "(y_hat - y) / len(y)", "(y * (1 - y_hat) + (1 - y) * y_hat) / len(y)")),
+        "sign flipped (y - y_hat)": edit("ex7_logistic", ("(y_hat - y) / len(y)", "(y - y_hat) / len(y)")),
         "summed instead of averaged": edit("ex7_logistic", ("error = (y_hat - y) / len(y)", "error = y_hat - y")),
         "sigmoid derivative left in": edit("ex7_logistic", (
             "(y_hat - y) / len(y)", "(y_hat - y) * y_hat * (1 - y_hat) / len(y)")),
