@@ -399,7 +399,8 @@ def test_a_failing_test_is_worded_as_grading_words_it():
         f"NotImplementedError ({grading.UNWRITTEN_ANSWER})"
     bare = doctor._failure(3, test, error_output("AssertionError"))
     assert bare.message == f"AssertionError ({grading.SILENT_CHECK_FAILED})"  # the released test has no hidden part
-    assert doctor._failure(3, test, error_output("AssertionError", "W is wrong")).message == "AssertionError: W is wrong"
+    worded = doctor._failure(3, test, error_output("AssertionError", "W is wrong"))
+    assert worded.message == "AssertionError: W is wrong"
     # a cell that is not a test says what it raised, nothing about checks
     assert doctor._failure(4, nbformat.v4.new_code_cell("x"), error_output("NotImplementedError")).message == \
         "NotImplementedError"

@@ -110,7 +110,8 @@ def test_released_source_drops_hidden_tests_only():
 
 def test_failure_message_says_what_failed_without_a_message():
     assert grading.failure_message("AssertionError", " W is wrong \n") == "AssertionError: W is wrong"
-    assert grading.failure_message("NotImplementedError") == "NotImplementedError (the answer this test calls is not written yet)"
+    assert grading.failure_message("NotImplementedError") == \
+        "NotImplementedError (the answer this test calls is not written yet)"
     # the stub's wording wins wherever it fails: the answer is what is missing
     assert grading.failure_message("NotImplementedError", hidden=True) == grading.failure_message("NotImplementedError")
     assert grading.failure_message("AssertionError", hidden=True) == "AssertionError (a hidden check failed)"
@@ -136,7 +137,8 @@ JUDGE_CASES = {  # a test cell the judge runs: how its failure reads
                                             "NotImplementedError (the answer this test calls is not written yet)"),
     "unwritten answer in a hidden check": ("### BEGIN HIDDEN TESTS\nanswer(2)\n### END HIDDEN TESTS",
                                            "NotImplementedError (the answer this test calls is not written yet)"),
-    "a message": ("assert False, 'W is wrong'\n### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS", "AssertionError: W is wrong"),
+    "a message": ("assert False, 'W is wrong'\n### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS",
+                  "AssertionError: W is wrong"),
     "passes": ("assert True\n### BEGIN HIDDEN TESTS\nassert True\n### END HIDDEN TESTS", None),
 }
 
