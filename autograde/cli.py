@@ -385,8 +385,10 @@ def _first_line(text: str) -> str:
 # ---------------------------------------------------------------- feedback
 
 def cmd_feedback(args) -> int:
+    from nbgrader.api import Gradebook
     from nbgrader.converters import GenerateFeedback
 
+    from . import feedback
     from .sanitise import SanitiseGraded
 
     assignment = check_assignment(args.assignment)
@@ -394,10 +396,10 @@ def cmd_feedback(args) -> int:
     if not students:
         raise UsageError(f"nothing graded yet for {assignment}: run `python -m autograde grade {assignment}` first")
     config = load_config()
-    config.HTMLExporter.template_name = "feedback"
-    # nbgrader's steps, after the graded notebook is made safe to render
+    feedback.configure(config)  # nbgrader's page, answers not graded by hand yet saying so
+    # nbgrader's steps, after the graded notebook is made safe to render; then what waits for a grade by hand
     nbgrader_steps = GenerateFeedback.class_traits()["preprocessors"].default()
-    config.GenerateFeedback.preprocessors = [SanitiseGraded, *nbgrader_steps]
+    config.GenerateFeedback.preprocessors = [SanitiseGraded, *nbgrader_steps, feedback.MarkUngraded]
     failed = 0
     for student in students:
         result = run_nbgrader(GenerateFeedback, config, assignment_id=assignment, student_id=student)
@@ -407,6 +409,11 @@ def cmd_feedback(args) -> int:
         else:
             failed += 1
             report_failure(f"feedback for {shown}", result)
+    with Gradebook(config.CourseDirectory.db_url) as gradebook:
+        waiting = feedback.ungraded_answers(gradebook, assignment)
+    if waiting:
+        print(feedback.ungraded_warning(waiting, "their feedback says \"not graded yet\"; make the feedback again "
+                                        "once they are graded"), file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -414,6 +421,8 @@ def cmd_feedback(args) -> int:
 
 def cmd_export(args) -> int:
     from nbgrader.api import Gradebook, MissingEntry
+
+    from .feedback import ungraded_warning
 
     target = Path(args.to) if args.to else DEFAULT_EXPORT
     rows = []
@@ -437,6 +446,10 @@ def cmd_export(args) -> int:
         writer.writerow(["student_id", "assignment", "score", "max_score", "needs_manual_grade", "status"])
         writer.writerows(csv_cells(row) for row in rows)
     print(f"wrote {len(rows)} row(s) to {target}")
+    waiting = sum(row[4] for row in rows)
+    if waiting:
+        print(ungraded_warning(waiting, "their points count as 0 in these scores (the needs_manual_grade "
+                               "column says where); export again once they are graded"), file=sys.stderr)
     identities = json.loads(LMS_IDS.read_text()) if LMS_IDS.is_file() else {}
     written, unknown = write_lms_csv(args.lms, target, rows, identities)
     for path in written:

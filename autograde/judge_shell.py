@@ -6,7 +6,7 @@ bound here to stand-ins that call into the kernel (autograde/kernel_calls.py).
 import os
 import signal
 
-from dlcourse.grading import JUDGE_ENV
+from dlcourse.grading import JUDGE_ENV, failure_message, hidden_lines
 
 from .kernel import KernelLost
 
@@ -32,7 +32,8 @@ class JudgeTimeout(Exception):
 
 
 def run_in_judge(shell, source: str, seconds: float | None = None):
-    """Run instructor code in the judge; returns None or 'Name: message' (no traceback: a
+    """Run instructor code in the judge; returns None or how the failure reads (the grading model's
+    failure_message: 'Name: message', or the wording for an exception without one; no traceback: a
     traceback would show the hidden test's lines). With `seconds`, a timer stops a test that
     runs too long here (main thread only: Python delivers signals there)."""
     import threading
@@ -59,7 +60,28 @@ def run_in_judge(shell, source: str, seconds: float | None = None):
     if isinstance(error, KernelLost):
         raise error
     message = str(error).strip()
-    return f"{type(error).__name__}: {message}" if message else f"{type(error).__name__} (a hidden check failed)"
+    hidden = not message and failed_in_hidden_part(shell, source, error)
+    return failure_message(type(error).__name__, message, hidden=hidden)
+
+
+def failed_in_hidden_part(shell, source: str, error: BaseException) -> bool:
+    """Whether ``error``, raised by the cell ``source`` run in ``shell``, comes from a line of
+    the cell's hidden-test regions: a frame of the cell's own code (its module level, or a
+    function it defines) stands on such a line. The cell's code is told by the file name
+    IPython compiled it under, that of its module-level frame (run with the shell's globals);
+    line numbers are read in the cell as IPython transformed it (comments, the markers
+    included, stay in place)."""
+    try:
+        lines = hidden_lines(shell.transform_cell(source))
+    except Exception:  # noqa: BLE001 (a cell IPython cannot transform failed before it ran)
+        return False
+    frames, tb = [], error.__traceback__
+    while tb is not None:
+        frames.append((tb.tb_frame, tb.tb_lineno))
+        tb = tb.tb_next
+    cell = next((frame.f_code.co_filename for frame, _ in frames
+                 if frame.f_code.co_name == "<module>" and frame.f_globals is shell.user_global_ns), None)
+    return cell is not None and any(frame.f_code.co_filename == cell and line in lines for frame, line in frames)
 
 
 

@@ -100,18 +100,25 @@ def test_released_notebook_fails_every_test_and_scores_zero(released_run):
     # the later cells that use an answer stop with check.needs's one line while it is unwritten
     later = [i for i, c in enumerate(released.cells, 1) if c.cell_type == "code" and "check.needs(" in c.source]
     assert len(later) == 10
-    assert ("PROBLEM  restart and run all (a fresh kernel, quick mode, the CPU, up to 300 s per cell, 600 s in all):"
-            " 10 cells") in out
+    # every test fails only because the answer it calls is the release's stub: counted once,
+    # with the unwritten answers, and worded as grading words it
+    assert ("OK       restart and run all (a fresh kernel, quick mode, the CPU, up to 300 s per cell, 600 s in all):"
+            " no other cell failed") in out
+    assert ("WAITING  checks of the answers not written yet: 10 test cells (counted once, with the answers above; "
+            "they score no points until the answers are written)") in out
     for grade_id in tests:
-        assert f"cell {number(released, grade_id)} ({grade_id}, test): NotImplementedError" in out
-    # they wait for the unwritten answers, counted once above: listed apart, not as problems
+        assert (f"cell {number(released, grade_id)} ({grade_id}, test): NotImplementedError "
+                f"({grading.UNWRITTEN_ANSWER})") in out
+    assert grading.HIDDEN_CHECK_FAILED not in out
+    # the later cells wait for the unwritten answers, counted once above: listed apart, not as problems
     assert "WAITING  cells that use an exercise not finished yet: 10 cells" in out
     for cell in later[:5]:
         assert f"cell {cell} (code): ExerciseUnfinished: finish Exercise" in out
     assert "Traceback" not in out  # the error's last line only
     assert f"Estimated score from the visible checks: 0 / {VISIBLE} points" in out
     assert f"Hidden checks decide {HIDDEN} more points at grading (0 of their 5 cells" in out
-    assert out.rstrip().splitlines()[-1].startswith("Verdict: 16 problems found")
+    # five answers and the written one: each unwritten answer is one problem, not one per check
+    assert out.rstrip().splitlines()[-1].startswith("Verdict: 6 problems found")
 
 
 # ---------------------------------------------------------------- a broken finished notebook
@@ -373,3 +380,60 @@ def test_a_failure_of_the_check_itself_exits_2(monkeypatch, capsys, tmp_path):
     assert doctor.main([str(tmp_path / "any.ipynb")]) == 2
     err = capsys.readouterr().err
     assert "could not finish checking" in err and "kernel protocol surprise" in err and "not changed" in err
+
+
+def error_output(name: str, value: str = ""):
+    return nbformat.v4.new_output("error", ename=name, evalue=value, traceback=[f"{name}: {value}"])
+
+
+def graded_cell(grade_id: str, kind: str, points: float | None = None):
+    cell = nbformat.v4.new_code_cell("...")
+    cell.metadata["nbgrader"] = grading.release_metadata(grade_id, kind, points)
+    return cell
+
+
+def test_a_failing_test_is_worded_as_grading_words_it():
+    test = graded_cell("ex1-test", grading.TEST, 1.0)
+    stub = doctor._failure(3, test, error_output("NotImplementedError"))
+    assert stub.message == grading.failure_message("NotImplementedError") == \
+        f"NotImplementedError ({grading.UNWRITTEN_ANSWER})"
+    bare = doctor._failure(3, test, error_output("AssertionError"))
+    assert bare.message == f"AssertionError ({grading.SILENT_CHECK_FAILED})"  # the released test has no hidden part
+    worded = doctor._failure(3, test, error_output("AssertionError", "W is wrong"))
+    assert worded.message == "AssertionError: W is wrong"
+    # a cell that is not a test says what it raised, nothing about checks
+    assert doctor._failure(4, nbformat.v4.new_code_cell("x"), error_output("NotImplementedError")).message == \
+        "NotImplementedError"
+
+
+def test_an_unwritten_answer_counts_once_and_its_tests_score_nothing():
+    cells = [graded_cell("ex1", grading.ANSWER), graded_cell("ex1-test", grading.TEST, 2.0),
+             graded_cell("ex2", grading.ANSWER), graded_cell("ex2-test", grading.TEST, 1.0),
+             graded_cell("ex3-test", grading.TEST, 1.0)]
+    graded = nbformat.v4.new_notebook(cells=cells)
+
+    def report_of(unwritten: bool):
+        report = doctor.Report(notebook="x.ipynb")
+        if unwritten:
+            report.unanswered.append(doctor.Finding(1, "ex1", "answer", "still raises NotImplementedError"))
+        report.failed = [doctor._failure(2, cells[1], error_output("NotImplementedError")),
+                         doctor._failure(4, cells[3], error_output("AssertionError", "db is wrong")),
+                         doctor._failure(5, cells[4], error_output("NotImplementedError"))]
+        doctor.set_aside_unwritten(report)
+        doctor.estimate_score(graded, [1, 2, 3, 4, 5], None, report, None)
+        return report
+
+    report = report_of(unwritten=True)
+    # the stub is one problem; its failing checks wait for it; a real failure stays a problem
+    assert [f.grade_id for f in report.waiting_tests] == ["ex1-test", "ex3-test"]
+    assert [f.grade_id for f in report.failed] == ["ex2-test"]
+    assert report.problems == 2
+    assert {t.grade_id: t.status for t in report.tests} == {"ex1-test": "failed", "ex2-test": "failed",
+                                                           "ex3-test": "failed"}
+    assert report.estimated_points == 0 and report.autograded_points == 4
+    text = doctor.format_report(report)
+    assert "WAITING  checks of the answers not written yet: 2 test cells" in text
+    assert "Verdict: 2 problems found" in text
+    # with every answer written, a bare NotImplementedError is the student's own: a failure
+    report = report_of(unwritten=False)
+    assert report.waiting_tests == [] and len(report.failed) == 3 and report.problems == 3

@@ -7,6 +7,7 @@ tests/test_grading_station.py covers the sandbox and the bad-submission corpus, 
 batch; tests/test_release.py runs `nbgrader validate --invert` on every released notebook."""
 
 import csv
+import json
 import re
 import shutil
 from pathlib import Path
@@ -18,7 +19,7 @@ from grading_batch import RENAMED_IN, WORKERS, copy_of, first_mistakes
 from grading_batch import grade_rows as batch_rows
 from nbgrader.api import Gradebook
 
-from dlcourse.grading import notebook_for
+from dlcourse.grading import failure_message, notebook_for
 
 
 @pytest.fixture(params=ASSIGNMENTS)
@@ -118,6 +119,21 @@ def test_grade_gives_the_blank_release_zero(graded):
     assert not earned, f"the blank notebook earns points on {earned}"
 
 
+def test_an_unwritten_answer_is_not_called_a_hidden_check(graded):
+    """The blank release's checks fail on the answers' stubs (a NotImplementedError without a
+    message): the results, and so the report and the feedback, say that the answer is not
+    written yet, not that a hidden check failed (the grading model's failure_message)."""
+    assignment, course, _ = graded
+    result = json.loads((course / "autograde" / "results" / assignment / "blank.json").read_text())
+    messages = {gid: cell["message"] for notebook in result["notebooks"].values()
+                for gid, cell in notebook["cells"].items()}
+    stub = failure_message("NotImplementedError")
+    visible = {gid: m for gid, m in messages.items() if gid.endswith("-test-visible")}
+    assert visible and all(m == stub or not m.startswith("NotImplementedError") for m in visible.values()), visible
+    assert stub in visible.values(), visible
+    assert not any("hidden check failed" in m for m in visible.values()), visible
+
+
 def grade_rows(stdout: str) -> dict[str, str]:
     """The per-student table the grade command prints for one assignment: {student: outcome}."""
     tables = batch_rows(stdout)
@@ -156,11 +172,35 @@ def test_a_resubmission_is_graded_again_and_only_it(resumed):
     assert sum(not o.startswith("already graded") for o in rows.values()) == 1, rows
 
 
+def waiting_for_hand(course: Path, assignment: str | None = None) -> int:
+    """How many answers in the batch's gradebook (of ``assignment``, or all) wait for a grade by hand."""
+    with Gradebook(f"sqlite:///{course / 'autograde' / 'gradebook.db'}") as gradebook:
+        return sum(1 for a in gradebook.assignments if assignment in (None, a.name) for s in a.submissions
+                   for notebook in s.notebooks for grade in notebook.grades if grade.needs_manual_grade)
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_feedback(grading_batch, assignment):
     course = grading_batch.course
     feedback = run_autograde(course, "feedback", assignment)
     assert feedback.returncode == 0, feedback.stderr
+    # the written answers nobody graded yet: counted on stderr, and "not graded yet" on the page, never a 0
+    waiting = waiting_for_hand(course, assignment)
+    assert waiting > 0, "the solution's written answers wait for a grade by hand"
+    assert (f"{waiting} answers still need grading by hand" if waiting > 1 else
+            "1 answer still needs grading by hand") in feedback.stderr, feedback.stderr[-3000:]
+    written = [grade for grade, s in gradebook_scores(course, assignment, "solution").items() if s[3]]
+    solution_page = next((course / "autograde" / "feedback" / "solution" / assignment).glob("*.html")).read_text()
+    for grade_id in written:
+        assert re.search(rf'href="#{grade_id}">[^<]*</a> <code>{grade_id}</code> \(not graded yet, worth [0-9.]+ '
+                         "points\\)", solution_page), grade_id
+        assert not re.search(rf'<code>{grade_id}</code> \(Score:', solution_page), grade_id
+    assert "Written response (Score:" not in solution_page
+    assert solution_page.count("Your written answer") == len(written)
+    assert f"{len(written)} answer{'s' if len(written) > 1 else ''} worth" in solution_page
+    # results, report and feedback word an unwritten answer's failing check as the grading model does
+    blank_page = next((course / "autograde" / "feedback" / "blank" / assignment).glob("*.html")).read_text()
+    assert "not written yet" in blank_page and "a hidden check failed" not in blank_page
     for student in ("solution", "blank"):
         pages = list((course / "autograde" / "feedback" / student / assignment).glob("*.html"))
         assert pages, f"no HTML feedback for {student}"
@@ -179,7 +219,11 @@ def exported(grading_batch, tmp_path_factory):
     target = tmp_path_factory.mktemp("export") / "grades.csv"
     export = run_autograde(grading_batch.course, "export", "--to", str(target))
     assert export.returncode == 0, export.stderr
-    return {(row["student_id"], row["assignment"]): row for row in csv.DictReader(target.open())}
+    waiting = waiting_for_hand(grading_batch.course)
+    assert waiting > 0 and f"{waiting} answers still need grading by hand" in export.stderr, export.stderr
+    rows = {(row["student_id"], row["assignment"]): row for row in csv.DictReader(target.open())}
+    assert sum(int(row["needs_manual_grade"]) for row in rows.values()) == waiting
+    return rows
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -18,7 +18,7 @@ RULE_FUNCTIONS = {
     "cell_kind", "nbgrader_metadata", "nbgrader_meta", "grade_id", "_gid", "released_source", "source_sha256",
     "execution_plan", "grading_plan", "notebook_for", "points_earned",
     "answer_names", "answer_names_of", "exercise_tests", "exercise_of", "is_answer", "is_test", "is_setup",
-    "reference_seconds", "cell_limit", "time_limit",
+    "reference_seconds", "cell_limit", "time_limit", "failure_message", "hidden_lines",
 }
 # Settings of grading: assigned in the model only.
 RULE_SETTINGS = {"CELL_TIMEOUT_S", "NOTEBOOK_TIMEOUT_S", "GRADING_ENV", "JUDGE_ENV", "COPY_SUFFIX", "LIMIT_FACTOR",
@@ -57,6 +57,22 @@ def test_no_second_definition_of_a_grading_rule(path):
         assert '.get("nbgrader"' not in text, f"{where} reads nbgrader metadata itself: use dlcourse.grading"
 
 
+def test_one_wording_of_a_failure_without_a_message():
+    """The judge's results (and so the report and the feedback) and the doctor word a failed test
+    through the model's failure_message; no other file spells its wording out."""
+    for name in ("autograde/judge_shell.py", "lib/dlcourse/doctor.py"):
+        tree = ast.parse((ROOT / name).read_text(encoding="utf-8"))
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                    and node.module == "dlcourse.grading" for alias in node.names}
+        assert "failure_message" in imported, f"{name} should word failures with dlcourse.grading.failure_message"
+    for path in sources():
+        if path.is_relative_to(ROOT / "tests"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        for wording in (grading.UNWRITTEN_ANSWER, grading.HIDDEN_CHECK_FAILED, grading.SILENT_CHECK_FAILED):
+            assert wording not in text, f"{path.relative_to(ROOT)} spells out {wording!r}: use grading.failure_message"
+
+
 @pytest.mark.parametrize("name", READERS)
 def test_the_graders_read_the_model(name):
     tree = ast.parse((ROOT / name).read_text(encoding="utf-8"))
@@ -90,6 +106,66 @@ def test_released_source_drops_hidden_tests_only():
     assert grading.released_source(source) == "assert f(1) == 1\nprint('ok')"
     assert grading.released_source("### BEGIN HIDDEN TESTS\nopen") == "### BEGIN HIDDEN TESTS\nopen"
     assert grading.source_sha256(source) == grading.source_sha256("assert f(1) == 1\nprint('ok')")
+
+
+def test_failure_message_says_what_failed_without_a_message():
+    assert grading.failure_message("AssertionError", " W is wrong \n") == "AssertionError: W is wrong"
+    assert grading.failure_message("NotImplementedError") == \
+        "NotImplementedError (the answer this test calls is not written yet)"
+    # the stub's wording wins wherever it fails: the answer is what is missing
+    assert grading.failure_message("NotImplementedError", hidden=True) == grading.failure_message("NotImplementedError")
+    assert grading.failure_message("AssertionError", hidden=True) == "AssertionError (a hidden check failed)"
+    assert grading.failure_message("AssertionError", "") == "AssertionError (a check failed without a message)"
+
+
+def test_hidden_lines_are_the_regions_nbgrader_removes():
+    source = "a\nb\n### BEGIN HIDDEN TESTS\nc\n### END HIDDEN TESTS\nd\n### BEGIN HIDDEN TESTS\ne"
+    assert grading.hidden_lines(source) == {3, 4, 5, 7, 8}
+    assert grading.hidden_lines("assert True") == set()
+    kept = [line for n, line in enumerate(source.split("\n"), 1) if n not in grading.hidden_lines(source)]
+    assert kept == ["a", "b", "d"]
+
+
+JUDGE_CASES = {  # a test cell the judge runs: how its failure reads
+    "visible bare assert": ("\n_x = 1\nassert _x == 2\n### BEGIN HIDDEN TESTS\nassert True\n### END HIDDEN TESTS",
+                            "AssertionError (a check failed without a message)"),
+    "hidden bare assert": ("_x = 1\nassert _x == 1\n### BEGIN HIDDEN TESTS\nassert _x == 2\n### END HIDDEN TESTS",
+                           "AssertionError (a hidden check failed)"),
+    "helper called from the hidden part": ("def _h(v):\n    assert v\n_h(1)\n### BEGIN HIDDEN TESTS\n_h(0)\n"
+                                           "### END HIDDEN TESTS", "AssertionError (a hidden check failed)"),
+    "unwritten answer in a visible check": ("answer(1)\n### BEGIN HIDDEN TESTS\nassert True\n### END HIDDEN TESTS",
+                                            "NotImplementedError (the answer this test calls is not written yet)"),
+    "unwritten answer in a hidden check": ("### BEGIN HIDDEN TESTS\nanswer(2)\n### END HIDDEN TESTS",
+                                           "NotImplementedError (the answer this test calls is not written yet)"),
+    "a message": ("assert False, 'W is wrong'\n### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS",
+                  "AssertionError: W is wrong"),
+    "passes": ("assert True\n### BEGIN HIDDEN TESTS\nassert True\n### END HIDDEN TESTS", None),
+}
+
+
+def test_the_judge_says_a_hidden_check_failed_only_for_a_line_of_the_hidden_part():
+    """The judge's shell (autograde/judge_shell.py) runs test cells with their hidden parts: an
+    exception without a message is worded by where the failing line lies. Run in a process of its
+    own (the judge's shell is a process-wide IPython singleton)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys\n"
+        "from autograde.judge_shell import judge_shell, run_in_judge\n"
+        "shell = judge_shell()\n"
+        "def answer(x):\n"
+        "    # YOUR CODE HERE\n"
+        "    raise NotImplementedError()\n"
+        "shell.user_ns['answer'] = answer\n"
+        "cases = json.load(sys.stdin)\n"
+        "print(json.dumps({name: run_in_judge(shell, source, seconds=30) for name, (source, _) in cases.items()}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], input=json.dumps(JUDGE_CASES), capture_output=True,
+                            text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    said = json.loads(result.stdout.strip().splitlines()[-1])
+    assert said == {name: expected for name, (_, expected) in JUDGE_CASES.items()}
 
 
 def release():

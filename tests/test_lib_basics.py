@@ -290,3 +290,69 @@ def test_every_stored_figure_is_opaque_so_it_reads_in_light_and_dark_themes():
                 assert alpha.getextrema()[0] == 255, f"{path.name} cell {index}: a figure with transparent pixels"
                 figures += 1
     assert figures > 20
+
+
+def test_failure_messages_print_plain_numbers():
+    """NumPy 2 reprs a scalar as np.float64(0.25): messages print plain numbers (check.plain)."""
+    from collections import namedtuple
+
+    from dlcourse import validate
+
+    value = [(1, (np.float64(0.25), np.float64(1.0))), (2, (np.int64(0), np.float32(0.5)))]
+    assert check.plain(value) == [(1, (0.25, 1.0)), (2, (0, 0.5))]
+    assert f"{check.plain(value)}" == "[(1, (0.25, 1.0)), (2, (0, 0.5))]"
+    assert check.shown((np.int64(8), np.float64(1.0))) == "(8, 1.0)"
+    assert check.plain({"v": np.zeros(2), np.str_("k"): {np.int64(3)}}) == {"v": [0.0, 0.0], "k": {3}}
+    assert check.plain(torch.tensor([1.5, 2.0])) == [1.5, 2.0]
+    pair = namedtuple("pair", "a b")
+    assert check.plain(pair(np.float64(1.0), 2)) == pair(1.0, 2)
+    with pytest.raises(AssertionError) as raised:
+        check.assert_same_expression(np.float64(0.0), sympy_symbol(), name="dL/dw")
+    assert "got 0.0." in str(raised.value) and "np." not in str(raised.value)
+    with pytest.raises(TypeError) as raised:
+        validate.check_int("stride", np.float64(2.0), 1, "a step")
+    assert str(raised.value) == "stride must be an int, got float64 2.0"
+    with pytest.raises(ValueError) as raised:
+        validate.check_clip((np.float64(1.0), np.float64(0.0)))
+    assert str(raised.value) == "clip must have low <= high, got (1.0, 0.0)"
+
+
+def sympy_symbol():
+    import sympy
+
+    return sympy.Symbol("w")
+
+
+def test_check_cells_print_plain_numbers():
+    """Visible checks that print what a student's answer returned print plain numbers, also when
+    the answer returns NumPy scalars: 01's Exercise 3 (the updates of a trace) and 09's Exercise 5
+    (mode_coverage's pair), run on wrong answers made of NumPy values."""
+    import dataclasses
+    from pathlib import Path
+
+    import nbformat
+
+    from dlcourse import grading
+    from dlcourse.np import perceptron as np_perceptron
+
+    root = Path(__file__).resolve().parent.parent
+
+    def failure(assignment: str, grade_id: str, names: dict) -> str:
+        notebook = nbformat.read(root / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+        source = next(c.source for c in notebook.cells if grading.grade_id(c) == grade_id)
+        with pytest.raises(AssertionError) as raised:
+            exec(grading.released_source(source), {"np": np, "check": check, "data": data, **names})
+        return str(raised.value)
+
+    def train_late(X, t, W0):  # the first epoch's update one sample late: the trace's x are NumPy rows
+        W, trace = np_perceptron.perceptron_train(X, t, W0)
+        trace = [dataclasses.replace(row, y=row.t) if i == 1 else
+                 dataclasses.replace(row, y=1 - row.t) if i == 2 else row for i, row in enumerate(trace)]
+        return W, trace
+
+    said = failure("01-perceptron", "ex3_train-test-visible",
+                   {"np_perceptron": np_perceptron, "perceptron_train": train_late})
+    assert "updates happened at [(1, (1.0, 0.0)), (2, (0.0, 0.0))]" in said and "np." not in said, said
+    said = failure("09-gans", "ex5_mode_coverage-test-visible",
+                   {"mode_coverage": lambda samples: (np.int64(7), np.float64(0.875))})
+    assert said.endswith("expected (8, 1.0), got (7, 0.875)"), said

@@ -22,6 +22,29 @@ def as_numpy(value, *, name: str = "value") -> np.ndarray:
         raise AssertionError(f"{name} could not be read as an array: {error}") from error
 
 
+def plain(value):
+    """``value`` with NumPy scalars and arrays and torch tensors, also inside tuples, lists, sets
+    and dicts, as plain Python numbers and lists: what a failure message should print.
+    NumPy 2's repr of a scalar is ``np.float64(0.25)``, so that ``f"{[(1, x)]}"`` reads
+    ``[(1, np.float64(0.25))]``; ``f"{check.plain([(1, x)])}"`` reads ``[(1, 0.25)]``."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
+        value = value.detach().cpu().numpy()
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple keeps its names
+        return type(value)(*(plain(item) for item in value))
+    if isinstance(value, (tuple, list, set, frozenset)):
+        return type(value)(plain(item) for item in value)
+    if isinstance(value, dict):
+        return {plain(key): plain(item) for key, item in value.items()}
+    return value
+
+
+def shown(value) -> str:
+    """How a failure message shows a value: its repr with plain numbers (:func:`plain`)."""
+    return repr(plain(value))
+
+
 def rel_error(x, y, *, floor: float = 1e-8) -> float:
     """Largest relative error max |x - y| / max(|x| + |y|, floor), elementwise.
 
@@ -126,7 +149,8 @@ def assert_same_expression(actual, expected, *, name: str, hint: str | None = No
     tail = f"\nHint: {hint}" if hint else ""
     if not isinstance(actual, sympy.Expr):
         raise AssertionError(
-            f"{name} must be a SymPy expression (not an equation or {type(actual).__name__}), got {actual!r}.{tail}")
+            f"{name} must be a SymPy expression (not an equation or {type(actual).__name__}), "
+            f"got {shown(actual)}.{tail}")
     # symbols are matched by name: Symbol('x', real=True) and Symbol('x') are the same x here
     by_name = {s.name: s for s in expected.free_symbols}
     actual = actual.xreplace({s: by_name[s.name] for s in actual.free_symbols if s.name in by_name})

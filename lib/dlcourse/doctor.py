@@ -44,6 +44,7 @@ from dlcourse.grading import (
     TEST,
     TimeLimits,
     cell_kind,
+    failure_message,
     grading_plan,
     nbgrader_metadata,
     notebook_for,
@@ -144,6 +145,10 @@ class Report:
     # cells that stopped with check.needs's line (ExerciseUnfinished): they wait for an answer
     # still unwritten, which `unanswered` already counts, and no points depend on them
     waiting: list[Finding] = field(default_factory=list)
+    # test cells that fail only because an answer is still the release's stub (the answer they
+    # call raises a bare NotImplementedError): counted once, with the answer in `unanswered`;
+    # they earn no points until it is written
+    waiting_tests: list[Finding] = field(default_factory=list)
     stopped: Finding | None = None  # a time limit passed, or the kernel died: later cells did not run
     not_run: int = 0  # code cells left after the stop
     run_seconds: float = 0.0
@@ -501,10 +506,22 @@ def _failure(number: int | None, cell, output) -> Finding:
     if not value and output.get("traceback"):
         value = ANSI.sub("", output["traceback"][-1]).strip().removeprefix(f"{name}:").strip()
     kind = cell_kind(cell)
-    if name == "NotImplementedError" and not value and kind == "test":
-        value = "(the answer this test calls is not written yet)"
-    message = f"{name} {value}" if value.startswith("(") else f"{name}: {value}" if value else name
+    # a test reads as grading words it (the released test has no hidden part to fail in)
+    message = failure_message(name, value) if kind == TEST else f"{name}: {value}" if value else name
     return Finding(number, nbgrader_metadata(cell).get("grade_id"), kind, message, error=name)
+
+
+def set_aside_unwritten(report: Report) -> None:
+    """Test cells that fail only because an answer is not written yet (the release's stub's bare
+    NotImplementedError, while an answer cell still holds that stub) move from ``failed`` to
+    ``waiting_tests``: the unwritten answer is one problem, counted in ``unanswered``, not one
+    more for each check that calls it. They still earn no points (estimate_score)."""
+    if not any(f.kind == "answer" for f in report.unanswered):
+        return
+    stub = failure_message("NotImplementedError")
+    waits = [f.kind == TEST and f.message == stub for f in report.failed]
+    report.waiting_tests += [f for f, wait in zip(report.failed, waits) if wait]
+    report.failed = [f for f, wait in zip(report.failed, waits) if not wait]
 
 
 # ---------------------------------------------------------------- the score
@@ -516,7 +533,7 @@ def estimate_score(graded, origin: list, released: dict | None, report: Report,
     raise them); a test cell whose source held hidden tests is counted apart: only grading
     decides those points."""
     entries = {c["grade_id"]: c for c in released["cells"]} if released else {}
-    failed = {f.grade_id for f in report.failed if f.grade_id}
+    failed = {f.grade_id for f in report.failed + report.waiting_tests if f.grade_id}
     by_hand = {}
     for index, cell in enumerate(graded.cells):
         meta = nbgrader_metadata(cell)
@@ -594,6 +611,7 @@ def diagnose(path, *, cell_timeout: int | None = None, notebook_timeout: int | N
     shortcuts = check_shortcuts(notebook, released, report)
     library = sealing.grading_library(manifest, report.assignment) if released else None
     stopped_index = run_notebook(graded, origin, path.resolve().parent, limits, notebook_timeout, report, library)
+    set_aside_unwritten(report)
     estimate_score(graded, origin, released, report, stopped_index, shortcuts)
     return report
 
@@ -638,13 +656,24 @@ def format_report(report: Report) -> str:
         section("edited test cells", report.edited, "none, every setup and test cell is as released", restore)
         section("deleted test cells", report.deleted, "none, every released cell is here", restore)
     section("answers not written yet", report.unanswered, "none, every answer cell is filled in")
+    if report.waiting_tests:
+        count = len(report.waiting_tests)
+        lines.append(f"WAITING  checks of the answers not written yet: {count} test cell{'s' if count > 1 else ''} "
+                     "(counted once, with the answers above; they score no points until the answers are written)")
+        for finding in report.waiting_tests[:10]:
+            lines.append(f"  {finding.where()}: {finding.message}")
+        if count > 10:
+            lines.append(f"  ... and {count - 10} more (--json lists them all)")
+        lines.append("")
     section("shortcuts (calls an exercise does not allow)", report.shortcuts,
             "none, no answer calls what its exercise forbids",
             "Grading reads your answers' source the same way: each of these exercises would score no points. "
             "The exercise's text says what to write yourself.")
     failures = report.failed + ([report.stopped] if report.stopped else [])
+    ran = ("no other cell failed (those waiting for an answer are listed apart)"
+           if report.waiting or report.waiting_tests else "every cell ran without an error")
     section(f"restart and run all (a fresh kernel, quick mode, the CPU, up to {report.cell_limit_s} s per cell, "
-            f"{report.notebook_limit_s} s in all)", failures, "every cell ran without an error",
+            f"{report.notebook_limit_s} s in all)", failures, ran,
             f"{report.not_run} code cell{'s' if report.not_run > 1 else ''} below cell {report.stopped.cell} "
             "did not run."
             if report.stopped and report.not_run else "")

@@ -21,6 +21,9 @@ ships to students' machines (Colab) without ``autograde/``; it imports only the 
   each cell's fitted to the reference solution's own run (:class:`TimeLimits`), under a cap.
 * **The score**: a test cell earns its points when it runs without an exception; output on
   stderr (a warning) costs nothing.
+* **Failure messages**: how a failed test reads, one wording wherever it is read
+  (:func:`failure_message`): an exception without a message says whether the answer is not
+  written yet, a hidden check failed, or a visible check failed without a message.
 """
 
 import copy
@@ -275,6 +278,46 @@ def notebook_for(file_name: str, expected: list[str]) -> str | None:
 def points_earned(error: str | None, points: float) -> float:
     """A test cell earns its points when it raised nothing; output on stderr costs nothing."""
     return 0.0 if error else float(points)
+
+
+# ---------------------------------------------------------------- failure messages
+
+# How a failed test reads when its exception carries no message (the release's stub raises
+# `NotImplementedError()`, a bare `assert` says nothing): one wording for the judge's results,
+# the station's report, the feedback and the doctor.
+UNWRITTEN_ANSWER = "the answer this test calls is not written yet"
+HIDDEN_CHECK_FAILED = "a hidden check failed"
+SILENT_CHECK_FAILED = "a check failed without a message"
+
+
+def hidden_lines(source: str) -> set[int]:
+    """The 1-based numbers of the lines of ``source`` in its hidden-test regions, the marker
+    lines included (what nbgrader's ClearHiddenTests removes at release)."""
+    lines, hidden = set(), False
+    for number, line in enumerate(source.split("\n"), 1):
+        if HIDDEN_BEGIN in line:
+            hidden = True
+        if hidden:
+            lines.add(number)
+        if HIDDEN_END in line:
+            hidden = False
+    return lines
+
+
+def failure_message(name: str, message: str = "", *, hidden: bool = False) -> str:
+    """How a test that raised the exception ``name`` with ``message`` reads: "Name: message";
+    without a message, what is known of the failure instead, in parentheses: a
+    NotImplementedError is the answer's stub (the answer this test calls is not written yet);
+    otherwise a hidden check failed when the failing line lies in a hidden-test region
+    (``hidden``), else a check failed without a message."""
+    message = (message or "").strip()
+    if message:
+        return f"{name}: {message}"
+    if name == "NotImplementedError":
+        why = UNWRITTEN_ANSWER
+    else:
+        why = HIDDEN_CHECK_FAILED if hidden else SILENT_CHECK_FAILED
+    return f"{name} ({why})"
 
 
 # ---------------------------------------------------------------- exercises

@@ -26,6 +26,8 @@ import numbers
 
 import numpy as np
 
+from dlcourse.check import shown
+
 # ---------------------------------------------------------------- numbers and shapes
 
 
@@ -33,7 +35,7 @@ def check_int(name, value, minimum, why):
     """int(value) when value is an integer >= minimum; else a TypeError or a ValueError
     that ends with ``why`` (the reason for the minimum)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {shown(value)}")
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}: {why}")
     return int(value)
@@ -62,9 +64,9 @@ def check_clip(clip) -> None:
     if clip is None:
         return
     if not (isinstance(clip, (tuple, list)) and len(clip) == 2):
-        raise ValueError(f"clip must be a pair (low, high) or None, got {clip!r}")
+        raise ValueError(f"clip must be a pair (low, high) or None, got {shown(clip)}")
     if not float(clip[0]) <= float(clip[1]):
-        raise ValueError(f"clip must have low <= high, got {clip!r}")
+        raise ValueError(f"clip must have low <= high, got {shown(clip)}")
 
 
 def check_logistic(x, w, b, y=None) -> None:

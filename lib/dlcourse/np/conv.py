@@ -22,6 +22,7 @@ window reaches (when (H + 2P - KH) is not a multiple of S) are dropped, as in to
 
 import numpy as np
 
+from dlcourse.check import shown
 from dlcourse.validate import (
     check_conv_shapes,
     check_int,
@@ -321,7 +322,7 @@ def vgg16_layers(*, conv_output_size=conv_output_size):
             h, w = conv_output_size(h, 2, stride=2), conv_output_size(w, 2, stride=2)
             if not all(isinstance(size, (int, np.integer)) and size >= 1 for size in (h, w)):
                 raise ValueError(f"conv_output_size must return a positive int: after a 2x2 pool with stride 2"
-                                 f" it returned ({h!r}, {w!r}) for pool{block}")
+                                 f" it returned {shown((h, w))} for pool{block}")
             layers.append({"name": f"pool{block}", "out_shape": (c, h, w), "activations": c * h * w, "params": 0})
             block, index = block + 1, 1
             continue
