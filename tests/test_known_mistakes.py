@@ -107,6 +107,12 @@ def scored_cases(assignment: str) -> dict:
     # (a reload of a library module leaves later cases two classes of one name)
     keys.append(CHANGING_ARGUMENTS)
     cases.append((None, changing_arguments(solution_notebook(assignment), RECORD[assignment]["exercises"])))
+    # each exercise answered alone, the others as released: its own tests
+    answers = [exercise["answer"] for exercise in RECORD[assignment]["exercises"]]
+    stubs = released_answers(assignment)
+    for answer in answers:
+        keys.append(("alone", answer, "the only exercise answered"))
+        cases.append((answer, {other: stubs[other] for other in answers if other != answer}))
     extra = extra_cases(assignment)
     keys += list(extra)
     cases += [(exercise, source) for (_, exercise, _), source in extra.items()]
@@ -114,6 +120,13 @@ def scored_cases(assignment: str) -> dict:
 
 
 CHANGING_ARGUMENTS = ("arguments", None, "changed after each call")
+
+
+@cache
+def released_answers(assignment: str) -> dict[str, str]:
+    """The answer cells as students get them (the release's stubs), by grade_id."""
+    released = nbformat.read(ROOT / "course" / assignment / f"{assignment}.ipynb", as_version=4)
+    return {grade_id(c): c.source for c in released.cells if cell_kind(c) == "answer"}
 
 
 CASES = [
@@ -213,3 +226,20 @@ def test_no_test_can_be_steered_through_the_arguments(assignment):
             assert set(exercise["visible_tests"]) & set(lost), (
                 f"{assignment} {exercise['answer']}: only a hidden test says the function must not change its "
                 "argument in place")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_slip_costs_twice(assignment):
+    """A submission with only one exercise answered (every other answer as released) earns
+    every point of that exercise's tests: no exercise's tests, nor its answer, lean on another
+    exercise's answer, so a slip in one costs points once. (The other exercises' tests score
+    nothing on the release: tests/test_grading.py grades the untouched release.)"""
+    leaning = []
+    for exercise in RECORD[assignment]["exercises"]:
+        result = scored_cases(assignment)[("alone", exercise["answer"], "the only exercise answered")]
+        earned = sum(points for points, _ in result.scores.values())
+        possible = sum(most for _, most in result.scores.values())
+        assert set(result.scores) == set(exercise["visible_tests"] + exercise["hidden_tests"])
+        if earned < possible:
+            leaning.append(f"{exercise['answer']}: {earned:g}/{possible:g} alone; " + "; ".join(result.errors)[:400])
+    assert not leaning, f"{assignment}: exercises that lean on another's answer:\n" + "\n".join(leaning)
