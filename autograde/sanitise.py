@@ -65,7 +65,9 @@ SHOWN_CHARS = 10_000  # of a piece shown as text
 
 
 class Budget:
-    """How many more tags bleach may parse for one notebook (counted as '<', which bounds them)."""
+    """How many more tags of the notebook's pieces bleach may take (counted as '<', which bounds
+    them). A piece taken is parsed a few times (checked, cleaned, its cleaned rendering checked):
+    the work stays a small multiple of the budget (tests/test_sanitise.py)."""
 
     def __init__(self, tags: int = NOTEBOOK_TAGS):
         self.tags = tags
