@@ -97,15 +97,11 @@ def released_source(source: str) -> str:
     open keeps the source as it is (nbgrader refuses to release it)."""
     if HIDDEN_BEGIN not in source:
         return source
-    kept, hidden = [], False
-    for line in source.split("\n"):
-        if HIDDEN_BEGIN in line:
-            hidden = True
-        elif HIDDEN_END in line:
-            hidden = False
-        elif not hidden:
-            kept.append(line)
-    return source if hidden else "\n".join(kept)
+    lines = source.split("\n")
+    hidden = hidden_lines(source)
+    if HIDDEN_END not in lines[max(hidden) - 1]:  # the last region is left open
+        return source
+    return "\n".join(line for number, line in enumerate(lines, 1) if number not in hidden)
 
 
 def has_hidden_tests(source: str) -> bool:
