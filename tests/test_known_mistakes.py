@@ -19,6 +19,7 @@ import nbformat
 import pytest
 from conftest import ASSIGNMENTS, ROOT
 from known_mistakes.arguments import changing_arguments
+from known_mistakes.mistakes import Mistake
 from notebook_harness import exercises, run_cases
 
 from dlcourse.grading import cell_kind, grade_id
@@ -102,7 +103,7 @@ def scored_cases(assignment: str) -> dict:
     """{(exercise, mistake name): scores} and {(kind, exercise, name): scores} for the extra cases;
     the key (None, None) is the solution's control run."""
     keys = [(None, None)] + [(ex, name) for ex, wrong in mistakes_of(assignment).items() for name in wrong]
-    cases = [(ex, mistakes_of(assignment)[ex][name] if ex else None) for ex, name in keys]
+    cases = [(ex, str(mistakes_of(assignment)[ex][name]) if ex else None) for ex, name in keys]
     # every exercise at once, all tests: one run's time per assignment; before the delegations
     # (a reload of a library module leaves later cases two classes of one name)
     keys.append(CHANGING_ARGUMENTS)
@@ -146,6 +147,23 @@ def test_every_exercise_has_known_mistakes(assignment):
             f"tests/known_mistakes/{assignment}.py")
     unknown = set(listed) - set(exercises(solution_notebook(assignment)))
     assert not unknown, f"known mistakes name exercises the notebook lacks: {sorted(unknown)}"
+    untagged = [f"{exercise}: {name}" for exercise, wrong in listed.items() for name, mistake in wrong.items()
+                if not isinstance(mistake, Mistake)]
+    assert not untagged, (f"{assignment}: known mistakes without a tag (visible(..., hint=...) or "
+                          f"hidden_only(..., why=...)): {untagged}")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_three_quarters_of_the_known_mistakes_are_seen_by_a_visible_check(assignment):
+    """Hidden tests are for what a student could learn by heart, not for the ordinary slip:
+    at least three quarters of an assignment's known mistakes are tagged visible (and
+    test_known_mistake_loses_points holds each tag to what grading does)."""
+    tags = [mistake.visible for wrong in mistakes_of(assignment).values() for mistake in wrong.values()]
+    hidden = [f"{exercise}: {name} ({mistake.why})" for exercise, wrong in mistakes_of(assignment).items()
+              for name, mistake in wrong.items() if not mistake.visible]
+    assert 4 * sum(tags) >= 3 * len(tags), (
+        f"{assignment}: {sum(tags)} of {len(tags)} known mistakes fail a visible check; hidden-only:\n"
+        + "\n".join(hidden))
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -174,6 +192,19 @@ def test_known_mistake_loses_points(assignment, exercise, name):
     hidden = {cell: s for cell, s in scores.items() if "hidden" in cell}
     assert any(points < most for points, most in hidden.values()), (
         f"{assignment} {exercise}: '{name}' passes every hidden test: {result.describe(hidden)}")
+    # and a mistake tagged visible is one a student hears of before grading, with a hint
+    # that points at it
+    mistake = mistakes_of(assignment)[exercise][name]
+    if not mistake.visible:
+        return
+    visible = {cell for cell, (points, most) in scores.items() if "hidden" not in cell and points < most}
+    assert visible, (f"{assignment} {exercise}: '{name}' is tagged visible but passes every visible check: "
+                     f"{result.describe()}")
+    said = [" ".join(error.split()).lower() for error in result.errors
+            if error.split("]")[0].lstrip("[") in visible]
+    assert any(mistake.hint.lower() in message for message in said), (
+        f"{assignment} {exercise}: the visible check that '{name}' fails does not say "
+        f"{mistake.hint!r}:\n" + "\n".join(said))
 
 
 EXTRA = [pytest.param(a, kind, exercise, name, id=f"{a}-{kind}-{exercise}-{name.replace(' ', '_')}")

@@ -12,8 +12,15 @@ result) are written out with ``whole(...)``.
     edit = edits_of("01-perceptron")
     MISTAKES = {
         "ex1_predict": {
-            "non-strict threshold": edit("ex1_predict", ("float) > 0)", "float) >= 0)")),
+            "non-strict threshold": visible(edit("ex1_predict", ("float) > 0)", "float) >= 0)")),
+                                            hint="use a strict > 0"),
             ...
+
+Every mistake is tagged with how a student hears of it before grading (``Mistake``):
+``visible(source, hint=...)`` where a visible check of its exercise fails on it and the
+message says ``hint``, ``hidden_only(source, why=...)`` where no visible check can see it
+and ``why`` says so (a hard-coded answer, delegation, a slip that shows only on inputs a
+visible check cannot hold). tests/test_known_mistakes.py holds the tags to what grading does.
 
 The files are run with runpy.run_path, which does not put their folder on sys.path; the
 import works because tests/ is on it (pytest adds the folder of tests/conftest.py), which
@@ -35,6 +42,40 @@ def _answer_cells(assignment: str) -> dict[str, str]:
     path = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
     notebook = nbformat.read(path, as_version=4)
     return {grade_id(cell): cell.source for cell in notebook.cells if cell_kind(cell) == ANSWER}
+
+
+class Mistake(str):
+    """A known mistake's answer cell (the str itself) with its tag: ``hint`` (the words a
+    failing visible check of the exercise must say about it) or ``why`` (the reason no visible
+    check can see it); exactly one of the two is set."""
+
+    hint: str | None = None
+    why: str | None = None
+
+    @property
+    def visible(self) -> bool:
+        return self.hint is not None
+
+
+def visible(source: str, *, hint: str) -> Mistake:
+    """A mistake that fails a visible check of its exercise, whose message contains ``hint``
+    (compared without case, runs of white space as one space): the student is warned before
+    grading, and told where to look."""
+    if not hint.strip():
+        raise ValueError("visible(...): hint must name the words the failing visible check prints")
+    mistake = Mistake(source)
+    mistake.hint = " ".join(hint.split())
+    return mistake
+
+
+def hidden_only(source: str, *, why: str) -> Mistake:
+    """A mistake only hidden tests catch; ``why`` says why no visible check can (delegation
+    and hard-coded answers are hidden-only by nature; a conceptual slip rarely is)."""
+    if not why.strip():
+        raise ValueError("hidden_only(...): say why no visible check can see this mistake")
+    mistake = Mistake(source)
+    mistake.why = why
+    return mistake
 
 
 def solution_answer(assignment: str, exercise: str) -> str:
