@@ -112,6 +112,14 @@ HONEST = {
                     \"\"\"
                     return 2.0 / np.linalg.norm(np.asarray(H, dtype=float), 2)
             """),
+            "the general eigenvalue routine, real parts, Python's max": answer("""
+                def max_stable_lr(H):
+                    \"\"\"Largest learning rate for which gradient descent on 1/2 w^T H w converges: 2 /
+                    lambda_max(H).
+                    \"\"\"
+                    eigenvalues = np.linalg.eigvals(np.asarray(H, dtype=float)).real   # unsorted, any size
+                    return 2.0 / max(eigenvalues)
+            """),
         },
         "ex2_newton": {
             "Cholesky factor and two triangular solves": answer("""
@@ -137,6 +145,14 @@ HONEST = {
                         total += (p - y[n]) * X[n]
                     return total / len(rows)
             """),
+            "every row weighted by how often the batch lists it (np.bincount)": answer("""
+                def minibatch_gradient(w, X, y, batch):
+                    \"\"\"Gradient of the mean binary cross-entropy of logistic regression over the rows `batch`.\"\"\"
+                    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+                    counts = np.bincount(np.asarray(batch).reshape(-1), minlength=len(X)).astype(float)
+                    p = 1.0 / (1.0 + np.exp(-(X @ np.asarray(w, dtype=float))))
+                    return X.T @ (counts * (p - y)) / counts.sum()
+            """),
         },
         "ex4_momentum": {
             "torch tensors inside, NumPy arrays in and out": answer("""
@@ -151,6 +167,25 @@ HONEST = {
                         velocity = torch.as_tensor(state["velocity"], dtype=torch.float64) * momentum + grad
                     w_new = torch.as_tensor(np.asarray(w, dtype=float)) - lr * velocity
                     return w_new.numpy(), {"velocity": velocity.numpy()}
+            """),
+            "the state is the velocity array itself, no dict": answer("""
+                def sgd_momentum(w, dw, state=None, *, lr=1e-3, momentum):
+                    \"\"\"torch.optim.SGD(momentum=momentum): v = dw on the first step, then v = momentum * v + dw; w
+                    - lr * v.
+                    \"\"\"
+                    grad = np.array(dw, dtype=float)   # a copy: the velocity must not share the caller's dw
+                    velocity = grad if state is None else momentum * state + grad
+                    return np.asarray(w, dtype=float) - lr * velocity, velocity
+            """),
+            "velocity in step units, v = momentum v + lr dw from zero, in a list": answer("""
+                def sgd_momentum(w, dw, state=None, *, lr=1e-3, momentum):
+                    \"\"\"torch.optim.SGD(momentum=momentum): v = dw on the first step, then v = momentum * v + dw; w
+                    - lr * v.
+                    \"\"\"
+                    w = np.asarray(w, dtype=float)
+                    step = np.zeros_like(w) if state is None else state[0]
+                    step = momentum * step + lr * np.asarray(dw, dtype=float)   # lr * v, while lr stays fixed
+                    return w - step, [step]
             """),
         },
         "ex5_rmsprop": {
@@ -181,6 +216,16 @@ HONEST = {
                     step_size = lr / (1 - beta1 ** t)
                     denom = np.sqrt(v) / np.sqrt(1 - beta2 ** t) + eps
                     return np.asarray(w, dtype=float) - step_size * m / denom, {"step": t, "m": m, "v": v}
+            """),
+            "the state as a tuple (t, m, v), moments started at zero": answer("""
+                def adam(w, dw, state=None, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+                    \"\"\"torch.optim.Adam: bias-corrected first and second moments, eps added to the corrected root.
+                    \"\"\"
+                    g = np.asarray(dw, dtype=float)
+                    t, m, v = (0, np.zeros_like(g), np.zeros_like(g)) if state is None else state
+                    t, m, v = t + 1, beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * np.square(g)
+                    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+                    return np.asarray(w, dtype=float) - lr * m_hat / (np.sqrt(v_hat) + eps), (t, m, v)
             """),
         },
     },
