@@ -653,7 +653,7 @@ HONEST = {
                     for sentence in sentences:
                         ids = np.array([index.get(word, -1) for word in sentence], dtype=np.int64)
                         for d in range(1, window + 1):
-                            left, right = ids[:len(ids) - d], ids[d:]
+                            left, right = ids[:max(len(ids) - d, 0)], ids[d:]  # d may exceed the length
                             both = (left >= 0) & (right >= 0)
                             np.add.at(M, (left[both], right[both]), 1)
                             np.add.at(M, (right[both], left[both]), 1)
