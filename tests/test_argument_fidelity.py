@@ -10,6 +10,7 @@ station corpus's ``in-place`` (tests/station_corpus.py) keeps its points, and th
 that change the caller's W, w or state but return new ones (tests/known_mistakes/01-perceptron.py,
 02-gradient-descent.py), which scored full marks before, lose them."""
 
+import json
 import os
 import sys
 import time
@@ -243,3 +244,13 @@ def test_an_unchanged_array_is_not_sent_back():
     assert kernel_side.object_state(large, encode, before)["$"] == "ndarray"
     objects = np.array([None, 1], dtype=object)
     assert kernel_side.array_fingerprint(objects) is None  # arrays of objects are not copied back
+
+
+def test_infinite_and_nan_results_come_back_as_numbers():
+    """A loss that overflows is a wrong answer, not an unreadable reply: NumPy's scalars (floats
+    whose repr is np.float64(inf)) come back as the plain float, as Python's do."""
+    encode, decode = kernel_side.Encoder(), kernel_side.Decoder()
+    for value in (np.float64(np.inf), np.float64(-np.inf), float("inf"), np.float32(np.inf)):
+        assert decode(json.loads(json.dumps(encode(value)))) == value
+    for value in (np.float64(np.nan), float("nan"), np.float16(np.nan)):
+        assert np.isnan(decode(json.loads(json.dumps(encode(value)))))

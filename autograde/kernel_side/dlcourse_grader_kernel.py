@@ -74,7 +74,8 @@ class Encoder:
         if isinstance(obj, int):
             return obj if abs(obj) < 2**53 else {"$": "bigint", "v": str(obj)}
         if isinstance(obj, float):
-            return obj if math.isfinite(obj) else {"$": "float", "v": repr(obj)}
+            # float(): NumPy 2 spells an np.float64 (a float) np.float64(inf), which float() cannot read
+            return obj if math.isfinite(obj) else {"$": "float", "v": repr(float(obj))}
         if isinstance(obj, complex):
             return {"$": "complex", "v": [self(obj.real), self(obj.imag)]}
         if isinstance(obj, bytes):
