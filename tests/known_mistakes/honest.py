@@ -550,13 +550,47 @@ HONEST = {
         },
     },
     "06-rnn-lstm": {
+        "ex1_rnn_step": {
+            "float32, np.einsum, the recurrent term as (Wh.T @ h_prev.T).T": answer("""
+                def rnn_step(x, h_prev, Wx, Wh, b):
+                    \"\"\"h = tanh(x @ Wx + h_prev @ Wh + b).\"\"\"
+                    x, h_prev = np.asarray(x, dtype=np.float32), np.asarray(h_prev, dtype=np.float32)
+                    recurrent = (np.asarray(Wh, dtype=np.float32).T @ h_prev.T).T   # the same as h_prev @ Wh
+                    return np.tanh(np.einsum("nd,dh->nh", x, np.asarray(Wx, dtype=np.float32)) + recurrent
+                                   + np.asarray(b, dtype=np.float32)).astype(np.float64)
+            """),
+        },
+        "ex4_cell_update": {
+            "np.add and np.multiply, h from a tanh written through exponentials, a list returned": answer("""
+                def lstm_cell_update(i, f, g, o, c_prev):
+                    \"\"\"c = f * c_prev + i * g and h = o * tanh(c).\"\"\"
+                    c = np.add(np.multiply(f, c_prev), np.multiply(i, g))
+                    squashed = (1.0 - np.exp(-2.0 * c)) / (1.0 + np.exp(-2.0 * c))  # tanh(c), |c| moderate here
+                    return [c, np.multiply(o, squashed)]
+            """),
+            "float32 throughout": answer("""
+                def lstm_cell_update(i, f, g, o, c_prev):
+                    \"\"\"c = f * c_prev + i * g and h = o * tanh(c).\"\"\"
+                    i, f, g, o, c_prev = (np.asarray(v, dtype=np.float32) for v in (i, f, g, o, c_prev))
+                    c = f * c_prev + i * g
+                    return c, o * np.tanh(c)
+            """),
+        },
         "ex3_gates": {
+
             "np.split into four, sigmoid written through tanh": answer("""
                 def lstm_gates(a):
                     \"\"\"(i, f, g, o) from the stacked pre-activations a: (N, 4H), in torch's order.\"\"\"
                     ai, af, ag, ao = np.split(a, 4, axis=1)
                     logistic = lambda z: 0.5 * (1.0 + np.tanh(0.5 * z))
                     return logistic(ai), logistic(af), np.tanh(ag), logistic(ao)
+            """),
+            "float32, blocks by reshape to (N, 4, H)": answer("""
+                def lstm_gates(a):
+                    \"\"\"(i, f, g, o) from the stacked pre-activations a: (N, 4H), in torch's order.\"\"\"
+                    blocks = np.asarray(a, dtype=np.float32).reshape(len(a), 4, -1)   # (N, 4, H)
+                    squash = lambda z: 1.0 / (1.0 + np.exp(-z))
+                    return squash(blocks[:, 0]), squash(blocks[:, 1]), np.tanh(blocks[:, 2]), squash(blocks[:, 3])
             """),
         },
         "ex2_bptt": {
@@ -635,6 +669,27 @@ HONEST = {
                     z = torch.sigmoid(z_x + z_h)
                     n = torch.tanh(n_x + r * n_h)
                     return (n + z * (h - n)).numpy()
+            """),
+            "NumPy, gates by np.split, h = h_prev + (1 - z) (n - h_prev)": answer("""
+                def gru_step(x, h_prev, Wx, Wh, bx, bh):
+                    \"\"\"One step of torch.nn.GRUCell with weights Wx (D, 3H), Wh (H, 3H), gate order r, z, n.\"\"\"
+                    xr, xz, xn = np.split(x @ Wx + bx, 3, axis=1)
+                    hr, hz, hn = np.split(h_prev @ Wh + bh, 3, axis=1)
+                    reset = 1.0 / (1.0 + np.exp(-(xr + hr)))
+                    update = 1.0 / (1.0 + np.exp(-(xz + hz)))
+                    candidate = np.tanh(xn + reset * hn)
+                    return h_prev + (1.0 - update) * (candidate - h_prev)
+            """),
+            "float32 throughout": answer("""
+                def gru_step(x, h_prev, Wx, Wh, bx, bh):
+                    \"\"\"One step of torch.nn.GRUCell with weights Wx (D, 3H), Wh (H, 3H), gate order r, z, n.\"\"\"
+                    x, h_prev, Wx, Wh, bx, bh = (np.asarray(v, dtype=np.float32) for v in (x, h_prev, Wx, Wh, bx, bh))
+                    H = h_prev.shape[1]
+                    ax, ah = x @ Wx + bx, h_prev @ Wh + bh
+                    r = 1 / (1 + np.exp(-(ax[:, :H] + ah[:, :H])))
+                    z = 1 / (1 + np.exp(-(ax[:, H:2 * H] + ah[:, H:2 * H])))
+                    n = np.tanh(ax[:, 2 * H:] + r * ah[:, 2 * H:])
+                    return (1 - z) * n + z * h_prev
             """),
         },
     },
