@@ -358,8 +358,8 @@ def grade_cases(source_path: Path, cases: list[tuple[str | None, str | dict | No
                     except Exception as error_call:  # noqa: BLE001
                         error = f"{type(error_call).__name__}: {error_call}"
                     outcome.scores[gid] = (points_earned(error, worth), worth)
-                    if error:
-                        outcome.errors.append(f"[{gid}] {error[:300]}")
+                    if error:  # whole enough to hold the hint at the end of a long message
+                        outcome.errors.append(f"[{gid}] {error[:2000]}")
             except KernelLost as error_lost:
                 outcome.errors.append(f"the kernel was lost: {error_lost}")
                 for gid in (tests_of[exercise] if exercise else list(tests)):
