@@ -135,6 +135,10 @@ def maxpool2d_backward(dout, x, size=2, stride=2):
             "x[n, c, i * size:i * size + size, j * size:j * size + size]"),
             ("dx[n, c, i * stride + u, j * stride + v]", "dx[n, c, i * size + u, j * size + v]")),
             hint="starting at (i * stride, j * stride)"),
+        # a loop that starts its running maximum at 0 (`best = 0`, then `if window[u, v] > best`): in a window of
+        # negative numbers nothing beats it and the top-left entry keeps the gradient
+        "running maximum started at 0": visible(edit("ex6_maxpool_backward", (
+            "np.argmax(window)", "np.argmax(np.maximum(window, 0))")), hint="do not start a running maximum at 0"),
         "window count taken as H // size": visible(edit("ex6_maxpool_backward", (
             "_, _, OH, OW = dout.shape", "OH, OW = H // size, W // size")), hint="one window per entry of dout"),
     },
