@@ -404,6 +404,27 @@ HONEST = {
         },
     },
     "05-convolution": {
+        "ex2_output_size": {
+            "the length of the range of window starts": answer("""
+                def conv_output_size(h, k, stride=1, pad=0):
+                    \"\"\"How many positions a window of size k takes along an axis of size h.\"\"\"
+                    last_start = h + 2 * pad - k          # the last row a window may start on
+                    return len(range(0, last_start + 1, stride))
+            """),
+        },
+        "ex7_counts": {
+            "output positions counted with math.floor, weights from a shape tuple": answer("""
+                import math
+
+
+                def conv_layer_counts(c_in, h, w, n_filters, k, stride=1, pad=0):
+                    \"\"\"(weights, biases, multiply_adds) of a conv layer on one (c_in, h, w) input.\"\"\"
+                    weights = math.prod((n_filters, c_in, k, k))
+                    oh = math.floor((h + 2 * pad - k) / stride) + 1
+                    ow = math.floor((w + 2 * pad - k) / stride) + 1
+                    return weights, n_filters, n_filters * oh * ow * (weights // n_filters)
+            """),
+        },
         "ex1_by_hand": {
             "shift and add: a loop over the kernel offsets, np.flip for the convolution": answer("""
                 def correlate2d(x, w):
@@ -529,6 +550,24 @@ HONEST = {
                     c = np.arange(C)[None, :, None, None]
                     dx = np.zeros(x.shape)
                     np.add.at(dx, (n, c, rows, cols), dout)
+                    return dx
+            """),
+            "a running maximum with a strict >, output size from the formula": answer("""
+                def maxpool2d_backward(dout, x, size=2, stride=2):
+                    \"\"\"Gradient of max pooling: each window's upstream gradient goes to its argmax.\"\"\"
+                    N, C, H, W = x.shape
+                    OH, OW = (H - size) // stride + 1, (W - size) // stride + 1
+                    dx = np.zeros(x.shape)
+                    for n in range(N):
+                        for c in range(C):
+                            for i in range(OH):
+                                for j in range(OW):
+                                    best, where = None, None
+                                    for u in range(i * stride, i * stride + size):
+                                        for v in range(j * stride, j * stride + size):
+                                            if best is None or x[n, c, u, v] > best:   # strict: the first maximum stays
+                                                best, where = x[n, c, u, v], (u, v)
+                                    dx[n, c, where[0], where[1]] += dout[n, c, i, j]
                     return dx
             """),
             "loop over positions, tie broken with a boolean mask and its first True": answer("""
