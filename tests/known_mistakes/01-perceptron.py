@@ -5,7 +5,7 @@ tests/test_known_mistakes.py runs each in place of the solution, with the exerci
 visible and hidden tests, and requires that it loses points. Keep at least two per exercise.
 """
 
-from known_mistakes.mistakes import edits_of, visible, whole
+from known_mistakes.mistakes import edits_of, hidden_only, visible, whole
 
 edit = edits_of("01-perceptron")
 
@@ -54,10 +54,11 @@ MISTAKES = {
             hint="must not change W in place"),
     },
     "ex3_train": {
-        "the library's reference instead of an answer": visible(whole("""
+        "the library's reference instead of an answer": hidden_only(whole("""
 perceptron_train = np_perceptron.perceptron_train
 """),
-            hint="asks you to write that part yourself"),
+            why="delegation to the library's reference: in the notebook it passes the visible checks; grading's "
+                "shortcut check and the sealed reference take every point (the doctor names it)"),
         "stops before a clean epoch": visible(edit("ex3_train", (
             "if errors == 0:", 'if errors == 0 or epoch >= 2:  # "two epochs are always enough"')),
             hint="the last one is the clean epoch"),

@@ -4,7 +4,7 @@ cell (see tests/test_known_mistakes.py). At least two per exercise, including th
 assignment's issue names: dropout without rescaling, batch norm with the unbiased variance
 or eps outside the root, He with variance 1/n_in, weight decay with the wrong sign."""
 
-from known_mistakes.mistakes import edits_of, visible, whole
+from known_mistakes.mistakes import edits_of, hidden_only, visible, whole
 
 edit = edits_of("04-training-deep-networks")
 
@@ -45,11 +45,12 @@ MISTAKES = {
             hint="the gradient flows through kept units only"),
     },
     "ex4_bn_forward": {
-        'delegates to the library': visible(whole("""
+        'delegates to the library': hidden_only(whole("""
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     return np_layers.batchnorm_forward(x, gamma, beta, eps=eps)
 """),
-            hint="asks you to write that part yourself"),
+            why="delegation to the library's reference: in the notebook it passes the visible checks; grading's "
+                "shortcut check and the sealed reference take every point (the doctor names it)"),
         "unbiased variance (ddof=1)": visible(edit("ex4_bn_forward", (
             "x.var(axis=0)  # biased: divides by N", "x.var(axis=0, ddof=1)")),
             hint="use the biased variance"),

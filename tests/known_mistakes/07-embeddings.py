@@ -138,15 +138,11 @@ def cooccurrence_matrix(sentences, *, window=1, vocab=None):
         "dv without the noise words' sum": visible(
             edit("ex5_negative_sampling", (' + np.einsum("nk,nkd->nd", g_neg, u_neg)', "")),
             hint="dv collects the true word's term AND the sum over the K noise words"),
-        "log(sigmoid) computed naively (overflows at large scores)": hidden_only(
+        "log(sigmoid) computed naively (overflows at large scores)": visible(
             edit("ex5_negative_sampling", (
                 "np.logaddexp(0, -pos).sum() + np.logaddexp(0, neg).sum()",
                 "-np.log(1 / (1 + np.exp(-pos))).sum() - np.log(1 / (1 + np.exp(neg))).sum()")),
-            why="the visible check at scores of -800 and +800 shows it, with its hint, in the notebook; under "
-                "grading the loss comes back from the kernel as np.float64(inf), which the judge cannot read "
-                "(autograde/kernel_side/dlcourse_grader_kernel.py sends a non-finite float as repr(), "
-                "'np.float64(inf)' under NumPy 2), so the visible cell fails with a SubmissionError that "
-                "cannot carry the hint"),
+            hint="compute -log(sigmoid(x)) as np.logaddexp(0, -x)"),
         "delegates to the library": hidden_only(
             whole("""
 def negative_sampling_loss(v, u_pos, u_neg):
