@@ -289,7 +289,12 @@ def test_symbolic_answers_are_parsed_without_eval_or_tricks():
     x = sympy.Symbol("x")
     assert parse_srepr(sympy.srepr(2 * sympy.cos(x) + x**2)) == 2 * sympy.cos(x) + x**2
     assert parse_srepr("Symbol('x', real=True)") == sympy.Symbol("x", real=True)
+    # a right answer with a float in it (cos(x) + 1.0 * x): srepr gives Float its precision
+    assert parse_srepr(sympy.srepr(sympy.cos(x) + 1.0 * x)) == sympy.cos(x) + 1.0 * x
     for text in ("Function('f', __eq__=Tuple)(Symbol('x'))",         # an always-equal class
+                 "Float('1.0', precision=100000000)",
+                 "Float('1.0', precision=True)",
+                 "Symbol('x', precision=53)",
                  "Function('f', equals=Tuple)(Symbol('x'))",
                  "Pow(Integer(10), Integer(1000000000000000000000000000000000000000000))",
                  "__import__('os').system('true')",

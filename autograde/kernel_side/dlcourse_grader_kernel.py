@@ -266,8 +266,15 @@ def parse_srepr(text: str):
                 raise ValueError("unexpected call in a symbolic answer")
             args = [build(a) for a in node.args]
             kwargs = {k.arg: build(k.value) for k in node.keywords}
+            # srepr writes a float as Float('1.0', precision=53): the bits, bounded like its digits
+            precision = kwargs.pop("precision", None) if function is sympy.Float else None
             if not all(k in _ASSUMPTIONS and isinstance(v, bool) for k, v in kwargs.items()):
                 raise ValueError("only boolean assumptions may be given as keywords in a symbolic answer")
+            if precision is not None:
+                if type(precision) is not int or not 1 <= precision <= SYMBOLIC_EXPONENT:
+                    raise ValueError(f"a Float's precision in a symbolic answer must be an int from 1 to "
+                                     f"{SYMBOLIC_EXPONENT}")
+                kwargs["precision"] = precision
             if isinstance(node.func, ast.Name) or isinstance(function, sympy.FunctionClass):
                 bounded(function, args)
                 return function(*args, **kwargs)
