@@ -47,8 +47,8 @@ MISTAKES = {
                                                                  ("dh_dx2 = x1", "dh_dx2 = sympy.cos(x1) + x1")),
                                                             hint="sin(x1) is a constant for x2"),
         "numbers at the checked point in place of expressions": hidden_only(
-            edit("ex2_gradient", ("dh_dx1 = sympy.cos(x1) + x2", "dh_dx1 = sympy.Float(np.cos(0.7) - 1.3)"),
-                 ("dh_dx2 = x1", "dh_dx2 = sympy.Float(0.7)")),
+            edit("ex2_gradient", ("dh_dx1 = sympy.cos(x1) + x2", "dh_dx1 = float(np.cos(0.7) - 1.3)"),
+                 ("dh_dx2 = x1", "dh_dx2 = 0.7")),
             why="a hard-coded answer: right at the one point the visible check evaluates, so only the symbolic "
                 "hidden test sees it"),
     },
