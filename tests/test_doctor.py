@@ -72,6 +72,30 @@ def test_solution_has_no_problems(solution_run):
     assert out.rstrip().splitlines()[-1].startswith("Verdict: no problems found")
 
 
+def test_an_exercise_answered_alone_is_estimated_at_its_own_points(tmp_path):
+    """No slip costs twice, as the doctor sees it: the release with only Exercise 3 answered
+    (it trains with its own prediction and update, not with the student's Exercises 1 and 2)
+    passes Exercise 3's visible checks and nothing else, and the estimate is their points, as
+    grading gives it every point of Exercise 3 (test_known_mistakes.py::test_no_slip_costs_twice)."""
+    notebook = nbformat.read(RELEASED, as_version=4)
+    solution = {grading.grade_id(c): c.source for c in nbformat.read(SOLUTION, as_version=4).cells}
+    for cell in notebook.cells:
+        if grading.grade_id(cell) == "ex3_train":
+            # as a student writes it: the solution without nbgrader's markers
+            cell.source = "\n".join(line for line in solution["ex3_train"].splitlines() if "### " not in line)
+    path = tmp_path / RELEASED.name
+    nbformat.write(notebook, path)
+    report = json.loads(run_doctor(path, "--json").stdout)
+    statuses = {t["grade_id"]: t["status"] for t in report["tests"] if not t["hidden"]}
+    assert statuses.pop("ex3_train-test-visible") == "passed", report["failed"]
+    assert set(statuses.values()) == {"failed"}, statuses
+    points = next(grading.nbgrader_metadata(c)["points"] for c in notebook.cells
+                  if grading.grade_id(c) == "ex3_train-test-visible")
+    assert report["estimated_points"] == points > 0
+    assert [f["grade_id"] for f in report["unanswered"]] == ["ex1_predict", "ex2_update", "ex4_gradient",
+                                                             "ex5_margin", "written_xor"]
+
+
 @pytest.fixture(scope="module")
 def released_run(tmp_path_factory):
     path = tmp_path_factory.mktemp("released") / RELEASED.name

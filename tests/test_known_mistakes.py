@@ -195,9 +195,11 @@ def test_known_mistake_loses_points(assignment, exercise, name):
     # and a mistake tagged visible is one a student hears of before grading, with a hint
     # that points at it
     mistake = mistakes_of(assignment)[exercise][name]
-    if not mistake.visible:
-        return
     visible = {cell for cell, (points, most) in scores.items() if "hidden" not in cell and points < most}
+    if not mistake.visible:
+        assert not visible, (f"{assignment} {exercise}: '{name}' is tagged hidden-only ({mistake.why}) but fails "
+                             f"a visible check: tag it visible, with the hint it prints: {result.describe()}")
+        return
     assert visible, (f"{assignment} {exercise}: '{name}' is tagged visible but passes every visible check: "
                      f"{result.describe()}")
     said = [" ".join(error.split()).lower() for error in result.errors

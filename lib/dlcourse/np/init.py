@@ -12,11 +12,13 @@ Randomness is passed in, keyword-only, as in every dlcourse.np function that dra
 
 import numpy as np
 
+from dlcourse.check import shown
+
 
 def _check_fans(n_in, n_out):
     for name, value in (("n_in", n_in), ("n_out", n_out)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise TypeError(f"{name} must be an int (a number of features), got {type(value).__name__} {value!r}")
+            raise TypeError(f"{name} must be an int (a number of features), got {type(value).__name__} {shown(value)}")
         if value < 1:
             raise ValueError(f"{name} must be a positive number of features, got {value}")
     return int(n_in), int(n_out)

@@ -17,6 +17,8 @@ from numbers import Integral
 
 import numpy as np
 
+from dlcourse.check import shown
+
 
 def _check_2d(name, array, width=None, what="(N, D)"):
     array = np.asarray(array, dtype=np.float64)
@@ -42,7 +44,7 @@ def pca(X, k):
     if N < 2:
         raise ValueError(f"X must hold at least 2 samples to have a variance, got shape {X.shape}")
     if isinstance(k, bool) or not isinstance(k, Integral) or not 1 <= k <= min(N, D):
-        raise ValueError(f"k must be an int with 1 <= k <= min(N, D) = {min(N, D)} for X: {X.shape}, got {k!r}")
+        raise ValueError(f"k must be an int with 1 <= k <= min(N, D) = {min(N, D)} for X: {X.shape}, got {shown(k)}")
     mean = X.mean(axis=0)                                      # (D,)
     _, S, Vt = np.linalg.svd(X - mean, full_matrices=False)    # S: (min(N, D),), Vt: (min(N, D), D)
     components = Vt[:k]                                        # (k, D)

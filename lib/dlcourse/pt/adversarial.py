@@ -52,6 +52,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dlcourse.check import shown
 from dlcourse.validate import check_clip, check_logistic, check_nonnegative, check_same_shape
 
 ATTACKS = ("fgsm", "pgd")
@@ -292,7 +293,7 @@ def pgd(model: nn.Module, x, y, eps, config: PGDConfig, *, generator: torch.Gene
     check_nonnegative("alpha", alpha)
     check_clip(clip)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+        raise ValueError(f"steps must be an integer >= 0, got {shown(steps)}")
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     _check_batch(x, y)
@@ -341,7 +342,7 @@ def accuracy_under_attack(model: nn.Module, X, y, eps_values, *, attack="fgsm", 
     if y.ndim != 1 or len(X) != len(y):
         raise ValueError(f"X (N, ...) and y (N,) must have the same N, got {tuple(X.shape)} and {tuple(y.shape)}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        raise ValueError(f"batch_size must be an integer >= 1, got {shown(batch_size)}")
     device = _model_device(model)
     accuracies = []
     with eval_mode(model):

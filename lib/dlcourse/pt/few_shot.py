@@ -17,6 +17,8 @@ from numbers import Integral
 import torch
 import torch.nn.functional as F
 
+from dlcourse import check
+
 
 def episode(labels, n_way: int, k_shot: int, n_query: int, *, generator: torch.Generator | None = None,
             classes=None):
@@ -39,7 +41,7 @@ def episode(labels, n_way: int, k_shot: int, n_query: int, *, generator: torch.G
                          f"and dtype {labels.dtype}")
     for name, value, least in (("n_way", n_way, 1), ("k_shot", k_shot, 1), ("n_query", n_query, 0)):
         if isinstance(value, bool) or not isinstance(value, Integral) or value < least:
-            raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
+            raise ValueError(f"{name} must be an int >= {least}, got {check.shown(value)}")
     cpu = labels.cpu()
     pool = torch.unique(cpu) if classes is None else torch.as_tensor(classes).reshape(-1).cpu()
     if len(torch.unique(pool)) != len(pool):

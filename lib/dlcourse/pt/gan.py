@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dlcourse import runtime
+from dlcourse.check import shown
 
 # ---------------------------------------------------------------- losses
 
@@ -90,7 +91,7 @@ class Pack(nn.Module):
     def __init__(self, pack: int):
         super().__init__()
         if isinstance(pack, bool) or not isinstance(pack, Integral) or pack < 1:
-            raise ValueError(f"pack must be an int >= 1, got {pack!r}")
+            raise ValueError(f"pack must be an int >= 1, got {shown(pack)}")
         self.pack = int(pack)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -109,7 +110,7 @@ def mlp_from_sizes(sizes: list[int], *, activation=nn.ReLU, batchnorm: bool = Fa
     input first and takes (n_in, hidden, n_out).)"""
     sizes = list(sizes)
     if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, Integral) or s < 1 for s in sizes):
-        raise ValueError(f"sizes must be at least two positive ints [in, ..., out], got {sizes!r}")
+        raise ValueError(f"sizes must be at least two positive ints [in, ..., out], got {shown(sizes)}")
     layers: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(n_in, n_out))
@@ -165,9 +166,9 @@ def sample_latent(n: int, latent_dim: int, *, generator: torch.Generator | None 
     """z: (n, Z) standard normal, drawn with ``generator`` on its own device and moved to
     ``device`` (None: the generator's device, else the CPU)."""
     if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
+        raise ValueError(f"n must be an int >= 1, got {shown(n)}")
     if isinstance(latent_dim, bool) or not isinstance(latent_dim, Integral) or latent_dim < 1:
-        raise ValueError(f"latent_dim must be an int >= 1, got {latent_dim!r}")
+        raise ValueError(f"latent_dim must be an int >= 1, got {shown(latent_dim)}")
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     draw_device = generator.device if generator is not None else (device if device is not None else "cpu")
@@ -290,10 +291,10 @@ def train_gan(G: nn.Module, D: nn.Module, real_sampler, config: GANConfig, *, op
     snapshot_every, snapshot_size = config.snapshot_every, config.snapshot_size
     for name, value in (("steps", steps), ("batch_size", batch_size), ("snapshot_size", snapshot_size)):
         if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+            raise ValueError(f"{name} must be an int >= 1, got {shown(value)}")
     if snapshot_every is not None and (isinstance(snapshot_every, bool) or not isinstance(snapshot_every, Integral)
                                        or snapshot_every < 1):
-        raise ValueError(f"snapshot_every must be None or an int >= 1, got {snapshot_every!r}")
+        raise ValueError(f"snapshot_every must be None or an int >= 1, got {shown(snapshot_every)}")
     if not callable(step):
         raise ValueError(f"step must be a function like train_step(G, D, real, *, opt_g, opt_d, latent_dim, "
                          f"saturating, generator) -> (d_loss, g_loss), got {type(step).__name__}")
