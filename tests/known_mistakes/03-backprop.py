@@ -1,78 +1,204 @@
 """Plausible wrong answers to the exercises of 03-backprop, each an edit of the solution's
 answer cell (tests/known_mistakes/mistakes.py; see tests/test_known_mistakes.py). At least
-two per exercise."""
+two per exercise, each tagged with how the student hears of it before grading."""
 
-from known_mistakes.mistakes import edits_of
+from known_mistakes.mistakes import edits_of, hidden_only, visible
 
 edit = edits_of("03-backprop")
 
 MISTAKES = {
     "ex1_chain_rule": {
-        "inner derivative forgotten": edit("ex1_chain_rule",
-                                           ("+ 30 * gprime", "+ 6 * gprime"),
-                                           ("dz_dy = 6 * fprime", "dz_dy = 2 * fprime")),
-        "inner factors swapped": edit("ex1_chain_rule",
-                                      ("dz_dx = 2 * fprime(x + 3 * y) + 30 * gprime(5 * x + y)",
-                                       "dz_dx = 6 * fprime(x + 3 * y) + 6 * gprime(5 * x + y)"),
-                                      ("dz_dy = 6 * fprime(x + 3 * y) + 6 * gprime(5 * x + y)",
-                                       "dz_dy = 2 * fprime(x + 3 * y) + 30 * gprime(5 * x + y)")),
-        "one path only": edit("ex1_chain_rule",
-                              (" + 30 * gprime(5 * x + y)", ""),
-                              (" + 6 * gprime(5 * x + y)", "")),
+        "inner derivative forgotten": visible(edit("ex1_chain_rule",
+                                                   ("+ 30 * gprime", "+ 6 * gprime"),
+                                                   ("dz_dy = 6 * fprime", "dz_dy = 2 * fprime")),
+                                              hint="derivative of the inner argument 5x + y with respect to x"),
+        "inner factors swapped": visible(edit("ex1_chain_rule",
+                                              ("dz_dx = 2 * fprime(x + 3 * y) + 30 * gprime(5 * x + y)",
+                                               "dz_dx = 6 * fprime(x + 3 * y) + 6 * gprime(5 * x + y)"),
+                                              ("dz_dy = 6 * fprime(x + 3 * y) + 6 * gprime(5 * x + y)",
+                                               "dz_dy = 2 * fprime(x + 3 * y) + 30 * gprime(5 * x + y)")),
+                                         hint="derivative of the inner argument x + 3y with respect to x"),
+        "one path only": visible(edit("ex1_chain_rule",
+                                      (" + 30 * gprime(5 * x + y)", ""),
+                                      (" + 6 * gprime(5 * x + y)", "")),
+                                 hint="reaches z through both f and g, and each path contributes a term"),
+        "outer factors dropped": visible(edit("ex1_chain_rule",
+                                              ("dz_dx = 2 * fprime(x + 3 * y) + 30 * gprime(5 * x + y)",
+                                               "dz_dx = fprime(x + 3 * y) + 5 * gprime(5 * x + y)"),
+                                              ("dz_dy = 6 * fprime(x + 3 * y) + 6 * gprime(5 * x + y)",
+                                               "dz_dy = 3 * fprime(x + 3 * y) + gprime(5 * x + y)")),
+                                         hint="(outer factor) * f'(x + 3y)"),
+        # the inner argument written with its coefficients swapped: f' taken at the wrong point
+        "f' at the wrong argument": visible(edit("ex1_chain_rule",
+                                                 ("dz_dx = 2 * fprime(x + 3 * y)", "dz_dx = 2 * fprime(3 * x + y)"),
+                                                 ("dz_dy = 6 * fprime(x + 3 * y)", "dz_dy = 6 * fprime(3 * x + y)")),
+                                            hint="f' is taken at the inner argument x + 3y"),
     },
     "ex2_gradient": {
-        "second path through x1 forgotten": edit("ex2_gradient", ("sympy.cos(x1) + x2", "sympy.cos(x1)")),
-        "wrong sign of the derivative of sin": edit("ex2_gradient", ("= sympy.cos(x1)", "= -sympy.cos(x1)")),
+        "second path through x1 forgotten": visible(edit("ex2_gradient", ("sympy.cos(x1) + x2", "sympy.cos(x1)")),
+                                                    hint="x1 feeds both terms"),
+        "wrong sign of the derivative of sin": visible(edit("ex2_gradient", ("= sympy.cos(x1)", "= -sympy.cos(x1)")),
+                                                       hint="d sin(x1)/dx1 = cos(x1)"),
+        "partials of the product swapped": visible(edit("ex2_gradient",
+                                                        ("sympy.cos(x1) + x2", "sympy.cos(x1) + x1"),
+                                                        ("dh_dx2 = x1", "dh_dx2 = x2")),
+                                                   hint="d(x1 x2)/dx1 = x2"),
+        "derivative of sin added to both partials": visible(edit("ex2_gradient",
+                                                                 ("dh_dx2 = x1", "dh_dx2 = sympy.cos(x1) + x1")),
+                                                            hint="sin(x1) is a constant for x2"),
+        "numbers at the checked point in place of expressions": hidden_only(
+            edit("ex2_gradient", ("dh_dx1 = sympy.cos(x1) + x2", "dh_dx1 = float(np.cos(0.7) - 1.3)"),
+                 ("dh_dx2 = x1", "dh_dx2 = 0.7")),
+            why="a hard-coded answer: right at the one point the visible check evaluates, so only the symbolic "
+                "hidden test sees it"),
     },
     "ex3_value_mul": {
-        "gradients overwritten instead of accumulated": edit("ex3_value_mul",
-                                                             ("a.grad += ", "a.grad = "),
-                                                             ("b.grad += ", "b.grad = ")),
-        "local derivatives swapped": edit("ex3_value_mul",
-                                          ("a.grad += b.data", "a.grad += a.data"),
-                                          ("b.grad += a.data", "b.grad += b.data")),
-        "upstream gradient ignored": edit("ex3_value_mul",
-                                          ("a.grad += b.data * out.grad", "a.grad += b.data"),
-                                          ("b.grad += a.data * out.grad", "b.grad += a.data")),
+        "gradients overwritten instead of accumulated": visible(edit("ex3_value_mul",
+                                                                     ("a.grad += ", "a.grad = "),
+                                                                     ("b.grad += ", "b.grad = ")),
+                                                                hint="use += rather than ="),
+        "local derivatives swapped": visible(edit("ex3_value_mul",
+                                                  ("a.grad += b.data", "a.grad += a.data"),
+                                                  ("b.grad += a.data", "b.grad += b.data")),
+                                             hint="d(ab)/da = b, d(ab)/db = a (the other factor)"),
+        "upstream gradient ignored": visible(edit("ex3_value_mul",
+                                                  ("a.grad += b.data * out.grad", "a.grad += b.data"),
+                                                  ("b.grad += a.data * out.grad", "b.grad += a.data")),
+                                             hint="each times out.grad (2 here)"),
+        "out.data in place of out.grad": visible(edit("ex3_value_mul",
+                                                      ("b.data * out.grad", "b.data * out.data"),
+                                                      ("a.data * out.grad", "a.data * out.data")),
+                                                 hint="times out.grad, not out.data"),
+        # d(ab)/da recovered as (ab)/a: right except where the other factor is 0
+        "local derivative as out.data / a.data": visible(edit("ex3_value_mul",
+                                                              ("a.grad += b.data * out.grad",
+                                                               "a.grad += out.data / a.data * out.grad"),
+                                                              ("b.grad += a.data * out.grad",
+                                                               "b.grad += out.data / b.data * out.grad")),
+                                                         hint="do not recover it as out.data / a.data"),
     },
     "ex4_value_tanh": {
-        "derivative taken from the input": edit("ex4_value_tanh", ("(1 - out.data**2)", "(1 - a.data**2)")),
-        "upstream gradient ignored": edit("ex4_value_tanh", ("(1 - out.data**2) * out.grad", "1 - out.data**2")),
+        "derivative taken from the input": visible(edit("ex4_value_tanh", ("(1 - out.data**2)", "(1 - a.data**2)")),
+                                                   hint="not the input a.data"),
+        "upstream gradient ignored": visible(edit("ex4_value_tanh",
+                                                  ("(1 - out.data**2) * out.grad", "1 - out.data**2")),
+                                             hint="multiply the local derivative by out.grad"),
+        "gradient overwritten instead of accumulated": visible(edit("ex4_value_tanh", ("a.grad += ", "a.grad = ")),
+                                                               hint="add with += rather than overwrite with ="),
+        "tanh applied twice": visible(edit("ex4_value_tanh", ("(1 - out.data**2)", "(1 - np.tanh(out.data)**2)")),
+                                      hint="out.data is already tanh(a)"),
+        "the difference squared": visible(edit("ex4_value_tanh", ("(1 - out.data**2)", "(1 - out.data)**2")),
+                                          hint="square the output (not the input a.data) alone, then subtract from 1"),
     },
     "ex5_topo_sort": {
-        "no visited set (shared nodes repeated)": edit("ex5_topo_sort", (
+        "no visited set (shared nodes repeated)": visible(edit("ex5_topo_sort", (
             ("        if id(node) in visited:\n"
              "            return\n"
              "        visited.add(id(node))\n"), "")),
-        "parents before children": edit("ex5_topo_sort", (
+            hint="remember which nodes you have visited"),
+        "parents before children": visible(edit("ex5_topo_sort", (
             ("        for child in node._children:\n"
              "            visit(child)\n"
              "        order.append(node)"),
             ("        order.append(node)\n"
              "        for child in node._children:\n"
              "            visit(child)"))),
+            hint="append a node after visiting its children"),
+        # a node listed when first reached, the list reversed: right on trees, wrong where a
+        # shared node is reached first by its short path
+        "reversed pre-order": visible(edit("ex5_topo_sort", (
+            ("        for child in node._children:\n"
+             "            visit(child)\n"
+             "        order.append(node)"),
+            ("        order.append(node)\n"
+             "        for child in node._children:\n"
+             "            visit(child)")),
+            ("    return order\n", "    return order[::-1]\n")),
+            hint="reversing a pre-order or a breadth-first order is not enough"),
+        "reversed breadth-first order": visible(edit("ex5_topo_sort", (
+            ("    def visit(node):\n"
+             "        if id(node) in visited:\n"
+             "            return\n"
+             "        visited.add(id(node))\n"
+             "        for child in node._children:\n"
+             "            visit(child)\n"
+             "        order.append(node)\n"
+             "\n"
+             "    visit(root)\n"
+             "    return order\n"),
+            ("    queue = [root]\n"
+             "    visited.add(id(root))\n"
+             "    while queue:\n"
+             "        node = queue.pop(0)\n"
+             "        order.append(node)\n"
+             "        for child in node._children:\n"
+             "            if id(child) not in visited:\n"
+             "                visited.add(id(child))\n"
+             "                queue.append(child)\n"
+             "    return order[::-1]\n"))),
+            hint="reversing a pre-order or a breadth-first order is not enough"),
+        # two nodes holding the same number are taken for one
+        "visited by data, not by identity": visible(edit("ex5_topo_sort",
+                                                         ("if id(node) in visited:", "if node.data in visited:"),
+                                                         ("visited.add(id(node))", "visited.add(node.data)")),
+                                                    hint="tell nodes apart by identity (id(node)), not by their data"),
     },
     "ex6_affine_backward": {
-        "db not summed over the batch": edit("ex6_affine_backward", ("dout.sum(axis=0)", "dout")),
-        "db averaged instead of summed": edit("ex6_affine_backward", ("dout.sum(axis=0)", "dout.mean(axis=0)")),
-        "dw transposed": edit("ex6_affine_backward", ("x.T @ dout", "(x.T @ dout).T.reshape(w.shape)")),
+        "db not summed over the batch": visible(edit("ex6_affine_backward", ("dout.sum(axis=0)", "dout")),
+                                                hint="summed over the batch axis (axis 0)"),
+        "db averaged instead of summed": visible(edit("ex6_affine_backward", ("dout.sum(axis=0)", "dout.mean(axis=0)")),
+                                                 hint="sum dout over the batch axis"),
+        "dw transposed": visible(edit("ex6_affine_backward", ("x.T @ dout", "(x.T @ dout).T.reshape(w.shape)")),
+                                 hint="nor a transpose then reshape"),
+        "db summed over the wrong axis": visible(edit("ex6_affine_backward", ("dout.sum(axis=0)", "dout.sum(axis=1)")),
+                                                 hint="one entry per output, shape (M,)"),
+        "dx not transposed back": visible(edit("ex6_affine_backward", ("dout @ w.T", "w @ dout.T")),
+                                          hint="has the shape of x"),
+        # one example's outer product x dout, batched by summing each factor first: right for N = 1
+        "dw as the outer product of the batch sums": visible(edit("ex6_affine_backward", (
+            "x.T @ dout", "np.outer(x.sum(axis=0), dout.sum(axis=0))")),
+            hint="not an outer product of sums"),
     },
     "ex7_logistic": {
         # the notes' dL/dyhat = -y/yhat - (1-y)/(1-yhat) times their dyhat/da3 = -x3 yhat (1-yhat):
         # right at y = 0, the opposite of yhat - y at y = 1
-        "the notes' slip": edit("ex7_logistic", (
+        "the notes' slip": visible(edit("ex7_logistic", (
             "(y_hat - y) / len(y)", "(y * (1 - y_hat) + (1 - y) * y_hat) / len(y)")),
-        "sign flipped (y - y_hat)": edit("ex7_logistic", ("(y_hat - y) / len(y)", "(y - y_hat) / len(y)")),
-        "summed instead of averaged": edit("ex7_logistic", ("error = (y_hat - y) / len(y)", "error = y_hat - y")),
-        "sigmoid derivative left in": edit("ex7_logistic", (
+            hint="is right at y = 0, wrong here"),
+        "sign flipped (y - y_hat)": visible(edit("ex7_logistic", ("(y_hat - y) / len(y)", "(y - y_hat) / len(y)")),
+                                            hint="a larger y_hat must raise the loss of a negative example"),
+        "summed instead of averaged": visible(edit("ex7_logistic",
+                                                   ("error = (y_hat - y) / len(y)", "error = y_hat - y")),
+                                              hint="the mean over the examples: divide by N"),
+        "sigmoid derivative left in": visible(edit("ex7_logistic", (
             "(y_hat - y) / len(y)", "(y_hat - y) * y_hat * (1 - y_hat) / len(y)")),
+            hint="y_hat (1 - y_hat) cancels against dL/dy_hat, leave it out"),
+        # equal to N in the square examples
+        "averaged over the features": visible(edit("ex7_logistic",
+                                                   ("(y_hat - y) / len(y)", "(y_hat - y) / X.shape[1]")),
+                                              hint="not over the D = 2 features"),
+        "db summed while dw is averaged": visible(edit("ex7_logistic",
+                                                       ("float(error.sum())", "float((y_hat - y).sum())")),
+                                                  hint="db is the mean of (y_hat - y) over the examples"),
     },
     "ex8_deltas": {
-        "missing sigmoid derivative": edit("ex8_deltas",
-                                           ("return o * (1 - o) * (t - o)", "return t - o"),
-                                           ("return h * (1 - h) * (delta_out @ W2.T)", "return delta_out @ W2.T")),
-        "hidden delta without h (1 - h)": edit("ex8_deltas", (
+        "missing sigmoid derivative": visible(edit("ex8_deltas",
+                                                   ("return o * (1 - o) * (t - o)", "return t - o"),
+                                                   ("return h * (1 - h) * (delta_out @ W2.T)",
+                                                    "return delta_out @ W2.T")),
+                                              hint="o (1 - o) is the sigmoid's derivative"),
+        "hidden delta without h (1 - h)": visible(edit("ex8_deltas", (
             "return h * (1 - h) * (delta_out @ W2.T)", "return delta_out @ W2.T")),
-        "wrong sign": edit("ex8_deltas", ("* (t - o)", "* (o - t)")),
+            hint="h (1 - h) times the weighted sum of the output deltas"),
+        "wrong sign": visible(edit("ex8_deltas", ("* (t - o)", "* (o - t)")), hint="(t - o), not (o - t)"),
+        "the target's derivative t (1 - t)": visible(edit("ex8_deltas",
+                                                          ("o * (1 - o) * (t - o)", "t * (1 - t) * (t - o)")),
+                                                     hint="o (1 - o) is the sigmoid's derivative"),
+        "W2 not transposed back": visible(edit("ex8_deltas", ("(delta_out @ W2.T)", "(W2 @ delta_out.T)")),
+                                          hint="delta_out @ W2.T is (N, H)"),
+        # right for a batch of one
+        "hidden deltas summed over the batch": visible(edit("ex8_deltas", (
+            "(delta_out @ W2.T)", "(delta_out @ W2.T).sum(axis=0)")),
+            hint="each example keeps its own deltas"),
     },
 }

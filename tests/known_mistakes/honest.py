@@ -230,6 +230,20 @@ HONEST = {
         },
     },
     "03-backprop": {
+        "ex3_value_mul": {
+            "written out as a.grad = a.grad + ..., via a helper": answer("""
+                def value_mul(a, b):
+                    \"\"\"a * b as a graph node with its backward closure.\"\"\"
+                    out = Value(a.data * b.data, (a, b), "*")
+
+                    def _backward():
+                        for node, other in ((a, b), (b, a)):
+                            node.grad = node.grad + other.data * out.grad
+
+                    out._backward = _backward
+                    return out
+            """),
+        },
         "ex1_chain_rule": {
             "inner functions named, outer derivative times inner derivative": answer("""
                 # Define dz_dx and dz_dy here (SymPy expressions in x, y, fprime, gprime).
@@ -270,6 +284,39 @@ HONEST = {
                             if id(child) not in done:
                                 stack.append((child, False))
                     return order
+            """),
+            "Kahn's algorithm: leaves first, a node once all its children are listed, as a tuple": answer("""
+                def topological_order(root):
+                    \"\"\"Every node of root's graph once, children before the nodes computed from them.\"\"\"
+                    nodes, parents, todo = {}, {}, [root]
+                    while todo:                                   # collect the graph
+                        node = todo.pop()
+                        if id(node) in nodes:
+                            continue
+                        nodes[id(node)] = node
+                        for child in node._children:
+                            parents.setdefault(id(child), []).append(node)
+                            todo.append(child)
+                    waiting = {key: len({id(c) for c in n._children}) for key, n in nodes.items()}
+                    ready = [n for key, n in nodes.items() if waiting[key] == 0]
+                    order = []
+                    while ready:
+                        node = ready.pop()
+                        order.append(node)
+                        for parent in {id(p): p for p in parents.get(id(node), [])}.values():
+                            waiting[id(parent)] -= 1
+                            if waiting[id(parent)] == 0:
+                                ready.append(parent)
+                    return tuple(order)
+            """),
+        },
+        "ex7_logistic": {
+            "np.mean over the rows, a stable sigmoid through tanh": answer("""
+                def logistic_regression_gradient(w, b, X, y):
+                    \"\"\"Gradient of the mean binary cross-entropy of sigmoid(X @ w + b).\"\"\"
+                    y_hat = 0.5 * (1 + np.tanh(0.5 * (X @ w + b)))
+                    residual = (y_hat - y)[:, None]               # (N, 1)
+                    return np.mean(residual * X, axis=0), np.mean(residual)
             """),
         },
         "ex6_affine_backward": {
