@@ -230,6 +230,14 @@ HONEST = {
         },
     },
     "03-backprop": {
+        "ex2_gradient": {
+            # srepr writes a float as Float('1.0', precision=53): the judge must read it
+            "a float coefficient": answer("""
+                # Define dh_dx1 and dh_dx2 here (SymPy expressions in x1, x2; sympy.sin, sympy.cos are available).
+                dh_dx1 = sympy.cos(x1) + 1.0 * x2
+                dh_dx2 = 1.0 * x1
+            """),
+        },
         "ex3_value_mul": {
             "written out as a.grad = a.grad + ..., via a helper": answer("""
                 def value_mul(a, b):
