@@ -986,6 +986,16 @@ HONEST = {
                         ratio = p_data / (p_data + p_g)
                     return np.where((p_data == 0) & (p_g == 0), 0.5, ratio)
             """),
+            "a loop over np.ndindex, any shape": answer("""
+                def optimal_discriminator(p_data, p_g):
+                    \"\"\"D*(x) = p_data(x) / (p_data(x) + p_g(x)); 1/2 where both are 0.\"\"\"
+                    p_data, p_g = np.asarray(p_data, dtype=float), np.asarray(p_g, dtype=float)
+                    out = np.empty(p_data.shape)
+                    for index in np.ndindex(p_data.shape):
+                        a, b = p_data[index], p_g[index]
+                        out[index] = a / (a + b) if a + b > 0 else 0.5
+                    return out
+            """),
         },
         "ex2_discriminator_loss": {
             "binary_cross_entropy_with_logits against ones and zeros": answer("""
@@ -994,6 +1004,13 @@ HONEST = {
                     real_term = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
                     fake_term = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
                     return real_term + fake_term
+            """),
+            "F.logsigmoid on logits flattened to (N,)": answer("""
+                def discriminator_loss(real_logits, fake_logits):
+                    \"\"\"-mean log D(x) - mean log(1 - D(G(z))), from the logits of D.\"\"\"
+                    real_logits, fake_logits = real_logits.reshape(-1), fake_logits.reshape(-1)
+                    return -(F.logsigmoid(real_logits).sum() / len(real_logits)
+                             + F.logsigmoid(-fake_logits).sum() / len(fake_logits))
             """),
         },
         "ex3_generator_loss": {
@@ -1029,6 +1046,40 @@ HONEST = {
                     opt_g.step()
                     return float(d_loss), float(g_loss)
             """),
+            "both optimizers' gradients cleared at the end of the step, not before each backward": answer("""
+                def train_step(G, D, real, *, opt_g, opt_d, latent_dim, saturating=False, generator=None):
+                    \"\"\"One update of D (reals vs detached fakes), then one of G. Returns (d_loss, g_loss) as
+                    floats.\"\"\"
+                    fake = G(pt_gan.sample_latent(len(real), latent_dim, generator=generator, device=real.device))
+                    d_loss = F.softplus(-D(real)).mean() + F.softplus(D(fake.detach())).mean()
+                    d_loss.backward()
+                    opt_d.step()
+                    opt_d.zero_grad()   # G's backward below goes through D: cleared again at the end
+                    logits = D(G(pt_gan.sample_latent(len(real), latent_dim, generator=generator, device=real.device)))
+                    g_loss = F.softplus(logits).mean().neg() if saturating else F.softplus(-logits).mean()
+                    g_loss.backward()
+                    opt_g.step()
+                    opt_g.zero_grad()
+                    opt_d.zero_grad()
+                    return d_loss.item(), g_loss.item()
+            """),
+            "fakes not detached for D, G's gradients cleared right before its own backward": answer("""
+                def train_step(G, D, real, *, opt_g, opt_d, latent_dim, saturating=False, generator=None):
+                    \"\"\"One update of D (reals vs detached fakes), then one of G. Returns (d_loss, g_loss) as
+                    floats.\"\"\"
+                    fake = G(pt_gan.sample_latent(len(real), latent_dim, generator=generator, device=real.device))
+                    D.zero_grad()
+                    d_loss = F.softplus(-D(real)).mean() + F.softplus(D(fake)).mean()   # reaches G too, for nothing
+                    d_loss.backward()
+                    opt_d.step()
+                    fake = G(pt_gan.sample_latent(len(real), latent_dim, generator=generator, device=real.device))
+                    logits = D(fake)
+                    g_loss = -F.softplus(logits).mean() if saturating else F.softplus(-logits).mean()
+                    G.zero_grad()       # drops what D's backward left in G
+                    g_loss.backward()
+                    opt_g.step()
+                    return d_loss.item(), g_loss.item()
+            """),
         },
         "ex5_mode_coverage": {
             "loop over the modes keeping the nearest so far, counts per mode in a loop": answer("""
@@ -1052,6 +1103,19 @@ HONEST = {
                         if np.count_nonzero(nearest[good] == m) >= n_good / 100:   # at least 1% of the good samples
                             hit += 1
                     return hit, n_good / len(samples)
+            """),
+            "squared distances against (3 std) squared, hits by np.unique": answer("""
+                def mode_coverage(samples, *, modes=8, radius=2.0, std=0.02):
+                    \"\"\"(modes hit, share of high-quality samples) on a ring of `modes` Gaussians.\"\"\"
+                    samples = check.as_numpy(samples).astype(float)                     # (N, 2)
+                    angles = 2 * np.pi * np.arange(modes) / modes
+                    centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (modes, 2)
+                    squared = ((samples[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+                    good = squared.min(axis=1) <= (3 * std) ** 2
+                    if good.sum() == 0:
+                        return 0, 0.0
+                    _, counts = np.unique(squared[good].argmin(axis=1), return_counts=True)
+                    return int((counts / good.sum() >= 0.01).sum()), good.sum() / len(samples)
             """),
         },
     },
