@@ -1012,6 +1012,14 @@ HONEST = {
                     return -(F.logsigmoid(real_logits).sum() / len(real_logits)
                              + F.logsigmoid(-fake_logits).sum() / len(fake_logits))
             """),
+            # torch.ones(shape) is float32 whatever the logits: a loss right to 1e-7, not a wrong one
+            "labels made with torch.ones(shape) (float32)": answer("""
+                def discriminator_loss(real_logits, fake_logits):
+                    \"\"\"-mean log D(x) - mean log(1 - D(G(z))), from the logits of D.\"\"\"
+                    real_term = F.binary_cross_entropy_with_logits(real_logits, torch.ones(real_logits.shape))
+                    fake_term = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros(fake_logits.shape))
+                    return real_term + fake_term
+            """),
         },
         "ex3_generator_loss": {
             "F.logsigmoid: log D = logsigmoid(l), log(1 - D) = logsigmoid(-l)": answer("""
