@@ -894,6 +894,13 @@ HONEST = {
                         x_adv = np.minimum(np.maximum(x_adv, low), high)
                     return x_adv
             """),
+            "in torch, a float64 tensor returned": answer("""
+                def fgsm_step(x, grad, eps, *, clip=(0.0, 1.0)):
+                    \"\"\"x + eps * sign(grad), clipped into [clip[0], clip[1]] unless clip is None.\"\"\"
+                    x, grad = np.asarray(x, dtype=float), np.asarray(grad, dtype=float)
+                    moved = torch.from_numpy(x) + eps * torch.sign(torch.from_numpy(grad))
+                    return moved if clip is None else moved.clamp(clip[0], clip[1])
+            """),
         },
         "ex3_project_linf": {
             "x plus the perturbation clipped to [-eps, eps]": answer("""
