@@ -1136,6 +1136,17 @@ HONEST = {
                     p = 0.5 * (1.0 + np.tanh(0.5 * (x @ w + b)))
                     return np.outer(p - y, w)
             """),
+            "a loop over the examples, the sigmoid with math.exp": answer("""
+                def logistic_input_gradient(x, y, w, b):
+                    \"\"\"dL/dx of logistic regression's cross-entropy, row i for example i: (N, D).\"\"\"
+                    x, y, w = np.asarray(x, dtype=float), np.asarray(y, dtype=float), np.asarray(w, dtype=float)
+                    import math
+                    rows = []
+                    for x_i, y_i in zip(x, y):
+                        p_i = 1.0 / (1.0 + math.exp(-(float(x_i @ w) + b)))
+                        rows.append((p_i - y_i) * w)
+                    return np.stack(rows)
+            """),
         },
         "ex2_fgsm": {
             "sign by np.where, the box by np.minimum and np.maximum": answer("""
@@ -1149,6 +1160,13 @@ HONEST = {
                         x_adv = np.minimum(np.maximum(x_adv, low), high)
                     return x_adv
             """),
+            "in torch, a float64 tensor returned": answer("""
+                def fgsm_step(x, grad, eps, *, clip=(0.0, 1.0)):
+                    \"\"\"x + eps * sign(grad), clipped into [clip[0], clip[1]] unless clip is None.\"\"\"
+                    x, grad = np.asarray(x, dtype=float), np.asarray(grad, dtype=float)
+                    moved = torch.from_numpy(x) + eps * torch.sign(torch.from_numpy(grad))
+                    return moved if clip is None else moved.clamp(clip[0], clip[1])
+            """),
         },
         "ex3_project_linf": {
             "x plus the perturbation clipped to [-eps, eps]": answer("""
@@ -1158,6 +1176,16 @@ HONEST = {
                     x_adv, x = np.asarray(x_adv, dtype=float), np.asarray(x, dtype=float)
                     out = x + np.clip(x_adv - x, -eps, eps)
                     return out if clip is None else np.clip(out, *clip)
+            """),
+            "the ball by np.minimum and np.maximum, the box clipped in place into that new array": answer("""
+                def project_linf(x_adv, x, eps, *, clip=(0.0, 1.0)):
+                    \"\"\"The nearest point to x_adv within eps of x in every entry, then inside [clip[0], clip[1]].
+                    \"\"\"
+                    x_adv, x = np.asarray(x_adv, dtype=float), np.asarray(x, dtype=float)
+                    out = np.minimum(np.maximum(x_adv, x - eps), x + eps)
+                    if clip is not None:
+                        np.clip(out, clip[0], clip[1], out=out)
+                    return out
             """),
         },
         "ex4_pgd_step": {
@@ -1196,6 +1224,20 @@ HONEST = {
                         grad, = torch.autograd.grad(F.cross_entropy(model(head), y[:n_adv]), head)
                         mixed[:n_adv] = (x[:n_adv].detach() + eps * grad.sign()).clamp(0.0, 1.0)
                     return mixed, y.clone()
+            """),
+            # the checks draw no fraction * N ending in .5, where half-up and Python's round differ
+            "k rounded half up with math.floor, the gradient of the summed loss, torch.clamp": answer("""
+                def adversarial_batch(model, x, y, eps, *, fraction=0.5):
+                    \"\"\"The first round(fraction * N) images replaced by their FGSM versions; labels unchanged.\"\"\"
+                    import math
+                    k = math.floor(fraction * len(x) + 0.5)
+                    x_mixed = x.detach().clone()
+                    if k:
+                        head = x[:k].detach().requires_grad_()
+                        loss = F.cross_entropy(model(head), y[:k], reduction="sum")
+                        grad, = torch.autograd.grad(loss, head)
+                        x_mixed[:k] = torch.clamp(head.detach() + eps * torch.sign(grad), 0.0, 1.0)
+                    return x_mixed, y.clone()
             """),
         },
     },
