@@ -944,6 +944,25 @@ HONEST = {
                     return np.where(cosines > np.sqrt(0.5), small, large)     # arcsin is accurate below pi/4
             """),
         },
+        "ex3_episode": {
+            "classes drawn with torch.multinomial, rows filled into preallocated tensors": answer("""
+                def episode(labels, n_way, k_shot, n_query, *, generator=None, classes=None):
+                    \"\"\"Indices of an N-way K-shot episode: (support (n_way, k_shot), query (n_way, n_query), chosen
+                    (n_way,)).\"\"\"
+                    labels = torch.as_tensor(labels)
+                    pool = torch.unique(labels) if classes is None else torch.as_tensor(classes)
+                    picks = torch.multinomial(torch.ones(len(pool)), n_way, replacement=False, generator=generator)
+                    chosen = pool[picks]
+                    support = torch.empty(n_way, k_shot, dtype=torch.long)
+                    query = torch.empty(n_way, n_query, dtype=torch.long)
+                    for j, c in enumerate(chosen.tolist()):
+                        members = (labels == c).nonzero().squeeze(1)
+                        order = torch.randperm(members.numel(), generator=generator)
+                        support[j] = members[order[:k_shot]]
+                        query[j] = members[order[k_shot:k_shot + n_query]]
+                    return support, query, chosen
+            """),
+        },
         "ex4_prototypical_loss": {
             "squared distances expanded, log-softmax by logsumexp, loss picked with gather": answer("""
                 def prototypical_loss(support, query):
@@ -960,6 +979,21 @@ HONEST = {
                     loss = -log_probs.gather(1, targets[:, None]).mean()
                     accuracy = (log_probs.argmax(dim=1) == targets).float().mean().item()
                     return loss, accuracy
+            """),
+        },
+        "ex5_gradient_reversal": {
+            "forward returns a clone, backward negates with neg() and mul()": answer("""
+                class GradientReversalFunction(torch.autograd.Function):
+                    \"\"\"Identity forward; the gradient times -scale backward.\"\"\"
+
+                    @staticmethod
+                    def forward(ctx, x, scale):
+                        ctx.scale = float(scale)
+                        return x.clone()
+
+                    @staticmethod
+                    def backward(ctx, grad_output):
+                        return grad_output.neg().mul(ctx.scale), None
             """),
         },
         "ex6_distillation": {
