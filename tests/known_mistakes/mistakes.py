@@ -20,7 +20,8 @@ Every mistake is tagged with how a student hears of it before grading (``Mistake
 ``visible(source, hint=...)`` where a visible check of its exercise fails on it and the
 message says ``hint``, ``hidden_only(source, why=...)`` where no visible check can see it
 and ``why`` says so (a hard-coded answer, delegation, a slip that shows only on inputs a
-visible check cannot hold). tests/test_known_mistakes.py holds the tags to what grading does.
+visible check cannot hold). tests/test_known_mistakes.py holds the tags to what grading does
+(it reads the first 2,000 characters of a failure: put the hint's words early in a long message).
 
 The files are run with runpy.run_path, which does not put their folder on sys.path; the
 import works because tests/ is on it (pytest adds the folder of tests/conftest.py), which
