@@ -4,7 +4,10 @@ tests/test_known_mistakes.py). At least two per exercise, including those the as
 issue names: gates in the wrong order, tanh missing on the cell before the output gate,
 dh from the step above not added, a forget gate applied to the input; and those issue 25
 added: a transposed W_h (the visible check's W_h is not symmetric), z and 1 - z swapped
-(its z is not 1/2), the gradient dc from the next step dropped (its dc is not zero)."""
+(its z is not 1/2), the gradient dc from the next step dropped (its dc is not zero); and those issue 26 added with
+its new exercises: clipping tensor by tensor or by value, a temperature that multiplies the
+logits, argmax at every temperature, an exp that overflows at small temperatures, the
+generator ignored, a generation loop that drops the state or feeds back the wrong character."""
 
 from known_mistakes.mistakes import edits_of, hidden_only, visible, whole
 
@@ -41,59 +44,84 @@ MISTAKES = {
             "        dh_future = dh_future + dh_step")),
             hint="gets dh[:, t] + the dh_prev of step t + 1"),
     },
-    "ex3_gates": {
-        "gates in the order f, i, g, o": visible(edit("ex3_gates", (
-            "sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H])", "sigmoid(a[:, H:2 * H]), sigmoid(a[:, :H])")),
-            hint="torch's order is i, f, g, o"),
-        "gates in the order i, f, o, g": visible(edit("ex3_gates", (
-            "np.tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])", "np.tanh(a[:, 3 * H:]), sigmoid(a[:, 2 * H:3 * H])")),
-            hint="torch's order is i, f, g, o"),
-        "sigmoid on the candidate": visible(edit("ex3_gates", (
-            "np.tanh(a[:, 2 * H:3 * H])", "sigmoid(a[:, 2 * H:3 * H])")),
-            hint="the candidate g uses tanh"),
-        "tanh on the output gate": visible(edit("ex3_gates", ("sigmoid(a[:, 3 * H:])", "np.tanh(a[:, 3 * H:])")),
-                                           hint="the three gates the sigmoid"),
-        "rows cut instead of columns": visible(edit("ex3_gates", (
-            "sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])",
-            "sigmoid(a[:H]), sigmoid(a[H:2 * H]), np.tanh(a[2 * H:3 * H]), sigmoid(a[3 * H:])")),
-            hint="cut the columns of a (axis 1) into four blocks, not its rows"),
-        "H from len(a), the batch size": visible(edit("ex3_gates", ("H = a.shape[1] // 4", "H = len(a) // 4")),
-                                                 hint="H = a.shape[1] // 4"),
+    "ex3_clip_gradients": {
+        "each tensor clipped on its own": visible(edit("ex3_clip_gradients", (
+            "scale = max_norm / total_norm if total_norm > max_norm else 1.0\n    clipped = [g * scale for g in grads]",
+            "clipped = [g * min(1.0, max_norm / g.norm().item()) for g in grads]")),
+            hint="one common factor for all the tensors"),
+        "always rescaled to max_norm, even below it": visible(edit("ex3_clip_gradients", (
+            " if total_norm > max_norm else 1.0", "")),
+            hint="below max_norm the gradients must be left as they are"),
+        "the norm after clipping returned": visible(edit("ex3_clip_gradients", (
+            "return clipped, total_norm", "return clipped, min(total_norm, max_norm)")),
+            hint="return the norm before clipping"),
+        "global norm as the sum of the tensors' norms": visible(edit("ex3_clip_gradients", (
+            "torch.sqrt(sum((g.double() ** 2).sum() for g in grads)).item()",
+            "sum(g.double().norm() for g in grads).item()")),
+            hint="every entry of every tensor taken together"),
+        "clipped by value, entry by entry": visible(edit("ex3_clip_gradients", (
+            "clipped = [g * scale for g in grads]", "clipped = [g.clamp(-max_norm, max_norm) for g in grads]")),
+            hint="the direction of the whole gradient is kept"),
+        "factor upside down": visible(edit("ex3_clip_gradients", (
+            "scale = max_norm / total_norm if", "scale = total_norm / max_norm if")),
+            hint="chosen so that the global norm becomes max_norm"),
     },
-    "ex4_cell_update": {
-        "tanh missing on the cell before the output gate": visible(edit("ex4_cell_update", ("o * np.tanh(c)", "o * c")),
+    "ex4_lstm_step": {
+        "gates in the order f, i, g, o": visible(edit("ex4_lstm_step", (
+            "i = sigmoid(a[:, :H])\n    f = sigmoid(a[:, H:2 * H])", "f = sigmoid(a[:, :H])\n    i = sigmoid(a[:, H:2 * H])")),
+            hint="torch's order i, f, g, o"),
+        "gates in the order i, f, o, g": visible(edit("ex4_lstm_step", (
+            "g = np.tanh(a[:, 2 * H:3 * H])\n    o = sigmoid(a[:, 3 * H:])",
+            "o = sigmoid(a[:, 2 * H:3 * H])\n    g = np.tanh(a[:, 3 * H:])")),
+            hint="torch's order i, f, g, o"),
+        "sigmoid on the candidate": visible(edit("ex4_lstm_step", ("g = np.tanh(a[:, 2 * H:3 * H])",
+                                                                  "g = sigmoid(a[:, 2 * H:3 * H])")),
+                                            hint="the candidate g, the tanh of the third"),
+        "tanh on the output gate": visible(edit("ex4_lstm_step", ("o = sigmoid(a[:, 3 * H:])", "o = np.tanh(a[:, 3 * H:])")),
+                                           hint="o the sigmoid of the fourth block"),
+        "rows cut instead of columns": visible(edit("ex4_lstm_step", (
+            "i = sigmoid(a[:, :H])\n    f = sigmoid(a[:, H:2 * H])\n    g = np.tanh(a[:, 2 * H:3 * H])\n    o = sigmoid(a[:, 3 * H:])",
+            "i = sigmoid(a[:H])\n    f = sigmoid(a[H:2 * H])\n    g = np.tanh(a[2 * H:3 * H])\n    o = sigmoid(a[3 * H:])")),
+            hint="cut its columns (axis 1) into four blocks of H, not its rows"),
+        "H taken as the width of a (4H)": visible(edit("ex4_lstm_step", ("H = h_prev.shape[1]", "H = Wx.shape[1]")),
+                                                  hint="has 4H columns"),
+        "bias left out": visible(edit("ex4_lstm_step", ("a = x @ Wx + h_prev @ Wh + b ", "a = x @ Wx + h_prev @ Wh ")),
+                                 hint="the bias b is part of a"),
+        "tanh missing on the cell before the output gate": visible(edit("ex4_lstm_step", ("o * np.tanh(c), c", "o * c, c")),
                                                                    hint="not o * c"),
-        "forget gate applied to the input": visible(edit("ex4_cell_update", (
-            "    c = f * c_prev + i * g", "    c = i * c_prev + f * g")),
-            hint="f keeps the OLD cell"),
-        "output computed from the previous cell": visible(edit("ex4_cell_update", ("np.tanh(c)", "np.tanh(c_prev)")),
+        "forget gate applied to the input": visible(edit("ex4_lstm_step", (
+            "c = f * c_prev + i * g", "c = i * c_prev + f * g")),
+            hint="keeps the OLD cell"),
+        "output computed from the previous cell": visible(edit("ex4_lstm_step", ("o * np.tanh(c), c", "o * np.tanh(c_prev), c")),
                                                           hint="not o * tanh(c_prev)"),
-        "(h, c) returned in place of (c, h)": visible(edit("ex4_cell_update", ("return c, o * np.tanh(c)",
-                                                                              "return o * np.tanh(c), c")),
-                                                      hint="return (c, h), cell first"),
-        "input gate left out of the cell update": visible(edit("ex4_cell_update", (
-            "    c = f * c_prev + i * g", "    c = f * c_prev + g")),
-            hint="i writes the candidate"),
-        "tanh taken after the output gate": visible(edit("ex4_cell_update", ("o * np.tanh(c)", "np.tanh(o * c)")),
+        "(c, h) returned in place of (h, c)": visible(edit("ex4_lstm_step", ("return o * np.tanh(c), c",
+                                                                            "return c, o * np.tanh(c)")),
+                                                      hint="return (h, c), state first"),
+        "input gate left out of the cell update": visible(edit("ex4_lstm_step", (
+            "c = f * c_prev + i * g", "c = f * c_prev + g")),
+            hint="writes the candidate g"),
+        "tanh taken after the output gate": visible(edit("ex4_lstm_step", ("o * np.tanh(c), c", "np.tanh(o * c), c")),
                                                     hint="not tanh(o * c)"),
     },
     "ex5_lstm_backward": {
         "path through h into the cell forgotten": visible(edit("ex5_lstm_backward", (
             "dc_total = dc + dh * o * (1 - tanh_c**2)", "dc_total = dc")),
-            hint="with dc = 0, the part through h = o tanh(c)"),
+            hint="c_t still reaches the loss through h_t = o * tanh(c_t)"),
         "tanh derivative missing on the candidate": visible(edit("ex5_lstm_backward", ("dg * (1 - g**2)", "dg")),
-                                                            hint="1 - g**2 for g"),
+                                                            hint="through each gate's own nonlinearity"),
         "dc_prev without the forget gate": visible(edit("ex5_lstm_backward", ("dc_total * f,", "dc_total,")),
-                                                   hint="dc_prev = f * (dc + dh * o * (1 - tanh(c)^2))"),
+                                                   hint="through its product with the forget gate f"),
         "dc from the next step dropped": visible(edit("ex5_lstm_backward", (
             "dc_total = dc + dh * o * (1 - tanh_c**2)", "dc_total = dh * o * (1 - tanh_c**2)")),
-            hint="dc from the next step plus the part through h"),
+            hint="the sum of what both send back"),
         "di and dg swapped": visible(edit("ex5_lstm_backward", (
             "di, df, dg = dh * tanh_c, dc_total * g, dc_total * c_prev, dc_total * i",
             "di, df, dg = dh * tanh_c, dc_total * i, dc_total * c_prev, dc_total * g")),
-            hint="di = dc * g, dg = dc * i"),
+            hint="times that partner"),
         "db summed over the wrong axis": visible(edit("ex5_lstm_backward", ("da.sum(axis=0)", "da.sum(axis=1)")),
-                                                 hint="db sums da over the batch (axis 0)"),
+                                                 hint="db is summed over the batch, axis 0"),
+        "dWx without the transpose of x": visible(edit("ex5_lstm_backward", ("x.T @ da", "da.T @ x")),
+                                                  hint="a gradient has the shape of its variable"),
     },
     "ex6_torch_lstm": {
         "bias in both bias_ih and bias_hh": visible(edit("ex6_torch_lstm", (
@@ -138,5 +166,49 @@ def gru_step(x, h_prev, Wx, Wh, bx, bh):
         "update gate in the candidate in place of the reset gate": visible(edit("ex7_gru", (
             "r * ah[:, 2 * H:]", "z * ah[:, 2 * H:]")),
             hint="r (first block) scales the hidden part of the candidate n"),
+    },
+    "ex8_sample_next": {
+        "temperature multiplies the logits": visible(edit("ex8_sample_next", (
+            "scaled = logits / temperature", "scaled = logits * temperature")),
+            hint="divided by the temperature before the softmax"),
+        "argmax at every temperature": visible(edit("ex8_sample_next", ("if temperature == 0:", "if temperature >= 0:")),
+                                               hint="only temperature 0 is greedy"),
+        "no shift before exp: overflow at small temperatures": visible(edit("ex8_sample_next", (
+            "torch.exp(scaled - scaled.max())", "torch.exp(scaled)")),
+            hint="unless you shift the logits first"),
+        "the generator ignored": visible(edit("ex8_sample_next", (
+            "torch.multinomial(probabilities, 1, generator=generator)", "torch.multinomial(probabilities, 1)")),
+            hint="use the generator passed in"),
+        "temperature 0 not handled (division by zero)": visible(edit("ex8_sample_next", (
+            "    if temperature == 0:\n        return int(torch.argmax(logits))\n", "")),
+            hint="temperature 0 means greedy"),
+        "probabilities divided by the temperature after the softmax": visible(edit("ex8_sample_next", (
+            "scaled = logits / temperature", "scaled = logits"), (
+            "probabilities = probabilities / probabilities.sum()",
+            "probabilities = probabilities / probabilities.sum() / temperature")),
+            hint="divided by the temperature before the softmax"),
+    },
+    "ex9_generate": {
+        "state not carried": visible(edit("ex9_generate", (
+            "model(torch.tensor([[code]], device=device), state)", "model(torch.tensor([[code]], device=device))")),
+            hint="carry the state the model returned"),
+        "the seed's last character fed back every time": visible(edit("ex9_generate", (
+            "model(torch.tensor([[code]], device=device), state)", "model(torch.tensor([codes[-1:]], device=device), state)")),
+            hint="feed the character just drawn back in"),
+        "scores of the seed's first position": visible(edit("ex9_generate", ("sampler(logits[0, -1],", "sampler(logits[0, 0],")),
+                                                      hint="sample from the logits at its LAST position"),
+        "temperature not passed on": visible(edit("ex9_generate", (
+            "sampler(logits[0, -1], temperature, generator)", "sampler(logits[0, -1], 1.0, generator)")),
+            hint="pass temperature and generator on to the sampler"),
+        "model left in training mode": visible(edit("ex9_generate", ("    model.eval()\n", "")),
+                                               hint="switch the model to evaluation mode"),
+        "stops before the stop character": visible(edit("ex9_generate", (
+            "produced.append(alphabet[code])\n        if alphabet[code] in stop:\n            break",
+            "if alphabet[code] in stop:\n            break\n        produced.append(alphabet[code])")),
+            hint="keeping that character"),
+        "seed left out of the result": visible(edit("ex9_generate", ('return seed + "".join(produced)', 'return "".join(produced)')),
+                                               hint="return the seed followed by"),
+        "one character too few": visible(edit("ex9_generate", ("for _ in range(length):", "for _ in range(length - 1):")),
+                                         hint="the length characters drawn"),
     },
 }

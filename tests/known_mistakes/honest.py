@@ -654,37 +654,51 @@ HONEST = {
                                    + np.asarray(b, dtype=np.float32)).astype(np.float64)
             """),
         },
-        "ex4_cell_update": {
-            "np.add and np.multiply, h from a tanh written through exponentials, a list returned": answer("""
-                def lstm_cell_update(i, f, g, o, c_prev):
-                    \"\"\"c = f * c_prev + i * g and h = o * tanh(c).\"\"\"
-                    c = np.add(np.multiply(f, c_prev), np.multiply(i, g))
-                    squashed = (1.0 - np.exp(-2.0 * c)) / (1.0 + np.exp(-2.0 * c))  # tanh(c), |c| moderate here
-                    return [c, np.multiply(o, squashed)]
+        "ex3_clip_gradients": {
+            "one flat float64 vector by torch.cat, torch.linalg.vector_norm, clamp for the factor, in place": answer("""
+                def clip_gradients(grads, max_norm):
+                    \"\"\"Rescale the tensors of grads together so that their global L2 norm is at most max_norm.
+                    Returns (clipped: a list of tensors, total_norm: a float, the norm before clipping).\"\"\"
+                    flat = torch.cat([g.detach().reshape(-1).to(torch.float64) for g in grads])
+                    total = torch.linalg.vector_norm(flat)
+                    factor = torch.clamp(max_norm / (total + 1e-6), max=1.0)     # torch's own epsilon
+                    for g in grads:
+                        g.mul_(factor.to(g.dtype))
+                    return grads, float(total)
             """),
-            "float32 throughout": answer("""
-                def lstm_cell_update(i, f, g, o, c_prev):
-                    \"\"\"c = f * c_prev + i * g and h = o * tanh(c).\"\"\"
-                    i, f, g, o, c_prev = (np.asarray(v, dtype=np.float32) for v in (i, f, g, o, c_prev))
-                    c = f * c_prev + i * g
-                    return c, o * np.tanh(c)
+            "a plain loop over the entries' squares in Python floats": answer("""
+                def clip_gradients(grads, max_norm):
+                    \"\"\"Rescale the tensors of grads together so that their global L2 norm is at most max_norm.
+                    Returns (clipped: a list of tensors, total_norm: a float, the norm before clipping).\"\"\"
+                    squares = 0.0
+                    for g in grads:
+                        squares += float((g.double() * g.double()).sum())
+                    norm = squares ** 0.5
+                    if norm <= max_norm:
+                        return [g.clone() for g in grads], norm
+                    return [g / (norm / max_norm) for g in grads], norm
             """),
         },
-        "ex3_gates": {
-
-            "np.split into four, sigmoid written through tanh": answer("""
-                def lstm_gates(a):
-                    \"\"\"(i, f, g, o) from the stacked pre-activations a: (N, 4H), in torch's order.\"\"\"
-                    ai, af, ag, ao = np.split(a, 4, axis=1)
+        "ex4_lstm_step": {
+            "np.split into four, sigmoid written through tanh, the two products computed apart": answer("""
+                def lstm_step(x, h_prev, c_prev, Wx, Wh, b):
+                    \"\"\"One LSTM step, gate blocks in torch's order i, f, g, o. Returns (h, c), each (N, H).\"\"\"
+                    ai, af, ag, ao = np.split(x @ Wx + h_prev @ Wh + b, 4, axis=1)
                     logistic = lambda z: 0.5 * (1.0 + np.tanh(0.5 * z))
-                    return logistic(ai), logistic(af), np.tanh(ag), logistic(ao)
+                    kept = logistic(af) * c_prev
+                    written = logistic(ai) * np.tanh(ag)
+                    cell = kept + written
+                    return logistic(ao) * np.tanh(cell), cell
             """),
-            "float32, blocks by reshape to (N, 4, H)": answer("""
-                def lstm_gates(a):
-                    \"\"\"(i, f, g, o) from the stacked pre-activations a: (N, 4H), in torch's order.\"\"\"
-                    blocks = np.asarray(a, dtype=np.float32).reshape(len(a), 4, -1)   # (N, 4, H)
+            "float32, blocks by reshape to (N, 4, H), np.einsum, a list returned": answer("""
+                def lstm_step(x, h_prev, c_prev, Wx, Wh, b):
+                    \"\"\"One LSTM step, gate blocks in torch's order i, f, g, o. Returns (h, c), each (N, H).\"\"\"
+                    x, h_prev, c_prev, Wx, Wh, b = (np.asarray(v, dtype=np.float32) for v in (x, h_prev, c_prev, Wx, Wh, b))
+                    a = np.einsum("nd,dk->nk", x, Wx) + np.einsum("nh,hk->nk", h_prev, Wh) + b
+                    blocks = a.reshape(len(a), 4, -1)                            # (N, 4, H)
                     squash = lambda z: 1.0 / (1.0 + np.exp(-z))
-                    return squash(blocks[:, 0]), squash(blocks[:, 1]), np.tanh(blocks[:, 2]), squash(blocks[:, 3])
+                    c = squash(blocks[:, 1]) * c_prev + squash(blocks[:, 0]) * np.tanh(blocks[:, 2])
+                    return [squash(blocks[:, 3]) * np.tanh(c), c]
             """),
         },
         "ex2_bptt": {
@@ -784,6 +798,51 @@ HONEST = {
                     z = 1 / (1 + np.exp(-(ax[:, H:2 * H] + ah[:, H:2 * H])))
                     n = np.tanh(ax[:, 2 * H:] + r * ah[:, 2 * H:])
                     return (1 - z) * n + z * h_prev
+            """),
+        },
+        "ex8_sample_next": {
+            "torch.softmax, then the inverse of the cumulative distribution with torch.rand": answer("""
+                def sample_next(logits, temperature, generator):
+                    \"\"\"The index of one character drawn from softmax(logits / temperature) with generator;
+                    temperature 0: the index of the largest logit.\"\"\"
+                    scores = logits.detach().cpu().float()
+                    if temperature <= 0:
+                        return int(scores.argmax())
+                    p = torch.softmax(scores / temperature, dim=0)
+                    u = torch.rand(1, generator=generator)
+                    k = int(torch.searchsorted(torch.cumsum(p, 0), u))
+                    return min(k, len(p) - 1)
+            """),
+            "the Gumbel-max trick in float64": answer("""
+                def sample_next(logits, temperature, generator):
+                    \"\"\"The index of one character drawn from softmax(logits / temperature) with generator;
+                    temperature 0: the index of the largest logit.\"\"\"
+                    z = logits.detach().to("cpu", torch.float64)
+                    if temperature == 0:
+                        return int(torch.argmax(z))
+                    u = torch.rand(z.shape, generator=generator, dtype=torch.float64).clamp_min(1e-300)
+                    return int(torch.argmax(z / temperature - torch.log(-torch.log(u))))
+            """),
+        },
+        "ex9_generate": {
+            "a while loop, the text kept as a list of codes, the device read from the parameters each time": answer("""
+                @torch.no_grad()
+                def generate(model, seed, length, *, temperature, generator, sampler, alphabet, stop=""):
+                    \"\"\"seed followed by up to `length` characters drawn one at a time from model, its state carried.\"\"\"
+                    if not seed:
+                        raise ValueError("an empty seed gives the model nothing to read")
+                    model.train(False)
+                    where = next(iter(model.parameters())).device
+                    codes = [alphabet.index(ch) if ch in alphabet else alphabet.index("?") for ch in seed]
+                    out, state = model(torch.tensor(codes, device=where).unsqueeze(0), None)
+                    drawn = []
+                    while len(drawn) < length:
+                        k = sampler(out[:, -1][0], temperature, generator)
+                        drawn.append(int(k))
+                        if alphabet[drawn[-1]] in stop:
+                            break
+                        out, state = model(torch.tensor([drawn[-1:]], device=where), state)
+                    return seed + "".join(alphabet[k] for k in drawn)
             """),
         },
     },
