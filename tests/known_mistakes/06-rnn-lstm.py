@@ -68,7 +68,8 @@ MISTAKES = {
     },
     "ex4_lstm_step": {
         "gates in the order f, i, g, o": visible(edit("ex4_lstm_step", (
-            "i = sigmoid(a[:, :H])\n    f = sigmoid(a[:, H:2 * H])", "f = sigmoid(a[:, :H])\n    i = sigmoid(a[:, H:2 * H])")),
+            "i = sigmoid(a[:, :H])\n    f = sigmoid(a[:, H:2 * H])",
+            "f = sigmoid(a[:, :H])\n    i = sigmoid(a[:, H:2 * H])")),
             hint="torch's order i, f, g, o"),
         "gates in the order i, f, o, g": visible(edit("ex4_lstm_step", (
             "g = np.tanh(a[:, 2 * H:3 * H])\n    o = sigmoid(a[:, 3 * H:])",
@@ -77,22 +78,26 @@ MISTAKES = {
         "sigmoid on the candidate": visible(edit("ex4_lstm_step", ("g = np.tanh(a[:, 2 * H:3 * H])",
                                                                   "g = sigmoid(a[:, 2 * H:3 * H])")),
                                             hint="the candidate g, the tanh of the third"),
-        "tanh on the output gate": visible(edit("ex4_lstm_step", ("o = sigmoid(a[:, 3 * H:])", "o = np.tanh(a[:, 3 * H:])")),
+        "tanh on the output gate": visible(edit("ex4_lstm_step", (
+            "o = sigmoid(a[:, 3 * H:])", "o = np.tanh(a[:, 3 * H:])")),
                                            hint="o the sigmoid of the fourth block"),
         "rows cut instead of columns": visible(edit("ex4_lstm_step", (
-            "i = sigmoid(a[:, :H])\n    f = sigmoid(a[:, H:2 * H])\n    g = np.tanh(a[:, 2 * H:3 * H])\n    o = sigmoid(a[:, 3 * H:])",
+            "i = sigmoid(a[:, :H])\n    f = sigmoid(a[:, H:2 * H])\n"
+            "    g = np.tanh(a[:, 2 * H:3 * H])\n    o = sigmoid(a[:, 3 * H:])",
             "i = sigmoid(a[:H])\n    f = sigmoid(a[H:2 * H])\n    g = np.tanh(a[2 * H:3 * H])\n    o = sigmoid(a[3 * H:])")),
             hint="cut its columns (axis 1) into four blocks of H, not its rows"),
         "H taken as the width of a (4H)": visible(edit("ex4_lstm_step", ("H = h_prev.shape[1]", "H = Wx.shape[1]")),
                                                   hint="has 4H columns"),
         "bias left out": visible(edit("ex4_lstm_step", ("a = x @ Wx + h_prev @ Wh + b ", "a = x @ Wx + h_prev @ Wh ")),
                                  hint="the bias b is part of a"),
-        "tanh missing on the cell before the output gate": visible(edit("ex4_lstm_step", ("o * np.tanh(c), c", "o * c, c")),
+        "tanh missing on the cell before the output gate": visible(edit("ex4_lstm_step", (
+            "o * np.tanh(c), c", "o * c, c")),
                                                                    hint="not o * c"),
         "forget gate applied to the input": visible(edit("ex4_lstm_step", (
             "c = f * c_prev + i * g", "c = i * c_prev + f * g")),
             hint="keeps the OLD cell"),
-        "output computed from the previous cell": visible(edit("ex4_lstm_step", ("o * np.tanh(c), c", "o * np.tanh(c_prev), c")),
+        "output computed from the previous cell": visible(edit("ex4_lstm_step", (
+            "o * np.tanh(c), c", "o * np.tanh(c_prev), c")),
                                                           hint="not o * tanh(c_prev)"),
         "(c, h) returned in place of (h, c)": visible(edit("ex4_lstm_step", ("return o * np.tanh(c), c",
                                                                             "return c, o * np.tanh(c)")),
@@ -171,7 +176,8 @@ def gru_step(x, h_prev, Wx, Wh, bx, bh):
         "temperature multiplies the logits": visible(edit("ex8_sample_next", (
             "scaled = logits / temperature", "scaled = logits * temperature")),
             hint="divided by the temperature before the softmax"),
-        "argmax at every temperature": visible(edit("ex8_sample_next", ("if temperature == 0:", "if temperature >= 0:")),
+        "argmax at every temperature": visible(edit("ex8_sample_next", (
+            "if temperature == 0:", "if temperature >= 0:")),
                                                hint="only temperature 0 is greedy"),
         "no shift before exp: overflow at small temperatures": visible(edit("ex8_sample_next", (
             "torch.exp(scaled - scaled.max())", "torch.exp(scaled)")),
@@ -193,9 +199,11 @@ def gru_step(x, h_prev, Wx, Wh, bx, bh):
             "model(torch.tensor([[code]], device=device), state)", "model(torch.tensor([[code]], device=device))")),
             hint="carry the state the model returned"),
         "the seed's last character fed back every time": visible(edit("ex9_generate", (
-            "model(torch.tensor([[code]], device=device), state)", "model(torch.tensor([codes[-1:]], device=device), state)")),
+            "model(torch.tensor([[code]], device=device), state)",
+            "model(torch.tensor([codes[-1:]], device=device), state)")),
             hint="feed the character just drawn back in"),
-        "scores of the seed's first position": visible(edit("ex9_generate", ("sampler(logits[0, -1],", "sampler(logits[0, 0],")),
+        "scores of the seed's first position": visible(edit("ex9_generate", (
+            "sampler(logits[0, -1],", "sampler(logits[0, 0],")),
                                                       hint="sample from the logits at its LAST position"),
         "temperature not passed on": visible(edit("ex9_generate", (
             "sampler(logits[0, -1], temperature, generator)", "sampler(logits[0, -1], 1.0, generator)")),
@@ -206,9 +214,11 @@ def gru_step(x, h_prev, Wx, Wh, bx, bh):
             "produced.append(alphabet[code])\n        if alphabet[code] in stop:\n            break",
             "if alphabet[code] in stop:\n            break\n        produced.append(alphabet[code])")),
             hint="keeping that character"),
-        "seed left out of the result": visible(edit("ex9_generate", ('return seed + "".join(produced)', 'return "".join(produced)')),
+        "seed left out of the result": visible(edit("ex9_generate", (
+            'return seed + "".join(produced)', 'return "".join(produced)')),
                                                hint="return the seed followed by"),
-        "one character too few": visible(edit("ex9_generate", ("for _ in range(length):", "for _ in range(length - 1):")),
+        "one character too few": visible(edit("ex9_generate", (
+            "for _ in range(length):", "for _ in range(length - 1):")),
                                          hint="the length characters drawn"),
     },
 }

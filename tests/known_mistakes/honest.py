@@ -693,7 +693,8 @@ HONEST = {
             "float32, blocks by reshape to (N, 4, H), np.einsum, a list returned": answer("""
                 def lstm_step(x, h_prev, c_prev, Wx, Wh, b):
                     \"\"\"One LSTM step, gate blocks in torch's order i, f, g, o. Returns (h, c), each (N, H).\"\"\"
-                    x, h_prev, c_prev, Wx, Wh, b = (np.asarray(v, dtype=np.float32) for v in (x, h_prev, c_prev, Wx, Wh, b))
+                    x, h_prev, c_prev, Wx, Wh, b = (np.asarray(v, dtype=np.float32)
+                                                    for v in (x, h_prev, c_prev, Wx, Wh, b))
                     a = np.einsum("nd,dk->nk", x, Wx) + np.einsum("nh,hk->nk", h_prev, Wh) + b
                     blocks = a.reshape(len(a), 4, -1)                            # (N, 4, H)
                     squash = lambda z: 1.0 / (1.0 + np.exp(-z))
@@ -828,7 +829,7 @@ HONEST = {
             "a while loop, the text kept as a list of codes, the device read from the parameters each time": answer("""
                 @torch.no_grad()
                 def generate(model, seed, length, *, temperature, generator, sampler, alphabet, stop=""):
-                    \"\"\"seed followed by up to `length` characters drawn one at a time from model, its state carried.\"\"\"
+                    \"\"\"seed followed by up to `length` characters drawn one at a time, the state carried.\"\"\"
                     if not seed:
                         raise ValueError("an empty seed gives the model nothing to read")
                     model.train(False)
