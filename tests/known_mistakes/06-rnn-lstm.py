@@ -84,7 +84,8 @@ MISTAKES = {
         "rows cut instead of columns": visible(edit("ex4_lstm_step", (
             "i = sigmoid(a[:, :H])\n    f = sigmoid(a[:, H:2 * H])\n"
             "    g = np.tanh(a[:, 2 * H:3 * H])\n    o = sigmoid(a[:, 3 * H:])",
-            "i = sigmoid(a[:H])\n    f = sigmoid(a[H:2 * H])\n    g = np.tanh(a[2 * H:3 * H])\n    o = sigmoid(a[3 * H:])")),
+            "i = sigmoid(a[:H])\n    f = sigmoid(a[H:2 * H])\n"
+            "    g = np.tanh(a[2 * H:3 * H])\n    o = sigmoid(a[3 * H:])")),
             hint="cut its columns (axis 1) into four blocks of H, not its rows"),
         "H taken as the width of a (4H)": visible(edit("ex4_lstm_step", ("H = h_prev.shape[1]", "H = Wx.shape[1]")),
                                                   hint="has 4H columns"),
