@@ -353,6 +353,6 @@ def test_check_cells_print_plain_numbers():
     said = failure("01-perceptron", "ex3_train-test-visible",
                    {"np_perceptron": np_perceptron, "perceptron_train": train_late})
     assert "updates happened at [(1, (1.0, 0.0)), (2, (0.0, 0.0))]" in said and "np." not in said, said
-    said = failure("09-gans", "ex5_mode_coverage-test-visible",
+    said = failure("09-gans", "ex6_mode_coverage-test-visible",
                    {"mode_coverage": lambda samples: (np.int64(7), np.float64(0.875))})
     assert said.endswith("expected (8, 1.0), got (7, 0.875)"), said

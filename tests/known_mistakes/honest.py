@@ -1032,25 +1032,28 @@ HONEST = {
             """),
         },
         "ex2_discriminator_loss": {
-            "binary_cross_entropy_with_logits against ones and zeros": answer("""
-                def discriminator_loss(real_logits, fake_logits):
-                    \"\"\"-mean log D(x) - mean log(1 - D(G(z))), from the logits of D.\"\"\"
-                    real_term = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+            "binary_cross_entropy_with_logits against the targets": answer("""
+                def discriminator_loss(real_logits, fake_logits, *, real_label=1.0):
+                    \"\"\"Reals against the target real_label, fakes against 0.\"\"\"
+                    targets = torch.full_like(real_logits, real_label)
+                    real_term = F.binary_cross_entropy_with_logits(real_logits, targets)
                     fake_term = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
                     return real_term + fake_term
             """),
             "F.logsigmoid on logits flattened to (N,)": answer("""
-                def discriminator_loss(real_logits, fake_logits):
-                    \"\"\"-mean log D(x) - mean log(1 - D(G(z))), from the logits of D.\"\"\"
+                def discriminator_loss(real_logits, fake_logits, *, real_label=1.0):
+                    \"\"\"Reals against the target real_label, fakes against 0.\"\"\"
                     real_logits, fake_logits = real_logits.reshape(-1), fake_logits.reshape(-1)
-                    return -(F.logsigmoid(real_logits).sum() / len(real_logits)
-                             + F.logsigmoid(-fake_logits).sum() / len(fake_logits))
+                    log_d_real, log_not_d_real = F.logsigmoid(real_logits), F.logsigmoid(-real_logits)
+                    real_part = -(real_label * log_d_real + (1 - real_label) * log_not_d_real).sum() / len(real_logits)
+                    return real_part - F.logsigmoid(-fake_logits).sum() / len(fake_logits)
             """),
             # torch.ones(shape) is float32 whatever the logits: a loss right to 1e-7, not a wrong one
-            "labels made with torch.ones(shape) (float32)": answer("""
-                def discriminator_loss(real_logits, fake_logits):
-                    \"\"\"-mean log D(x) - mean log(1 - D(G(z))), from the logits of D.\"\"\"
-                    real_term = F.binary_cross_entropy_with_logits(real_logits, torch.ones(real_logits.shape))
+            "targets made with torch.ones(shape) (float32)": answer("""
+                def discriminator_loss(real_logits, fake_logits, *, real_label=1.0):
+                    \"\"\"Reals against the target real_label, fakes against 0.\"\"\"
+                    targets = real_label * torch.ones(real_logits.shape)
+                    real_term = F.binary_cross_entropy_with_logits(real_logits, targets)
                     fake_term = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros(fake_logits.shape))
                     return real_term + fake_term
             """),
@@ -1123,7 +1126,34 @@ HONEST = {
                     return d_loss.item(), g_loss.item()
             """),
         },
-        "ex5_mode_coverage": {
+        "ex5_train_gan": {
+            "snapshots taken inline, rounds counted from 0, the end found inside the loop": answer("""
+                def train_gan(G, D, real_sampler, config, *, opt_g, opt_d, step, generator=None):
+                    \"\"\"config.steps rounds of step(G, D, real, ...) on fresh real batches. Returns
+                    {"d_loss": [...], "g_loss": [...], "snapshots": [(rounds, samples), ...]}.\"\"\"
+                    device = next(iter(G.parameters())).device
+                    z = pt_gan.sample_latent(config.snapshot_size, config.latent_dim, generator=generator,
+                                             device=device)
+                    d_losses, g_losses, snapshots = [], [], []
+                    G.train(), D.train()
+                    every = config.snapshot_every
+                    if every:
+                        with torch.no_grad():
+                            snapshots.append((0, G(z).detach().cpu().numpy().astype(np.float32)))
+                    for k in range(config.steps):
+                        batch = real_sampler(config.batch_size)
+                        d, g = step(G, D, batch.to(device), opt_g=opt_g, opt_d=opt_d, latent_dim=config.latent_dim,
+                                    saturating=config.saturating, generator=generator)
+                        d_losses.append(d)
+                        g_losses.append(g)
+                        done = k + 1
+                        if done == config.steps or (every and done % every == 0):
+                            with torch.no_grad():
+                                snapshots.append((done, G(z).detach().cpu().numpy().astype(np.float32)))
+                    return {"d_loss": d_losses, "g_loss": g_losses, "snapshots": snapshots}
+            """),
+        },
+        "ex6_mode_coverage": {
             "loop over the modes keeping the nearest so far, counts per mode in a loop": answer("""
                 def mode_coverage(samples, *, modes=8, radius=2.0, std=0.02):
                     \"\"\"(modes hit, share of high-quality samples) on a ring of `modes` Gaussians.\"\"\"
