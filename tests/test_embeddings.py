@@ -443,17 +443,17 @@ def test_word_vector_widget_lists_neighbours_and_analogies(monkeypatch, capsys):
 
     words = ["king", "man", "woman", "queen", "emperor"]
     toy = np.array([[0.30, 0.70], [0.20, 0.20], [0.60, 0.30], [0.70, 0.80], [3.00, 1.50]])
-    near = widgets.nearest_words("king", toy, words, k=4)
+    near = widgets.nearest_words("king", toy, words, k=4, cosine=E.cosine_similarity)
     assert [w for w, _ in near][0] == "queen" and "king" not in [w for w, _ in near] and len(near) == 4
     np.testing.assert_allclose([s for _, s in near], sorted(E.cosine_similarity(toy[0], toy)[1:], reverse=True))
-    best = widgets.analogy_candidates("man", "woman", "king", toy, words, k=2)
+    best = widgets.analogy_candidates("man", "woman", "king", toy, words, k=2, cosine=E.cosine_similarity)
     assert best[0][0] == "queen" and len(best) == 2 and best[0][1] >= best[1][1]
     rng = np.random.default_rng(0)
     vocab = [f"w{i}" for i in range(30)]
     vectors = rng.normal(size=(30, 5)) * rng.uniform(0.2, 5, size=(30, 1))
     for _ in range(10):
         a, b, c = (vocab[i] for i in rng.choice(30, size=3, replace=False))
-        ranked = widgets.analogy_candidates(a, b, c, vectors, vocab, k=3)
+        ranked = widgets.analogy_candidates(a, b, c, vectors, vocab, k=3, cosine=E.cosine_similarity)
         assert ranked[0][0] == E.analogy(a, b, c, vectors, vocab)
         assert not {a, b, c} & {w for w, _ in ranked}
     calls = []
@@ -465,12 +465,14 @@ def test_word_vector_widget_lists_neighbours_and_analogies(monkeypatch, capsys):
     widgets.nearest_words("w1", vectors, vocab, cosine=counted)
     widgets.analogy_candidates("w1", "w2", "w3", vectors, vocab, cosine=counted)
     assert len(calls) == 2, "the notebook's own cosine is the one used"
+    with pytest.raises(TypeError, match="cosine"):
+        widgets.nearest_words("w1", vectors, vocab)  # no default: the widget never calls the library's answer
     with pytest.raises(KeyError, match="not in the vocabulary: 'nope'"):
-        widgets.nearest_words("nope", vectors, vocab)
+        widgets.nearest_words("nope", vectors, vocab, cosine=counted)
     with pytest.raises(ValueError, match="V = len\\(vocab\\)"):
-        widgets.nearest_words("w1", vectors[:3], vocab)
-    assert "not in the vocabulary: 'nope'" in widgets.word_vector_figure("nope", "w1", "w2", "w3", vectors, vocab)
-    fig = widgets.word_vector_figure(" W1 ", "w1", "w2", "w3", vectors, vocab, k=5)  # stripped, lower-cased
+        widgets.nearest_words("w1", vectors[:3], vocab, cosine=counted)
+    assert "not in the vocabulary: 'nope'" in widgets.word_vector_figure("nope", "w1", "w2", "w3", vectors, vocab, cosine=counted)
+    fig = widgets.word_vector_figure(" W1 ", "w1", "w2", "w3", vectors, vocab, k=5, cosine=counted)  # stripped, lower-cased
     assert [ax.get_title() for ax in fig.axes] == ["nearest to 'w1'", "'w2' - 'w1' + 'w3'"]
     plt.close("all")
     for name in widgets.HEADLESS_ENV:
@@ -480,6 +482,6 @@ def test_word_vector_widget_lists_neighbours_and_analogies(monkeypatch, capsys):
     explorer.widget.children[0].value = "nope"   # a word outside the vocabulary: a message, no traceback
     assert "not in the vocabulary" in explorer.widget.children[-1].value
     monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
-    assert widgets.word_vector_explorer(vectors, vocab, word="w0", a="w1", b="w2", c="w3") is None
+    assert widgets.word_vector_explorer(vectors, vocab, word="w0", a="w1", b="w2", c="w3", cosine=counted) is None
     assert "static figure here" in capsys.readouterr().out
     plt.close("all")

@@ -373,13 +373,6 @@ def _word_rows(vectors, vocab):
     return vectors, {word: i for i, word in enumerate(vocab)}
 
 
-def _cosine_or_library(cosine):
-    if cosine is not None:
-        return cosine
-    from dlcourse.np.embeddings import cosine_similarity
-    return cosine_similarity
-
-
 def _missing_words(words, index) -> str | None:
     missing = [w for w in words if w not in index]
     if not missing:
@@ -388,21 +381,21 @@ def _missing_words(words, index) -> str | None:
             "and lower-case: 'franc', 'germani', 'citi')")
 
 
-def nearest_words(word: str, vectors, vocab, *, k: int = 8, cosine=None) -> list[tuple[str, float]]:
+def nearest_words(word: str, vectors, vocab, *, cosine, k: int = 8) -> list[tuple[str, float]]:
     """The k words whose vectors have the largest cosine with ``word``'s (itself left out), as
     (word, cosine) pairs, best first. vectors: (V, D), one row per word of ``vocab``;
-    ``cosine(a: (D,), b: (V, D)) -> (V,)`` (None: np.embeddings.cosine_similarity; a notebook
-    passes its own). A word missing from vocab raises KeyError."""
+    ``cosine(a: (D,), b: (V, D)) -> (V,)``: 07's notebook passes the student's cosine_similarity
+    (Exercise 3). A word missing from vocab raises KeyError."""
     vectors, index = _word_rows(vectors, vocab)
     if word not in index:
         raise KeyError(_missing_words([word], index))
-    sims = np.asarray(_cosine_or_library(cosine)(vectors[index[word]], vectors), dtype=np.float64)  # (V,)
+    sims = np.asarray(cosine(vectors[index[word]], vectors), dtype=np.float64)  # (V,)
     sims[index[word]] = -np.inf
     best = np.argsort(-sims, kind="stable")[:k]
     return [(vocab[i], float(sims[i])) for i in best]
 
 
-def analogy_candidates(a: str, b: str, c: str, vectors, vocab, *, k: int = 5, cosine=None) -> list[tuple[str, float]]:
+def analogy_candidates(a: str, b: str, c: str, vectors, vocab, *, cosine, k: int = 5) -> list[tuple[str, float]]:
     """The k best answers d to "a is to b as c is to d" by 3CosAdd: the cosine of each vector with
     w_b - w_a + w_c formed from unit vectors, the three question words left out; (word, cosine)
     pairs, best first (the first is what ``analogy`` answers). Arguments as in nearest_words."""
@@ -412,13 +405,13 @@ def analogy_candidates(a: str, b: str, c: str, vectors, vocab, *, k: int = 5, co
         raise KeyError(message)
     norms = np.linalg.norm(vectors[[index[a], index[b], index[c]]], axis=1, keepdims=True)  # (3, 1)
     wa, wb, wc = vectors[[index[a], index[b], index[c]]] / np.maximum(norms, 1e-12)
-    sims = np.asarray(_cosine_or_library(cosine)(wb - wa + wc, vectors), dtype=np.float64)  # (V,)
+    sims = np.asarray(cosine(wb - wa + wc, vectors), dtype=np.float64)  # (V,)
     sims[[index[a], index[b], index[c]]] = -np.inf
     best = np.argsort(-sims, kind="stable")[:k]
     return [(vocab[i], float(sims[i])) for i in best]
 
 
-def word_vector_figure(word: str, a: str, b: str, c: str, vectors, vocab, *, k: int = 8, cosine=None):
+def word_vector_figure(word: str, a: str, b: str, c: str, vectors, vocab, *, cosine, k: int = 8):
     """Two bar charts: the k nearest words of ``word`` and the k best answers of a : b :: c : ?.
     Returns the figure, or a message (a string) when a word is not in the vocabulary."""
     _, index = _word_rows(vectors, vocab)
@@ -439,8 +432,8 @@ def word_vector_figure(word: str, a: str, b: str, c: str, vectors, vocab, *, k: 
     return fig
 
 
-def word_vector_explorer(vectors, vocab, *, word: str = "king", a: str = "man", b: str = "woman",
-                         c: str = "king", k: int = 8, cosine=None):
+def word_vector_explorer(vectors, vocab, *, cosine, word: str = "king", a: str = "man", b: str = "woman",
+                         c: str = "king", k: int = 8):
     """Text boxes for a word and an analogy a : b :: c : ?, and a slider for k, over
     word_vector_figure on ``vectors`` (V, D) and ``vocab``."""
 
