@@ -471,8 +471,10 @@ def test_word_vector_widget_lists_neighbours_and_analogies(monkeypatch, capsys):
         widgets.nearest_words("nope", vectors, vocab, cosine=counted)
     with pytest.raises(ValueError, match="V = len\\(vocab\\)"):
         widgets.nearest_words("w1", vectors[:3], vocab, cosine=counted)
-    assert "not in the vocabulary: 'nope'" in widgets.word_vector_figure("nope", "w1", "w2", "w3", vectors, vocab, cosine=counted)
-    fig = widgets.word_vector_figure(" W1 ", "w1", "w2", "w3", vectors, vocab, k=5, cosine=counted)  # stripped, lower-cased
+    message = widgets.word_vector_figure("nope", "w1", "w2", "w3", vectors, vocab, cosine=counted)
+    assert "not in the vocabulary: 'nope'" in message
+    # stripped and lower-cased
+    fig = widgets.word_vector_figure(" W1 ", "w1", "w2", "w3", vectors, vocab, k=5, cosine=counted)
     assert [ax.get_title() for ax in fig.axes] == ["nearest to 'w1'", "'w2' - 'w1' + 'w3'"]
     plt.close("all")
     for name in widgets.HEADLESS_ENV:

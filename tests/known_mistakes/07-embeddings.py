@@ -197,7 +197,8 @@ def negative_sampling_loss(v, u_pos, u_neg):
             hint="AND of the noise words"),
         "gradients averaged over the batch instead of summed": visible(
             edit("ex7_skipgram_epoch", ("-rate * dv)", "-rate * dv / len(batch))"),
-                 ("-rate * du_pos)", "-rate * du_pos / len(batch))"), ("-rate * du_neg)", "-rate * du_neg / len(batch))")),
+                 ("-rate * du_pos)", "-rate * du_pos / len(batch))"),
+                 ("-rate * du_neg)", "-rate * du_neg / len(batch))")),
             hint="the SUM of its per-pair gradients"),
         "noise from the plain unigram distribution (no 3/4 power)": visible(
             edit("ex7_skipgram_epoch", ("dtype=float) ** 0.75", "dtype=float)")),

@@ -923,7 +923,7 @@ HONEST = {
             "cumulative table and searchsorted; the centre rows added in a loop": answer("""
                 def skipgram_epoch(W_in, W_out, centres, contexts, counts, *, loss_fn, negative=5, lr=0.025,
                                    lr_end=None, batch_size=256, rng):
-                    \"\"\"One epoch of skip-gram with negative sampling; returns (W_in, W_out, mean loss per pair).\"\"\"
+                    \"\"\"One epoch of skip-gram with negative sampling: (W_in, W_out, mean loss per pair).\"\"\"
                     centres, contexts = np.asarray(centres), np.asarray(contexts)
                     lr_end = lr if lr_end is None else lr_end
                     weights = np.power(np.asarray(counts, dtype=float), 0.75)
