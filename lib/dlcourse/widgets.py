@@ -363,6 +363,92 @@ def lstm_gate_explorer():
     })
 
 
+# ---------------------------------------------------------------- word vectors (07)
+
+
+def _word_rows(vectors, vocab):
+    vectors = as_numpy(vectors).astype(np.float64)
+    if vectors.ndim != 2 or len(vectors) != len(vocab):
+        raise ValueError(f"vectors must be (V, D) with V = len(vocab) = {len(vocab)}, got {vectors.shape}")
+    return vectors, {word: i for i, word in enumerate(vocab)}
+
+
+def _missing_words(words, index) -> str | None:
+    missing = [w for w in words if w not in index]
+    if not missing:
+        return None
+    return (f"not in the vocabulary: {', '.join(map(repr, missing))} ({len(index):,} words; the excerpt is stemmed "
+            "and lower-case: 'franc', 'germani', 'citi')")
+
+
+def nearest_words(word: str, vectors, vocab, *, cosine, k: int = 8) -> list[tuple[str, float]]:
+    """The k words whose vectors have the largest cosine with ``word``'s (itself left out), as
+    (word, cosine) pairs, best first. vectors: (V, D), one row per word of ``vocab``;
+    ``cosine(a: (D,), b: (V, D)) -> (V,)``: 07's notebook passes the student's cosine_similarity
+    (Exercise 3). A word missing from vocab raises KeyError."""
+    vectors, index = _word_rows(vectors, vocab)
+    if word not in index:
+        raise KeyError(_missing_words([word], index))
+    sims = np.asarray(cosine(vectors[index[word]], vectors), dtype=np.float64)  # (V,)
+    sims[index[word]] = -np.inf
+    best = np.argsort(-sims, kind="stable")[:k]
+    return [(vocab[i], float(sims[i])) for i in best]
+
+
+def analogy_candidates(a: str, b: str, c: str, vectors, vocab, *, cosine, k: int = 5) -> list[tuple[str, float]]:
+    """The k best answers d to "a is to b as c is to d" by 3CosAdd: the cosine of each vector with
+    w_b - w_a + w_c formed from unit vectors, the three question words left out; (word, cosine)
+    pairs, best first (the first is what ``analogy`` answers). Arguments as in nearest_words."""
+    vectors, index = _word_rows(vectors, vocab)
+    message = _missing_words([a, b, c], index)
+    if message:
+        raise KeyError(message)
+    norms = np.linalg.norm(vectors[[index[a], index[b], index[c]]], axis=1, keepdims=True)  # (3, 1)
+    wa, wb, wc = vectors[[index[a], index[b], index[c]]] / np.maximum(norms, 1e-12)
+    sims = np.asarray(cosine(wb - wa + wc, vectors), dtype=np.float64)  # (V,)
+    sims[[index[a], index[b], index[c]]] = -np.inf
+    best = np.argsort(-sims, kind="stable")[:k]
+    return [(vocab[i], float(sims[i])) for i in best]
+
+
+def word_vector_figure(word: str, a: str, b: str, c: str, vectors, vocab, *, cosine, k: int = 8):
+    """Two bar charts: the k nearest words of ``word`` and the k best answers of a : b :: c : ?.
+    Returns the figure, or a message (a string) when a word is not in the vocabulary."""
+    _, index = _word_rows(vectors, vocab)
+    words = [w.strip().lower() for w in (word, a, b, c)]
+    message = _missing_words(words, index)
+    if message:
+        return message
+    word, a, b, c = words
+    panels = [(f"nearest to '{word}'", nearest_words(word, vectors, vocab, k=k, cosine=cosine)),
+              (f"'{b}' - '{a}' + '{c}'", analogy_candidates(a, b, c, vectors, vocab, k=k, cosine=cosine))]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 0.35 * k + 1.2), constrained_layout=True)
+    for ax, (title, rows) in zip(axes, panels):
+        names, sims = [r[0] for r in rows][::-1], [r[1] for r in rows][::-1]
+        ax.barh(names, sims, color="C0")
+        for y, s in enumerate(sims):
+            ax.annotate(f"{s:.2f}", (s, y), textcoords="offset points", xytext=(3, -3), fontsize=8)
+        ax.set(title=title, xlabel="cosine", xlim=(min(0.0, min(sims)) - 0.05, 1.1))
+    return fig
+
+
+def word_vector_explorer(vectors, vocab, *, cosine, word: str = "king", a: str = "man", b: str = "woman",
+                         c: str = "king", k: int = 8):
+    """Text boxes for a word and an analogy a : b :: c : ?, and a slider for k, over
+    word_vector_figure on ``vectors`` (V, D) and ``vocab``."""
+
+    def show(word, a, b, c, k):
+        return word_vector_figure(word, a, b, c, vectors, vocab, k=k, cosine=cosine)
+
+    return _interact(show, {"word": word, "a": a, "b": b, "c": c, "k": k}, lambda w: {
+        "word": w.Text(value=word, description="word", continuous_update=False),
+        "a": w.Text(value=a, description="a", continuous_update=False),
+        "b": w.Text(value=b, description="is to b", continuous_update=False),
+        "c": w.Text(value=c, description="as c is to ?", continuous_update=False),
+        "k": w.IntSlider(value=k, min=1, max=20, description="k", continuous_update=False),
+    })
+
+
 # ---------------------------------------------------------------- adversarial examples
 
 

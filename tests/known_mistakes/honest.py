@@ -896,15 +896,55 @@ HONEST = {
                     return loss, dv, g_pos[:, None] * v, du_neg
             """),
         },
-        "ex6_keep_probability": {
-            "expanded to sqrt(s / f) + s / f, capped with np.clip": answer("""
-                def keep_probability(counts, *, sample=1e-3):
-                    \"\"\"word2vec's chance to keep an occurrence of each word: (sqrt(f / sample) + 1) * sample / f,
-                    capped at 1.
-                    \"\"\"
+        "ex6_subsample": {
+            "a Python loop over the tokens, one rng.random() each": answer("""
+                def subsample(ids, counts, *, sample=1e-3, rng):
+                    \"\"\"word2vec's subsampling: a boolean mask over the tokens of ids.\"\"\"
+                    ids = np.asarray(ids)
+                    counts = np.asarray(counts, dtype=float)
+                    total = counts.sum()
+                    keep = np.zeros(len(ids), dtype=bool)
+                    for t, word in enumerate(ids):
+                        f = counts[word] / total
+                        keep[t] = rng.random() < min(1.0, (np.sqrt(f / sample) + 1) * sample / f)
+                    return keep
+            """),
+            "expanded to sqrt(s / f) + s / f, clipped, uniform draws": answer("""
+                def subsample(ids, counts, *, sample=1e-3, rng):
+                    \"\"\"word2vec's subsampling: a boolean mask over the tokens of ids.\"\"\"
+                    ids = np.asarray(ids)
                     counts = np.asarray(counts, dtype=float)
                     ratio = sample * counts.sum() / counts
-                    return np.clip(np.sqrt(ratio) + ratio, None, 1.0)
+                    p = np.clip(np.sqrt(ratio) + ratio, None, 1.0)
+                    return rng.uniform(size=ids.shape) < p[ids]
+            """),
+        },
+        "ex7_skipgram_epoch": {
+            "cumulative table and searchsorted; the centre rows added in a loop": answer("""
+                def skipgram_epoch(W_in, W_out, centres, contexts, counts, *, loss_fn, negative=5, lr=0.025,
+                                   lr_end=None, batch_size=256, rng):
+                    \"\"\"One epoch of skip-gram with negative sampling: (W_in, W_out, mean loss per pair).\"\"\"
+                    centres, contexts = np.asarray(centres), np.asarray(contexts)
+                    lr_end = lr if lr_end is None else lr_end
+                    weights = np.power(np.asarray(counts, dtype=float), 0.75)
+                    cdf = np.cumsum(weights) / weights.sum()
+                    P = len(centres)
+                    perm = rng.permutation(P)
+                    c_all, o_all = centres[perm], contexts[perm]
+                    losses = []
+                    for s in range(0, P, batch_size):
+                        c, o = c_all[s:s + batch_size], o_all[s:s + batch_size]
+                        neg = np.minimum(np.searchsorted(cdf, rng.random((len(c), negative)), side="right"),
+                                         len(cdf) - 1)
+                        loss, dv, dup, dun = loss_fn(W_in[c], W_out[o], W_out[neg])
+                        eta = lr + (lr_end - lr) * s / P
+                        rows = np.concatenate([o, neg.ravel()])
+                        grads = np.concatenate([dup, dun.reshape(-1, dun.shape[-1])])
+                        np.add.at(W_out, rows, -eta * grads)
+                        for row, g in zip(c, dv):  # one row at a time: repeated rows get every update
+                            W_in[row] -= eta * g
+                        losses.append(loss)
+                    return W_in, W_out, sum(losses) / P
             """),
         },
     },
