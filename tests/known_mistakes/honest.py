@@ -1185,7 +1185,7 @@ HONEST = {
         "ex2_fgsm": {
             "sign by np.where, a signed factor for targeted, the box by np.minimum and np.maximum": answer("""
                 def fgsm_step(x, grad, eps, *, clip=(0.0, 1.0), targeted=False):
-                    \"\"\"One signed step of size eps, up the loss (or down the target's loss when targeted), then clipped.\"\"\"
+                    \"\"\"One signed step of size eps, up the loss (down the target's when targeted), clipped.\"\"\"
                     x, grad = np.asarray(x, dtype=float), np.asarray(grad, dtype=float)
                     direction = np.where(grad > 0, 1.0, np.where(grad < 0, -1.0, 0.0))
                     factor = -1.0 if targeted else 1.0
@@ -1197,7 +1197,7 @@ HONEST = {
             """),
             "in torch, the targeted step from the negated gradient, a float64 tensor returned": answer("""
                 def fgsm_step(x, grad, eps, *, clip=(0.0, 1.0), targeted=False):
-                    \"\"\"One signed step of size eps, up the loss (or down the target's loss when targeted), then clipped.\"\"\"
+                    \"\"\"One signed step of size eps, up the loss (down the target's when targeted), clipped.\"\"\"
                     x, grad = np.asarray(x, dtype=float), np.asarray(grad, dtype=float)
                     g = torch.from_numpy(-grad if targeted else grad)
                     moved = torch.from_numpy(x) + eps * torch.sign(g)
@@ -1214,7 +1214,7 @@ HONEST = {
 
 
                 def pgd_step(x_adv, x, grad, eps, alpha, *, clip=(0.0, 1.0)):
-                    \"\"\"One signed step of size alpha from x_adv, projected into the eps-ball around x and the box.\"\"\"
+                    \"\"\"One signed step of size alpha from x_adv, projected into the eps-ball and the box.\"\"\"
                     x_adv, x, grad = (np.asarray(v, dtype=float) for v in (x_adv, x, grad))
                     stepped = x_adv + alpha * np.sign(grad)
                     delta = np.clip(stepped - x, -eps, eps)      # the perturbation, kept in the eps-ball
@@ -1236,15 +1236,16 @@ HONEST = {
 
 
                 def pgd_step(x_adv, x, grad, eps, alpha, *, clip=(0.0, 1.0)):
-                    \"\"\"One signed step of size alpha from x_adv, projected into the eps-ball around x and the box.\"\"\"
+                    \"\"\"One signed step of size alpha from x_adv, projected into the eps-ball and the box.\"\"\"
                     x_adv, x, grad = (np.asarray(v, dtype=float) for v in (x_adv, x, grad))
                     return project_linf(x_adv + alpha * np.sign(grad), x, eps, clip=clip)
             """),
         },
         "ex4_pgd_attack": {
             "uniform_ on a new tensor, clip passed by keyword, restarts kept misclassified-first": answer("""
-                def pgd_attack(model, x, y, eps, *, alpha, steps, step, project, restarts=1, targeted=False, generator=None):
-                    \"\"\"PGD from `restarts` random starts in the eps-ball; per image, the result that is worst for the model.\"\"\"
+                def pgd_attack(model, x, y, eps, *, alpha, steps, step, project, restarts=1, targeted=False,
+                               generator=None):
+                    \"\"\"PGD from `restarts` random starts; per image, the result worst for the model.\"\"\"
                     x = x.detach()
                     result, result_loss, result_fooled = None, None, None
                     for restart in range(restarts):
@@ -1273,8 +1274,9 @@ HONEST = {
                     return result
             """),
             "all restarts stacked, the worst picked with argmax, steps in a while loop": answer("""
-                def pgd_attack(model, x, y, eps, *, alpha, steps, step, project, restarts=1, targeted=False, generator=None):
-                    \"\"\"PGD from `restarts` random starts in the eps-ball; per image, the result that is worst for the model.\"\"\"
+                def pgd_attack(model, x, y, eps, *, alpha, steps, step, project, restarts=1, targeted=False,
+                               generator=None):
+                    \"\"\"PGD from `restarts` random starts; per image, the result worst for the model.\"\"\"
                     finals, scores = [], []
                     clean = x.detach()
                     sign = -1.0 if targeted else 1.0
@@ -1324,8 +1326,9 @@ HONEST = {
         },
         "ex6_adversarial_epoch": {
             "torch.split of a permutation, train(False), a loss weighted by batch size, zero_grad first": answer("""
-                def adversarial_epoch(model, optimizer, x_train, y_train, eps, *, attack, batch_size=64, generator=None):
-                    \"\"\"One epoch on attacked mini-batches (attack in eval mode, update in train mode); the mean batch loss.\"\"\"
+                def adversarial_epoch(model, optimizer, x_train, y_train, eps, *, attack, batch_size=64,
+                                      generator=None):
+                    \"\"\"One epoch on attacked mini-batches; the mean batch loss.\"\"\"
                     where = next(model.parameters()).device
                     shuffled = torch.randperm(x_train.shape[0], generator=generator)
                     total, count = 0.0, 0
@@ -1344,8 +1347,9 @@ HONEST = {
                     return total / count
             """),
             "an index list shuffled by numpy, the last partial batch dropped when there are full ones": answer("""
-                def adversarial_epoch(model, optimizer, x_train, y_train, eps, *, attack, batch_size=64, generator=None):
-                    \"\"\"One epoch on attacked mini-batches (attack in eval mode, update in train mode); the mean batch loss.\"\"\"
+                def adversarial_epoch(model, optimizer, x_train, y_train, eps, *, attack, batch_size=64,
+                                      generator=None):
+                    \"\"\"One epoch on attacked mini-batches; the mean batch loss.\"\"\"
                     seed = None if generator is None else int(torch.randint(2**31 - 1, (1,), generator=generator))
                     order = np.random.default_rng(seed).permutation(len(x_train))
                     n_batches = max(len(order) // batch_size, 1)
