@@ -1253,50 +1253,38 @@ HONEST = {
             """),
         },
         "ex2_fgsm": {
-            "sign by np.where, the box by np.minimum and np.maximum": answer("""
-                def fgsm_step(x, grad, eps, *, clip=(0.0, 1.0)):
-                    \"\"\"x + eps * sign(grad), clipped into [clip[0], clip[1]] unless clip is None.\"\"\"
+            "sign by np.where, a signed factor for targeted, the box by np.minimum and np.maximum": answer("""
+                def fgsm_step(x, grad, eps, *, clip=(0.0, 1.0), targeted=False):
+                    \"\"\"One signed step of size eps, up the loss (down the target's when targeted), clipped.\"\"\"
                     x, grad = np.asarray(x, dtype=float), np.asarray(grad, dtype=float)
                     direction = np.where(grad > 0, 1.0, np.where(grad < 0, -1.0, 0.0))
-                    x_adv = x + eps * direction
+                    factor = -1.0 if targeted else 1.0
+                    x_adv = x + factor * eps * direction
                     if clip is not None:
                         low, high = clip
                         x_adv = np.minimum(np.maximum(x_adv, low), high)
                     return x_adv
             """),
-            "in torch, a float64 tensor returned": answer("""
-                def fgsm_step(x, grad, eps, *, clip=(0.0, 1.0)):
-                    \"\"\"x + eps * sign(grad), clipped into [clip[0], clip[1]] unless clip is None.\"\"\"
+            "in torch, the targeted step from the negated gradient, a float64 tensor returned": answer("""
+                def fgsm_step(x, grad, eps, *, clip=(0.0, 1.0), targeted=False):
+                    \"\"\"One signed step of size eps, up the loss (down the target's when targeted), clipped.\"\"\"
                     x, grad = np.asarray(x, dtype=float), np.asarray(grad, dtype=float)
-                    moved = torch.from_numpy(x) + eps * torch.sign(torch.from_numpy(grad))
+                    g = torch.from_numpy(-grad if targeted else grad)
+                    moved = torch.from_numpy(x) + eps * torch.sign(g)
                     return moved if clip is None else moved.clamp(clip[0], clip[1])
             """),
         },
-        "ex3_project_linf": {
-            "x plus the perturbation clipped to [-eps, eps]": answer("""
+        "ex3_project_and_step": {
+            "x plus the perturbation clipped to [-eps, eps]; the step writes its projection out": answer("""
                 def project_linf(x_adv, x, eps, *, clip=(0.0, 1.0)):
-                    \"\"\"The nearest point to x_adv within eps of x in every entry, then inside [clip[0], clip[1]].
-                    \"\"\"
+                    \"\"\"The point nearest to x_adv within eps of x in every entry and inside [clip[0], clip[1]].\"\"\"
                     x_adv, x = np.asarray(x_adv, dtype=float), np.asarray(x, dtype=float)
                     out = x + np.clip(x_adv - x, -eps, eps)
                     return out if clip is None else np.clip(out, *clip)
-            """),
-            "the ball by np.minimum and np.maximum, the box clipped in place into that new array": answer("""
-                def project_linf(x_adv, x, eps, *, clip=(0.0, 1.0)):
-                    \"\"\"The nearest point to x_adv within eps of x in every entry, then inside [clip[0], clip[1]].
-                    \"\"\"
-                    x_adv, x = np.asarray(x_adv, dtype=float), np.asarray(x, dtype=float)
-                    out = np.minimum(np.maximum(x_adv, x - eps), x + eps)
-                    if clip is not None:
-                        np.clip(out, clip[0], clip[1], out=out)
-                    return out
-            """),
-        },
-        "ex4_pgd_step": {
-            "the perturbation clipped to the eps-ball and added back, box by np.minimum/np.maximum": answer("""
+
+
                 def pgd_step(x_adv, x, grad, eps, alpha, *, clip=(0.0, 1.0)):
-                    \"\"\"One signed step of size alpha from x_adv, projected into the eps-ball around x and the box.
-                    \"\"\"
+                    \"\"\"One signed step of size alpha from x_adv, projected into the eps-ball and the box.\"\"\"
                     x_adv, x, grad = (np.asarray(v, dtype=float) for v in (x_adv, x, grad))
                     stepped = x_adv + alpha * np.sign(grad)
                     delta = np.clip(stepped - x, -eps, eps)      # the perturbation, kept in the eps-ball
@@ -1305,19 +1293,81 @@ HONEST = {
                         out = np.minimum(np.maximum(out, clip[0]), clip[1])
                     return out
             """),
-        },
-        "ex5_targeted_fgsm": {
-            "gradient of the negated loss, an ascent step, torch.clamp with keywords": answer("""
-                def targeted_fgsm(model, x, target, eps):
-                    \"\"\"One signed step of size eps that lowers the loss of `target`, clipped into [0, 1].\"\"\"
-                    x_var = x.detach().clone().requires_grad_(True)
-                    neg_loss = -F.cross_entropy(model(x_var), target)
-                    ascent, = torch.autograd.grad(neg_loss, x_var)
-                    with torch.no_grad():
-                        return torch.clamp(x + eps * torch.sign(ascent), min=0.0, max=1.0)
+            "the ball and the box as one interval per entry, clipped in place": answer("""
+                def project_linf(x_adv, x, eps, *, clip=(0.0, 1.0)):
+                    \"\"\"The point nearest to x_adv within eps of x in every entry and inside [clip[0], clip[1]].\"\"\"
+                    x_adv, x = np.asarray(x_adv, dtype=float), np.asarray(x, dtype=float)
+                    low, high = x - eps, x + eps
+                    if clip is not None:
+                        low, high = np.maximum(low, clip[0]), np.minimum(high, clip[1])
+                    out = np.array(x_adv, dtype=float)
+                    np.clip(out, low, high, out=out)
+                    return out
+
+
+                def pgd_step(x_adv, x, grad, eps, alpha, *, clip=(0.0, 1.0)):
+                    \"\"\"One signed step of size alpha from x_adv, projected into the eps-ball and the box.\"\"\"
+                    x_adv, x, grad = (np.asarray(v, dtype=float) for v in (x_adv, x, grad))
+                    return project_linf(x_adv + alpha * np.sign(grad), x, eps, clip=clip)
             """),
         },
-        "ex6_adversarial_batch": {
+        "ex4_pgd_attack": {
+            "uniform_ on a new tensor, clip passed by keyword, restarts kept misclassified-first": answer("""
+                def pgd_attack(model, x, y, eps, *, alpha, steps, step, project, restarts=1, targeted=False,
+                               generator=None):
+                    \"\"\"PGD from `restarts` random starts; per image, the result worst for the model.\"\"\"
+                    x = x.detach()
+                    result, result_loss, result_fooled = None, None, None
+                    for restart in range(restarts):
+                        delta = torch.empty(x.shape, dtype=x.dtype).uniform_(-eps, eps, generator=generator)
+                        current = project(x + delta.to(x.device), x, eps, clip=(0.0, 1.0))
+                        for _ in range(steps):
+                            probe = current.detach().requires_grad_()
+                            objective = F.cross_entropy(model(probe), y, reduction="sum")
+                            if targeted:
+                                objective = -objective
+                            gradient = torch.autograd.grad(objective, [probe])[0]
+                            current = step(current, x, gradient, eps, alpha, clip=(0.0, 1.0)).detach()
+                        with torch.no_grad():
+                            logits = model(current)
+                            loss = F.cross_entropy(logits, y, reduction="none")
+                            fooled = (logits.argmax(dim=1) == y) if targeted else (logits.argmax(dim=1) != y)
+                        if targeted:
+                            loss = -loss
+                        if result is None:
+                            result, result_loss, result_fooled = current.clone(), loss, fooled
+                            continue
+                        better = (fooled & ~result_fooled) | ((fooled == result_fooled) & (loss > result_loss))
+                        result[better] = current[better]
+                        result_loss = torch.where(better, loss, result_loss)
+                        result_fooled = result_fooled | fooled
+                    return result
+            """),
+            "all restarts stacked, the worst picked with argmax, steps in a while loop": answer("""
+                def pgd_attack(model, x, y, eps, *, alpha, steps, step, project, restarts=1, targeted=False,
+                               generator=None):
+                    \"\"\"PGD from `restarts` random starts; per image, the result worst for the model.\"\"\"
+                    finals, scores = [], []
+                    clean = x.detach()
+                    sign = -1.0 if targeted else 1.0
+                    for _ in range(restarts):
+                        u = torch.rand(clean.shape, generator=generator, dtype=clean.dtype).to(clean.device)
+                        adv = project(clean - eps + 2 * eps * u, clean, eps)
+                        k = 0
+                        while k < steps:
+                            adv = adv.clone().requires_grad_(True)
+                            g, = torch.autograd.grad(sign * F.cross_entropy(model(adv), y), adv)
+                            adv = step(adv.detach(), clean, g, eps, alpha).detach()
+                            k += 1
+                        with torch.no_grad():
+                            scores.append(sign * F.cross_entropy(model(adv), y, reduction="none"))
+                        finals.append(adv)
+                    pick = torch.stack(scores).argmax(dim=0)                 # (N,)
+                    stacked = torch.stack(finals)                            # (R, N, ...)
+                    return stacked[pick, torch.arange(len(clean), device=clean.device)]
+            """),
+        },
+        "ex5_adversarial_batch": {
             "FGSM written out with torch.autograd.grad on the first k images": answer("""
                 def adversarial_batch(model, x, y, eps, *, fraction=0.5):
                     \"\"\"The first round(fraction * N) images replaced by their FGSM versions; labels unchanged.\"\"\"
@@ -1342,6 +1392,50 @@ HONEST = {
                         grad, = torch.autograd.grad(loss, head)
                         x_mixed[:k] = torch.clamp(head.detach() + eps * torch.sign(grad), 0.0, 1.0)
                     return x_mixed, y.clone()
+            """),
+        },
+        "ex6_adversarial_epoch": {
+            "torch.split of a permutation, train(False), a loss weighted by batch size, zero_grad first": answer("""
+                def adversarial_epoch(model, optimizer, x_train, y_train, eps, *, attack, batch_size=64,
+                                      generator=None):
+                    \"\"\"One epoch on attacked mini-batches; the mean batch loss.\"\"\"
+                    where = next(model.parameters()).device
+                    shuffled = torch.randperm(x_train.shape[0], generator=generator)
+                    total, count = 0.0, 0
+                    for idx in torch.split(shuffled, batch_size):
+                        xb, yb = x_train[idx].to(where), y_train[idx].to(where)
+                        optimizer.zero_grad(set_to_none=False)
+                        model.train(False)
+                        attacked = attack(model, xb, yb, eps).detach()
+                        model.train(True)
+                        batch_loss = F.cross_entropy(model(attacked), yb)
+                        batch_loss.backward()
+                        optimizer.step()
+                        total += batch_loss.item() * len(idx)
+                        count += len(idx)
+                    model.eval()
+                    return total / count
+            """),
+            "an index list shuffled by numpy, the last partial batch dropped when there are full ones": answer("""
+                def adversarial_epoch(model, optimizer, x_train, y_train, eps, *, attack, batch_size=64,
+                                      generator=None):
+                    \"\"\"One epoch on attacked mini-batches; the mean batch loss.\"\"\"
+                    seed = None if generator is None else int(torch.randint(2**31 - 1, (1,), generator=generator))
+                    order = np.random.default_rng(seed).permutation(len(x_train))
+                    n_batches = max(len(order) // batch_size, 1)
+                    losses = []
+                    for b in range(n_batches):
+                        rows = torch.as_tensor(order[b * batch_size:(b + 1) * batch_size])
+                        x, y = x_train[rows], y_train[rows]
+                        model.eval()
+                        x_adv = attack(model, x, y, eps)
+                        model.train()
+                        optimizer.zero_grad()
+                        loss = F.cross_entropy(model(x_adv), y)
+                        loss.backward()
+                        optimizer.step()
+                        losses.append(float(loss))
+                    return sum(losses) / len(losses)
             """),
         },
     },
