@@ -78,18 +78,26 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     },
     "ex7_weight_decay": {
         "the notes' sign slip (1 + lr * weight_decay)": visible(edit("ex7_weight_decay", (
-            "(1 - lr * weight_decay)", "(1 + lr * weight_decay)")),
+            "(1 - lr * decay)", "(1 + lr * decay)")),
             hint="the weights must shrink"),
         "decay not scaled by the learning rate": visible(edit("ex7_weight_decay", (
-            "(1 - lr * weight_decay)", "(1 - weight_decay)")),
-            hint="(1 - lr * weight_decay) * theta"),
+            "(1 - lr * decay)", "(1 - decay)")),
+            hint="takes a step of size lr like any other gradient"),
         "update in place": visible(edit("ex7_weight_decay", (
-            "    return (1 - lr * weight_decay) * theta - lr * grad",
-            ("    theta *= 1 - lr * weight_decay\n"
-             "    theta -= lr * grad\n"
-             "    return theta"))),
-            hint="must return a new array"),
-        "learning rate left off the gradient": visible(edit("ex7_weight_decay", ("- lr * grad", "- grad")),
+            "        new_params[name] = (1 - lr * decay) * theta - lr * np.asarray(grads[name])",
+            ("        theta *= 1 - lr * decay\n"
+             "        theta -= lr * np.asarray(grads[name])\n"
+             "        new_params[name] = theta"))),
+            hint="params was changed in place"),
+        "learning rate left off the gradient": visible(edit("ex7_weight_decay", (
+            "- lr * np.asarray(grads[name])", "- np.asarray(grads[name])")),
             hint="theta - lr * grad"),
+        "biases and batch norm's gamma and beta decayed too": visible(edit("ex7_weight_decay", (
+            "weight_decay if np.ndim(theta) >= 2 else 0.0", "weight_decay")),
+            hint="decay only the arrays of 2 or more dimensions"),
+        "decay applied to the weights after the gradient step": visible(edit("ex7_weight_decay", (
+            "(1 - lr * decay) * theta - lr * np.asarray(grads[name])",
+            "(1 - lr * decay) * (theta - lr * np.asarray(grads[name]))")),
+            hint="both terms of the step use the weights before it"),
     },
 }

@@ -457,6 +457,17 @@ HONEST = {
                     return dx, dw1, db1, dw2, db2
             """),
         },
+        "ex7_weight_decay": {
+            "a dict comprehension: the penalty's gradient added to the data gradient, dimensions by len(shape)": answer("""
+                def sgd_weight_decay_step(params, grads, lr, weight_decay):
+                    \"\"\"One SGD step on L + weight_decay / 2 * (squared norms of the arrays of 2+ dimensions).
+                    params, grads: {name: array}. Returns a new dict {name: new array}.\"\"\"
+                    def penalty_gradient(theta):
+                        return weight_decay * theta if len(np.shape(theta)) > 1 else np.zeros_like(theta)
+
+                    return {name: theta - lr * (grads[name] + penalty_gradient(theta)) for name, theta in params.items()}
+            """),
+        },
     },
     "05-convolution": {
         "ex2_output_size": {
