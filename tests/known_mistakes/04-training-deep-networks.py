@@ -100,4 +100,37 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
             "(1 - lr * decay) * (theta - lr * np.asarray(grads[name]))")),
             hint="both terms of the step use the weights before it"),
     },
+    "ex8_early_stopping": {
+        "no zero_grad (gradients accumulate)": visible(edit("ex8_early_stopping", (
+            "            optimizer.zero_grad()  # backward adds to .grad\n", "")),
+            hint="clear the gradients before each backward"),
+        "validation in training mode": visible(edit("ex8_early_stopping", (
+            "        model.eval()  # dropout off, batch norm uses its running statistics\n", "")),
+            hint="call model.eval() before validating"),
+        "model.train() only once, before the first epoch": visible(edit("ex8_early_stopping",
+            ("    for epoch in range(1, max_epochs + 1):\n        model.train()",
+             "    model.train()\n    for epoch in range(1, max_epochs + 1):")),
+            hint="call model.train() at the start of every epoch"),
+        "validation without torch.no_grad()": visible(edit("ex8_early_stopping", (
+            "        with torch.no_grad():\n", "        if True:\n")),
+            hint="validate inside torch.no_grad()"),
+        "patience off by one (stops one epoch late)": visible(edit("ex8_early_stopping", (
+            'epoch - history["best_epoch"] >= patience', 'epoch - history["best_epoch"] > patience')),
+            hint="the last epoch run is b + p"),
+        "patience off by one (stops one epoch early)": visible(edit("ex8_early_stopping", (
+            'epoch - history["best_epoch"] >= patience', 'epoch - history["best_epoch"] >= patience - 1')),
+            hint="the last epoch run is b + p"),
+        "the last epoch's weights returned": visible(edit("ex8_early_stopping", (
+            "    model.load_state_dict(best_state)\n", "")),
+            hint="restore the best epoch's weights before returning"),
+        "best weights kept without a copy (state_dict's live tensors)": visible(edit("ex8_early_stopping", (
+            "copy.deepcopy(model.state_dict())", "model.state_dict()")),
+            hint="model.state_dict() returns the live tensors"),
+        "training loss of the last mini-batch": visible(edit("ex8_early_stopping", (
+            'history["train_loss"].append(loss_sum / seen)', 'history["train_loss"].append(loss.item())')),
+            hint="not the last batch's"),
+        "validation loss: the batch means summed, not averaged": visible(edit("ex8_early_stopping", (
+            'history["val_loss"].append(val_sum / val_seen)', 'history["val_loss"].append(val_sum / len(y))')),
+            hint="val_loss is the mean loss over the validation examples"),
+    },
 }
