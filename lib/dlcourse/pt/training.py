@@ -170,7 +170,7 @@ def fit_early_stopping(model: nn.Module, train_loader, val_loader, *, optimizer:
     model.to(device)
     history = {"train_loss": [], "val_loss": [], "val_acc": [], "best_epoch": 0}
     best_loss, best_state = math.inf, None
-    for epoch in range(1, max_epochs + 1):
+    for epoch in range(1, 1 + max_epochs):  # epochs counted from 1
         model.train()
         total, count = 0.0, 0
         for x, y in train_loader:
