@@ -457,6 +457,58 @@ HONEST = {
                     return dx, dw1, db1, dw2, db2
             """),
         },
+        "ex7_weight_decay": {
+            "a dict comprehension, the penalty's gradient added to the data gradient, len(shape)": answer("""
+                def sgd_weight_decay_step(params, grads, lr, weight_decay):
+                    \"\"\"One SGD step on L + weight_decay / 2 * (squared norms of the arrays of 2+ dimensions).
+                    params, grads: {name: array}. Returns a new dict {name: new array}.\"\"\"
+                    def penalty_gradient(theta):
+                        return weight_decay * theta if len(np.shape(theta)) > 1 else np.zeros_like(theta)
+
+                    return {name: theta - lr * (grads[name] + penalty_gradient(theta))
+                            for name, theta in params.items()}
+            """),
+        },
+        "ex8_early_stopping": {
+            "a while loop with a waiting counter, zero_grad after the step, inference_mode, cloned tensors": answer("""
+                def fit_early_stopping(model, train_loader, val_loader, *, optimizer, device, max_epochs, patience,
+                                       loss_fn=nn.functional.cross_entropy):
+                    \"\"\"Train with early stopping on the validation loss; the model ends with its best
+                    epoch's weights. Returns {"train_loss": [...], "val_loss": [...], "val_acc": [...],
+                    "best_epoch": b (from 1)}.\"\"\"
+                    model = model.to(device)
+                    train_losses, val_losses, val_accuracies = [], [], []
+                    best_loss, best_epoch, best_weights, waited, epoch = None, 0, None, 0, 0
+                    while epoch < max_epochs and waited < patience:
+                        epoch += 1
+                        model.train()
+                        batch_losses = []
+                        for inputs, labels in train_loader:
+                            batch_loss = loss_fn(model(inputs.to(device)), labels.to(device))
+                            batch_loss.backward()
+                            optimizer.step()
+                            optimizer.zero_grad(set_to_none=True)  # the next backward starts from nothing
+                            batch_losses.append(batch_loss.item())
+                        model.eval()
+                        with torch.inference_mode():
+                            pairs = [(model(inputs.to(device)), labels.to(device)) for inputs, labels in val_loader]
+                            logits = torch.cat([out for out, _ in pairs])
+                            targets = torch.cat([t for _, t in pairs])
+                            val_loss = loss_fn(logits, targets).item()
+                            val_accuracy = (logits.argmax(dim=1) == targets).float().mean().item()
+                        train_losses.append(sum(batch_losses) / len(batch_losses))  # batches of one size
+                        val_losses.append(val_loss)
+                        val_accuracies.append(val_accuracy)
+                        if best_loss is None or val_loss < best_loss:
+                            best_loss, best_epoch, waited = val_loss, epoch, 0
+                            best_weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                        else:
+                            waited += 1
+                    model.load_state_dict(best_weights)
+                    return {"train_loss": train_losses, "val_loss": val_losses, "val_acc": val_accuracies,
+                            "best_epoch": best_epoch}
+            """),
+        },
     },
     "05-convolution": {
         "ex2_output_size": {
