@@ -35,18 +35,41 @@ MISTAKES = {
             edit("ex1_by_hand", ("w[::-1, ::-1]", "w.T")), hint="flips the kernel in both directions"),
     },
     "ex2_output_size": {
-        "padding counted once": visible(edit("ex2_output_size", ("h + 2 * pad - k", "h + pad - k")),
-                                        hint="padding adds P zeros on both sides"),
+        "padding counted once": visible(edit("ex2_output_size", (
+            "(h + 2 * pad - span) // stride", "(h + pad - span) // stride")), hint="padding adds P zeros on both sides"),
         "no rounding down (a float)": visible(edit("ex2_output_size", ("//", "/")), hint="round down"),
         "rounded up": visible(edit("ex2_output_size", (
-            "(h + 2 * pad - k) // stride + 1", "-(-(h + 2 * pad - k) // stride) + 1")), hint="round down"),
+            "(h + 2 * pad - span) // stride + 1", "-(-(h + 2 * pad - span) // stride) + 1")), hint="round down"),
         # new (issue 25): right at stride 1, wrong once the stride divides
         "the +1 inside the division": visible(edit("ex2_output_size", (
-            "(h + 2 * pad - k) // stride + 1", "(h + 2 * pad - k + 1) // stride")),
+            "(h + 2 * pad - span) // stride + 1", "(h + 2 * pad - span + 1) // stride")),
             hint="then one more every S pixels"),
         "padding added after the division by the stride": visible(edit("ex2_output_size", (
-            "(h + 2 * pad - k) // stride + 1", "(h - k) // stride + 1 + 2 * pad")),
+            "(h + 2 * pad - span) // stride + 1", "(h - span) // stride + 1 + 2 * pad")),
             hint="the padding inside the division"),
+        # new (issue 26): dilation, the fit check and the stack
+        "dilation ignored": visible(edit("ex2_output_size", ("span = dilation * (k - 1) + 1", "span = k")),
+                                    hint="a dilated window spans more pixels than it has taps"),
+        "the span taken as dilation * k": visible(edit("ex2_output_size", (
+            "span = dilation * (k - 1) + 1", "span = dilation * k")),
+            hint="3 taps at dilation 2 reach from pixel 0 to pixel 4, a span of 5"),
+        "no check that the window fits": visible(edit("ex2_output_size", (
+            "    if span > h + 2 * pad:\n        raise ValueError(", "    if False:\n        raise ValueError(")),
+            hint="raise a ValueError when its span is larger"),
+        "fit checked against the unpadded input": visible(edit("ex2_output_size", (
+            "if span > h + 2 * pad:", "if span > h:")), hint="the window must fit in the padded input"),
+        "every layer fed the input size": visible(edit("ex2_output_size", (
+            "h = conv_output_size(h, **layer)", "size = conv_output_size(h, **layer)"),
+            ("sizes.append(h)", "sizes.append(size)")), hint="each layer's input is the previous layer's output"),
+        "dilation not passed on to the layer": visible(edit("ex2_output_size", (
+            "h = conv_output_size(h, **layer)",
+            "h = conv_output_size(h, layer['k'], stride=layer.get('stride', 1), pad=layer.get('pad', 0))")),
+            hint="pass every key of the layer's dict on"),
+        "the error does not name the layer": visible(edit("ex2_output_size", (
+            'raise ValueError(f"layer {index}: input size {h}: {error}") from error', "raise")),
+            hint="name the layer by its position in the list, from 0"),
+        "layers counted from 1 in the error": visible(edit("ex2_output_size", ("layer {index}:", "layer {index + 1}:")),
+                                                      hint="name the layer by its position in the list, from 0"),
     },
     "ex3_conv_forward": {
         "kernel flipped": visible(

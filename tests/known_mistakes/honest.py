@@ -460,11 +460,28 @@ HONEST = {
     },
     "05-convolution": {
         "ex2_output_size": {
-            "the length of the range of window starts": answer("""
-                def conv_output_size(h, k, stride=1, pad=0):
-                    \"\"\"How many positions a window of size k takes along an axis of size h.\"\"\"
-                    last_start = h + 2 * pad - k          # the last row a window may start on
+            "the length of the range of window starts; a while loop over the stack": answer("""
+                def conv_output_size(h, k, stride=1, pad=0, dilation=1):
+                    \"\"\"How many positions a window of k taps, dilation apart, takes along an axis of size h.\"\"\"
+                    last_tap = (k - 1) * dilation          # offset of the last tap from the first
+                    last_start = h + 2 * pad - 1 - last_tap  # the last row a window may start on
+                    if last_start < 0:
+                        raise ValueError(f"kernel {k} at dilation {dilation} is wider than {h} + 2 * {pad}")
                     return len(range(0, last_start + 1, stride))
+
+
+                def stack_output_sizes(h, layers):
+                    \"\"\"Sizes after each layer of a stack; layers: list of dicts of conv_output_size's keyword arguments.\"\"\"
+                    sizes, i = [], 0
+                    while i < len(layers):
+                        settings = dict(stride=1, pad=0, dilation=1) | layers[i]
+                        if (settings["k"] - 1) * settings["dilation"] + 1 > h + 2 * settings["pad"]:
+                            raise ValueError(f"layer {i} does not fit: it receives {h} pixels")
+                        h = conv_output_size(h, settings["k"], stride=settings["stride"], pad=settings["pad"],
+                                             dilation=settings["dilation"])
+                        sizes.append(h)
+                        i += 1
+                    return sizes
             """),
         },
         "ex7_counts": {
