@@ -183,3 +183,41 @@ def maxpool2d_backward(dout, x, size=2, stride=2):
                                   hint="(h + 2P - k) // S + 1"),
     },
 }
+
+# Exercise 8 assembles the network and trains it: slips in the derived backward pass, in the forward
+# pass's layout, and in the training loop (the images arrive sorted by digit)
+_STEP = "                params[name] -= lr * grads[name]\n"
+MISTAKES["ex8_tiny_cnn"] = {
+    "softmax gradient not divided by the batch size": visible(edit("ex8_tiny_cnn", ("    dscores /= N\n", "")),
+                                                              hint="the loss is a MEAN over the batch"),
+    "the loss summed over the batch, not averaged": visible(edit("ex8_tiny_cnn", (
+        "loss = -log_probs[np.arange(N), y].mean()", "loss = -log_probs[np.arange(N), y].sum()")),
+        hint="the loss is the MEAN over the batch"),
+    "the ReLU's gradient forgotten": visible(edit("ex8_tiny_cnn", (
+        "pool_backward(dpooled, act) * (conv > 0)", "pool_backward(dpooled, act)")),
+        hint="through the ReLU (a gradient only where its input was positive)"),
+    "the product reshaped as if samples came first": visible(edit("ex8_tiny_cnn", (
+        "conv.reshape(n_filters, N, H, W).transpose(1, 0, 2, 3)", "conv.reshape(N, n_filters, H, W)")),
+        hint="im2col's columns run over samples first"),
+    "features flattened channels-last": visible(edit("ex8_tiny_cnn", (
+        "features = pooled.reshape(N, -1)", "features = pooled.transpose(0, 2, 3, 1).reshape(N, -1)")),
+        hint="flatten (filter, row, column)"),
+    "w1's gradient laid out in the sample-first order": visible(edit("ex8_tiny_cnn", (
+        "dconv = dconv.transpose(1, 0, 2, 3).reshape(n_filters, -1)", "dconv = dconv.reshape(n_filters, -1)")),
+        hint="laid out as (F, N*H*W) in cols' column order"),
+    "b1's gradient taken from the pooled maps": visible(edit("ex8_tiny_cnn", (
+        'grads["b1"] = dconv.sum(axis=1)', 'grads["b1"] = dpooled.sum(axis=(0, 2, 3))')),
+        hint="sum the conv output's gradient"),
+    "never shuffles": visible(edit("ex8_tiny_cnn", ("order = rng.permutation(len(y))", "order = np.arange(len(y))")),
+                              hint="shuffle the samples at the start of every epoch"),
+    "x shuffled, y left in order": visible(edit("ex8_tiny_cnn", (
+        "tiny_cnn_loss(params, x[batch], y[batch],", "tiny_cnn_loss(params, x[batch], y[start:start + batch_size],")),
+        hint="one permutation for both x and y"),
+    "steps up the gradient": visible(edit("ex8_tiny_cnn", ("params[name] -= lr * grads[name]",
+                                                           "params[name] += lr * grads[name]")),
+                                     hint="down the gradient"),
+    "one step per epoch, after the batch loop": visible(edit("ex8_tiny_cnn", (
+        "            for name in params:\n" + _STEP + "            total += loss * len(batch)\n",
+        "            total += loss * len(batch)\n        for name in params:\n" + _STEP.replace("    ", "", 1))),
+        hint="take a step after every mini-batch"),
+}

@@ -484,6 +484,55 @@ HONEST = {
                     return sizes
             """),
         },
+        "ex8_tiny_cnn": {
+            "rows-first product, pooling by four strided slices, einsum gradients, float32 SGD over rng.shuffle": answer("""
+                def tiny_cnn_loss(params, x, y, im2col, pool_backward):
+                    \"\"\"Mean softmax cross-entropy of conv 3x3 (pad 1) -> ReLU -> 2x2 max pool -> affine on x (N, C, H, W),
+                    labels y (N,), and its gradients. params: w1 (F, C, 3, 3), b1 (F,), w2 (F*H*W/4, K), b2 (K,).
+                    Returns (loss, grads), grads a dict with the keys of params.\"\"\"
+                    n, _, h, w = x.shape
+                    f = params["w1"].shape[0]
+                    cols_t = im2col(x, 3, 3, pad=1).T                              # (N*H*W, C*9)
+                    pre = cols_t @ params["w1"].reshape(f, -1).T + params["b1"]    # (N*H*W, F)
+                    pre = pre.reshape(n, h, w, f).transpose(0, 3, 1, 2)
+                    relu = np.where(pre > 0, pre, 0.0)
+                    pooled = np.maximum.reduce([relu[:, :, i::2, j::2] for i in (0, 1) for j in (0, 1)])
+                    flat = pooled.reshape(n, -1)
+                    scores = flat @ params["w2"] + params["b2"]
+                    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+                    p = e / e.sum(axis=1, keepdims=True)
+                    loss = -np.mean(np.log(p[np.arange(n), y]))
+                    onehot = np.eye(scores.shape[1])[y]
+                    g_scores = (p - onehot) / n
+                    g_pooled = (g_scores @ params["w2"].T).reshape(pooled.shape)
+                    g_pre = np.where(pre > 0, pool_backward(g_pooled, relu), 0.0)      # (N, F, H, W)
+                    g_rows = g_pre.transpose(0, 2, 3, 1).reshape(-1, f)               # (N*H*W, F), cols_t's rows
+                    return loss, {"w1": np.einsum("rf,rk->fk", g_rows, cols_t).reshape(params["w1"].shape),
+                                  "b1": np.einsum("nfij->f", g_pre),
+                                  "w2": np.einsum("nd,nk->dk", flat, g_scores),
+                                  "b2": g_scores.sum(axis=0)}
+
+
+                def train_tiny_cnn(params, x, y, im2col, pool_backward, *, epochs, batch_size, lr, rng):
+                    \"\"\"Mini-batch SGD on tiny_cnn_loss, reshuffled every epoch. Returns (params, mean loss of each epoch).\"\"\"
+                    weights = {key: np.array(value, dtype=np.float32) for key, value in params.items()}
+                    index = np.arange(len(x))
+                    curve = []
+                    for _ in range(epochs):
+                        rng.shuffle(index)
+                        batch_losses = []
+                        i = 0
+                        while i < len(index):
+                            rows = index[i:i + batch_size]
+                            value, gradients = tiny_cnn_loss(weights, x[rows], y[rows], im2col, pool_backward)
+                            for key, gradient in gradients.items():
+                                weights[key] = (weights[key] - lr * gradient).astype(np.float32)
+                            batch_losses.append(value)
+                            i += batch_size
+                        curve.append(float(np.mean(batch_losses)))
+                    return weights, curve
+            """),
+        },
         "ex7_counts": {
             "output positions counted with math.floor, weights from a shape tuple": answer("""
                 import math
