@@ -36,7 +36,8 @@ MISTAKES = {
     },
     "ex2_output_size": {
         "padding counted once": visible(edit("ex2_output_size", (
-            "(h + 2 * pad - span) // stride", "(h + pad - span) // stride")), hint="padding adds P zeros on both sides"),
+            "(h + 2 * pad - span) // stride", "(h + pad - span) // stride")),
+            hint="padding adds P zeros on both sides"),
         "no rounding down (a float)": visible(edit("ex2_output_size", ("//", "/")), hint="round down"),
         "rounded up": visible(edit("ex2_output_size", (
             "(h + 2 * pad - span) // stride + 1", "-(-(h + 2 * pad - span) // stride) + 1")), hint="round down"),

@@ -471,7 +471,7 @@ HONEST = {
 
 
                 def stack_output_sizes(h, layers):
-                    \"\"\"Sizes after each layer of a stack; layers: list of dicts of conv_output_size's keyword arguments.\"\"\"
+                    \"\"\"Sizes after each layer of a stack of dicts of conv_output_size's keyword arguments.\"\"\"
                     sizes, i = [], 0
                     while i < len(layers):
                         settings = dict(stride=1, pad=0, dilation=1) | layers[i]
@@ -485,11 +485,9 @@ HONEST = {
             """),
         },
         "ex8_tiny_cnn": {
-            "rows-first product, pooling by four strided slices, einsum gradients, float32 SGD over rng.shuffle": answer("""
+            "rows-first product, pooling by strided slices, einsum, float32 SGD over rng.shuffle": answer("""
                 def tiny_cnn_loss(params, x, y, im2col, pool_backward):
-                    \"\"\"Mean softmax cross-entropy of conv 3x3 (pad 1) -> ReLU -> 2x2 max pool -> affine on x (N, C, H, W),
-                    labels y (N,), and its gradients. params: w1 (F, C, 3, 3), b1 (F,), w2 (F*H*W/4, K), b2 (K,).
-                    Returns (loss, grads), grads a dict with the keys of params.\"\"\"
+                    \"\"\"Mean cross-entropy of conv 3x3 (pad 1), ReLU, 2x2 max pool, affine; and its gradients.\"\"\"
                     n, _, h, w = x.shape
                     f = params["w1"].shape[0]
                     cols_t = im2col(x, 3, 3, pad=1).T                              # (N*H*W, C*9)
@@ -514,7 +512,7 @@ HONEST = {
 
 
                 def train_tiny_cnn(params, x, y, im2col, pool_backward, *, epochs, batch_size, lr, rng):
-                    \"\"\"Mini-batch SGD on tiny_cnn_loss, reshuffled every epoch. Returns (params, mean loss of each epoch).\"\"\"
+                    \"\"\"Mini-batch SGD on tiny_cnn_loss, reshuffled every epoch: (params, mean loss per epoch).\"\"\"
                     weights = {key: np.array(value, dtype=np.float32) for key, value in params.items()}
                     index = np.arange(len(x))
                     curve = []
