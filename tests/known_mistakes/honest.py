@@ -512,11 +512,75 @@ HONEST = {
     },
     "05-convolution": {
         "ex2_output_size": {
-            "the length of the range of window starts": answer("""
-                def conv_output_size(h, k, stride=1, pad=0):
-                    \"\"\"How many positions a window of size k takes along an axis of size h.\"\"\"
-                    last_start = h + 2 * pad - k          # the last row a window may start on
+            "the length of the range of window starts; a while loop over the stack": answer("""
+                def conv_output_size(h, k, stride=1, pad=0, dilation=1):
+                    \"\"\"How many positions a window of k taps, dilation apart, takes along an axis of size h.\"\"\"
+                    last_tap = (k - 1) * dilation          # offset of the last tap from the first
+                    last_start = h + 2 * pad - 1 - last_tap  # the last row a window may start on
+                    if last_start < 0:
+                        raise ValueError(f"kernel {k} at dilation {dilation} is wider than {h} + 2 * {pad}")
                     return len(range(0, last_start + 1, stride))
+
+
+                def stack_output_sizes(h, layers):
+                    \"\"\"Sizes after each layer of a stack of dicts of conv_output_size's keyword arguments.\"\"\"
+                    sizes, i = [], 0
+                    while i < len(layers):
+                        settings = dict(stride=1, pad=0, dilation=1) | layers[i]
+                        if (settings["k"] - 1) * settings["dilation"] + 1 > h + 2 * settings["pad"]:
+                            raise ValueError(f"layer {i} does not fit: it receives {h} pixels")
+                        h = conv_output_size(h, settings["k"], stride=settings["stride"], pad=settings["pad"],
+                                             dilation=settings["dilation"])
+                        sizes.append(h)
+                        i += 1
+                    return sizes
+            """),
+        },
+        "ex8_tiny_cnn": {
+            "rows-first product, pooling by strided slices, einsum, float32 SGD over rng.shuffle": answer("""
+                def tiny_cnn_loss(params, x, y, im2col, pool_backward):
+                    \"\"\"Mean cross-entropy of conv 3x3 (pad 1), ReLU, 2x2 max pool, affine; and its gradients.\"\"\"
+                    n, _, h, w = x.shape
+                    f = params["w1"].shape[0]
+                    cols_t = im2col(x, 3, 3, pad=1).T                              # (N*H*W, C*9)
+                    pre = cols_t @ params["w1"].reshape(f, -1).T + params["b1"]    # (N*H*W, F)
+                    pre = pre.reshape(n, h, w, f).transpose(0, 3, 1, 2)
+                    relu = np.where(pre > 0, pre, 0.0)
+                    pooled = np.maximum.reduce([relu[:, :, i::2, j::2] for i in (0, 1) for j in (0, 1)])
+                    flat = pooled.reshape(n, -1)
+                    scores = flat @ params["w2"] + params["b2"]
+                    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+                    p = e / e.sum(axis=1, keepdims=True)
+                    loss = -np.mean(np.log(p[np.arange(n), y]))
+                    onehot = np.eye(scores.shape[1])[y]
+                    g_scores = (p - onehot) / n
+                    g_pooled = (g_scores @ params["w2"].T).reshape(pooled.shape)
+                    g_pre = np.where(pre > 0, pool_backward(g_pooled, relu), 0.0)      # (N, F, H, W)
+                    g_rows = g_pre.transpose(0, 2, 3, 1).reshape(-1, f)               # (N*H*W, F), cols_t's rows
+                    return loss, {"w1": np.einsum("rf,rk->fk", g_rows, cols_t).reshape(params["w1"].shape),
+                                  "b1": np.einsum("nfij->f", g_pre),
+                                  "w2": np.einsum("nd,nk->dk", flat, g_scores),
+                                  "b2": g_scores.sum(axis=0)}
+
+
+                def train_tiny_cnn(params, x, y, im2col, pool_backward, *, epochs, batch_size, lr, rng):
+                    \"\"\"Mini-batch SGD on tiny_cnn_loss, reshuffled every epoch: (params, mean loss per epoch).\"\"\"
+                    weights = {key: np.array(value, dtype=np.float32) for key, value in params.items()}
+                    index = np.arange(len(x))
+                    curve = []
+                    for _ in range(epochs):
+                        rng.shuffle(index)
+                        batch_losses = []
+                        i = 0
+                        while i < len(index):
+                            rows = index[i:i + batch_size]
+                            value, gradients = tiny_cnn_loss(weights, x[rows], y[rows], im2col, pool_backward)
+                            for key, gradient in gradients.items():
+                                weights[key] = (weights[key] - lr * gradient).astype(np.float32)
+                            batch_losses.append(value)
+                            i += batch_size
+                        curve.append(float(np.mean(batch_losses)))
+                    return weights, curve
             """),
         },
         "ex7_counts": {
