@@ -122,14 +122,37 @@ HONEST = {
             """),
         },
         "ex2_newton": {
-            "Cholesky factor and two triangular solves": answer("""
-                def newton_step(w, grad, H):
-                    \"\"\"One Newton step: w - H^{-1} grad, computed with a linear solve. w, grad: (D,); H: (D, D).
-                    \"\"\"
-                    L = np.linalg.cholesky(np.asarray(H, dtype=float))   # H = L L^T (H positive definite)
-                    z = np.linalg.solve(L, np.asarray(grad, dtype=float))
-                    direction = np.linalg.solve(L.T, z)
-                    return np.asarray(w, dtype=float) - direction
+            "a while loop with a step counter, least squares for the system, <= against the squared norm": answer("""
+                def newton_method(grad, hess, w0, *, tol=1e-8, max_steps=50):
+                    \"\"\"Newton's method from w0 until the gradient's norm is below tol (or max_steps steps).
+                    grad: w -> (D,); hess: w -> (D, D); w0: (D,). Returns the path (K + 1, D), row 0 = w0.\"\"\"
+                    points = [np.asarray(w0, dtype=float).copy()]
+                    steps = 0
+                    while steps < max_steps:
+                        g = np.asarray(grad(points[-1]), dtype=float)
+                        if not g @ g >= tol * tol:   # |g| < tol, compared squared
+                            break
+                        d = np.linalg.lstsq(np.asarray(hess(points[-1]), dtype=float), g, rcond=None)[0]
+                        points.append(points[-1] - d)
+                        steps += 1
+                    return np.stack(points)
+            """),
+            "scipy.linalg.solve for a symmetric matrix, the path preallocated and trimmed": answer("""
+                import scipy.linalg
+
+                def newton_method(grad, hess, w0, *, tol=1e-8, max_steps=50):
+                    \"\"\"Newton's method from w0 until the gradient's norm is below tol (or max_steps steps).
+                    grad: w -> (D,); hess: w -> (D, D); w0: (D,). Returns the path (K + 1, D), row 0 = w0.\"\"\"
+                    w0 = np.asarray(w0, dtype=float)
+                    path = np.empty((max_steps + 1, w0.size))
+                    path[0] = w0
+                    k = 0
+                    for k in range(max_steps + 1):
+                        g = np.asarray(grad(path[k]), dtype=float)
+                        if k == max_steps or np.linalg.norm(g) < tol:
+                            break
+                        path[k + 1] = path[k] - scipy.linalg.solve(np.asarray(hess(path[k]), dtype=float), g, assume_a="sym")
+                    return path[:k + 1].copy()
             """),
         },
         "ex3_minibatch": {
