@@ -195,4 +195,39 @@ def adam(w, dw, state=None, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
                                                   'v = state["v"]\n    v *= beta2\n    v += (1 - beta2) * dw * dw')),
                                             hint="the state passed in must not change in place"),
     },
+    "ex7_train": {
+        "shuffled once, before the first epoch": visible(edit("ex7_train",
+                                                              ("    state = None\n", "    state = None\n    order = rng.permutation(N)\n"),
+                                                              ("        order = rng.permutation(N)\n", "")),
+                                                         hint="reshuffle every epoch"),
+        "never shuffled": visible(edit("ex7_train", ("order = rng.permutation(N)", "order = np.arange(N)")),
+                                  hint="reshuffle every epoch"),
+        "last short batch dropped": visible(edit("ex7_train", ("range(0, N, batch_size)", "range(0, N - batch_size + 1, batch_size)")),
+                                            hint="the last one shorter"),
+        "optimizer state reset every step": visible(edit("ex7_train", (
+            "w, state = optimizer(w, gradient(w, X, y, batch), state, **settings)",
+            "w, state = optimizer(w, gradient(w, X, y, batch), None, **settings)")),
+            hint="pass the state the previous step returned"),
+        "loss summed, not averaged": visible(edit("ex7_train", ("float(np.mean(np.logaddexp", "float(np.sum(np.logaddexp")),
+                                             hint="the MEAN cross-entropy"),
+        "shuffles from np.random, not the rng given": visible(edit("ex7_train", ("order = rng.permutation(N)",
+                                                                                "order = np.random.permutation(N)")),
+                                                               hint="draw the shuffles from the rng passed in"),
+        "batches drawn with replacement": visible(edit("ex7_train", (
+            "batch = order[start:start + batch_size]",
+            "batch = rng.choice(N, size=len(order[start:start + batch_size]), replace=True)")),
+            hint="no drawing with replacement"),
+        "the loss recorded after every step": visible(edit("ex7_train",
+                                                           ("            w, state = optimizer(w, gradient(w, X, y, batch), state, **settings)\n"
+                                                            "        losses.append(mean_loss(w))\n",
+                                                            "            w, state = optimizer(w, gradient(w, X, y, batch), state, **settings)\n"
+                                                            "            losses.append(mean_loss(w))\n")),
+                                                      hint="one loss before training and one after each epoch"),
+        "w0 trained in place": visible(edit("ex7_train",
+                                            ("w = np.array(w0, dtype=float)", "w = w0"),
+                                            ("            w, state = optimizer(w, gradient(w, X, y, batch), state, **settings)\n",
+                                             "            step, state = optimizer(w, gradient(w, X, y, batch), state, **settings)\n"
+                                             "            w[:] = step\n")),
+                                       hint="do not change w0 in place"),
+    },
 }
