@@ -105,7 +105,7 @@ HONEST = {
         "ex6_fit": {
             "an index array shuffled in place, batches listed from their starts, E through a dot product": answer("""
                 def delta_rule_fit(X, t, W0, *, gradient, eta, batch_size, rng, tol=1e-4, max_epochs=200):
-                    \"\"\"Mini-batch gradient descent on E = 1/2 sum_n (t_n - X[n] @ W)^2 with a relative stopping rule.\"\"\"
+                    \"\"\"Mini-batch gradient descent on E = 1/2 sum_n (t_n - X[n] @ W)^2, relative stopping rule.\"\"\"
                     X, t = np.asarray(X, dtype=float), np.asarray(t, dtype=float)
 
                     def error(W):
@@ -131,7 +131,7 @@ HONEST = {
             """),
             "every epoch's weights stored, the best chosen at the end with argmin": answer("""
                 def delta_rule_fit(X, t, W0, *, gradient, eta, batch_size, rng, tol=1e-4, max_epochs=200):
-                    \"\"\"Mini-batch gradient descent on E = 1/2 sum_n (t_n - X[n] @ W)^2 with a relative stopping rule.\"\"\"
+                    \"\"\"Mini-batch gradient descent on E = 1/2 sum_n (t_n - X[n] @ W)^2, relative stopping rule.\"\"\"
                     X = np.asarray(X, dtype=np.float64)
                     t = np.asarray(t, dtype=np.float64)
                     N = X.shape[0]
@@ -200,7 +200,8 @@ HONEST = {
                         g = np.asarray(grad(path[k]), dtype=float)
                         if k == max_steps or np.linalg.norm(g) < tol:
                             break
-                        path[k + 1] = path[k] - scipy.linalg.solve(np.asarray(hess(path[k]), dtype=float), g, assume_a="sym")
+                        H = np.asarray(hess(path[k]), dtype=float)
+                        path[k + 1] = path[k] - scipy.linalg.solve(H, g, assume_a="sym")
                     return path[:k + 1].copy()
             """),
         },
@@ -301,9 +302,9 @@ HONEST = {
             """),
         },
         "ex7_train": {
-            "an index array shuffled in place each epoch, batches listed first, the loss through clipped logs": answer("""
+            "an index array shuffled in place each epoch, batches listed first, clipped logs": answer("""
                 def train_minibatch(w0, X, y, *, gradient, optimizer, batch_size, epochs, rng, **settings):
-                    \"\"\"Mini-batch training: one fresh permutation per epoch, batches of batch_size (the last one shorter).\"\"\"
+                    \"\"\"Mini-batch training: a permutation per epoch, batches of batch_size (last one shorter).\"\"\"
                     X, y = np.asarray(X), np.asarray(y)
 
                     def loss(w):
@@ -324,7 +325,7 @@ HONEST = {
             """),
             "a while loop over the batch starts, torch for the loss, a list of losses": answer("""
                 def train_minibatch(w0, X, y, *, gradient, optimizer, batch_size, epochs, rng, **settings):
-                    \"\"\"Mini-batch training: one fresh permutation per epoch, batches of batch_size (the last one shorter).\"\"\"
+                    \"\"\"Mini-batch training: a permutation per epoch, batches of batch_size (last one shorter).\"\"\"
                     X = np.asarray(X, dtype=np.float64)
                     y = np.asarray(y, dtype=np.float64)
                     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
