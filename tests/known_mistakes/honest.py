@@ -102,6 +102,55 @@ HONEST = {
                                      for x_n, t_n in zip(X, np.asarray(t).reshape(-1))))
             """),
         },
+        "ex6_fit": {
+            "an index array shuffled in place, batches listed from their starts, E through a dot product": answer("""
+                def delta_rule_fit(X, t, W0, *, gradient, eta, batch_size, rng, tol=1e-4, max_epochs=200):
+                    \"\"\"Mini-batch gradient descent on E = 1/2 sum_n (t_n - X[n] @ W)^2, relative stopping rule.\"\"\"
+                    X, t = np.asarray(X, dtype=float), np.asarray(t, dtype=float)
+
+                    def error(W):
+                        r = t - X @ W
+                        return 0.5 * float(r @ r)
+
+                    W = np.asarray(W0, dtype=float).copy()
+                    history, best = [error(W)], (error(W), W.copy())
+                    index = np.arange(len(t))
+                    epoch = 0
+                    while epoch < max_epochs:
+                        rng.shuffle(index)
+                        for rows in [index[k:k + batch_size] for k in range(0, len(index), batch_size)]:
+                            mean_grad = gradient(W, X[rows], t[rows]) / rows.size
+                            W = W - eta * mean_grad
+                        epoch += 1
+                        history.append(error(W))
+                        if history[-1] < best[0]:
+                            best = (history[-1], W.copy())
+                        if (history[-2] - history[-1]) / history[-2] < tol:
+                            break
+                    return best[1], history
+            """),
+            "every epoch's weights stored, the best chosen at the end with argmin": answer("""
+                def delta_rule_fit(X, t, W0, *, gradient, eta, batch_size, rng, tol=1e-4, max_epochs=200):
+                    \"\"\"Mini-batch gradient descent on E = 1/2 sum_n (t_n - X[n] @ W)^2, relative stopping rule.\"\"\"
+                    X = np.asarray(X, dtype=np.float64)
+                    t = np.asarray(t, dtype=np.float64)
+                    N = X.shape[0]
+                    weights = [np.array(W0, dtype=np.float64)]
+                    errors = [0.5 * np.sum(np.square(t - X @ weights[0]))]
+                    for _ in range(max_epochs):
+                        W = weights[-1].copy()
+                        perm = rng.permutation(N)
+                        starts = np.arange(0, N, batch_size)
+                        for s in starts:
+                            b = perm[s:min(s + batch_size, N)]
+                            W -= eta * np.asarray(gradient(W, X[b], t[b]), dtype=np.float64) / len(b)
+                        weights.append(W)
+                        errors.append(0.5 * np.sum(np.square(t - X @ W)))
+                        if errors[-2] - errors[-1] < tol * errors[-2]:
+                            break
+                    return weights[int(np.argmin(errors))], np.array(errors)
+            """),
+        },
     },
     "02-gradient-descent": {
         "ex1_stable_lr": {
@@ -122,14 +171,38 @@ HONEST = {
             """),
         },
         "ex2_newton": {
-            "Cholesky factor and two triangular solves": answer("""
-                def newton_step(w, grad, H):
-                    \"\"\"One Newton step: w - H^{-1} grad, computed with a linear solve. w, grad: (D,); H: (D, D).
-                    \"\"\"
-                    L = np.linalg.cholesky(np.asarray(H, dtype=float))   # H = L L^T (H positive definite)
-                    z = np.linalg.solve(L, np.asarray(grad, dtype=float))
-                    direction = np.linalg.solve(L.T, z)
-                    return np.asarray(w, dtype=float) - direction
+            "a while loop with a step counter, least squares for the system, <= against the squared norm": answer("""
+                def newton_method(grad, hess, w0, *, tol=1e-8, max_steps=50):
+                    \"\"\"Newton's method from w0 until the gradient's norm is below tol (or max_steps steps).
+                    grad: w -> (D,); hess: w -> (D, D); w0: (D,). Returns the path (K + 1, D), row 0 = w0.\"\"\"
+                    points = [np.asarray(w0, dtype=float).copy()]
+                    steps = 0
+                    while steps < max_steps:
+                        g = np.asarray(grad(points[-1]), dtype=float)
+                        if not g @ g >= tol * tol:   # |g| < tol, compared squared
+                            break
+                        d = np.linalg.lstsq(np.asarray(hess(points[-1]), dtype=float), g, rcond=None)[0]
+                        points.append(points[-1] - d)
+                        steps += 1
+                    return np.stack(points)
+            """),
+            "scipy.linalg.solve for a symmetric matrix, the path preallocated and trimmed": answer("""
+                import scipy.linalg
+
+                def newton_method(grad, hess, w0, *, tol=1e-8, max_steps=50):
+                    \"\"\"Newton's method from w0 until the gradient's norm is below tol (or max_steps steps).
+                    grad: w -> (D,); hess: w -> (D, D); w0: (D,). Returns the path (K + 1, D), row 0 = w0.\"\"\"
+                    w0 = np.asarray(w0, dtype=float)
+                    path = np.empty((max_steps + 1, w0.size))
+                    path[0] = w0
+                    k = 0
+                    for k in range(max_steps + 1):
+                        g = np.asarray(grad(path[k]), dtype=float)
+                        if k == max_steps or np.linalg.norm(g) < tol:
+                            break
+                        H = np.asarray(hess(path[k]), dtype=float)
+                        path[k + 1] = path[k] - scipy.linalg.solve(H, g, assume_a="sym")
+                    return path[:k + 1].copy()
             """),
         },
         "ex3_minibatch": {
@@ -226,6 +299,49 @@ HONEST = {
                     t, m, v = t + 1, beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * np.square(g)
                     m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
                     return np.asarray(w, dtype=float) - lr * m_hat / (np.sqrt(v_hat) + eps), (t, m, v)
+            """),
+        },
+        "ex7_train": {
+            "an index array shuffled in place each epoch, batches listed first, clipped logs": answer("""
+                def train_minibatch(w0, X, y, *, gradient, optimizer, batch_size, epochs, rng, **settings):
+                    \"\"\"Mini-batch training: a permutation per epoch, batches of batch_size (last one shorter).\"\"\"
+                    X, y = np.asarray(X), np.asarray(y)
+
+                    def loss(w):
+                        p = np.clip(1.0 / (1.0 + np.exp(-(X @ w))), 1e-12, 1 - 1e-12)
+                        return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+                    w = np.copy(w0)
+                    history = [loss(w)]
+                    index = np.arange(len(y))
+                    opt_state = None
+                    for _ in range(epochs):
+                        rng.shuffle(index)   # in place: a new order every epoch
+                        batches = [index[k:k + batch_size] for k in range(0, len(index), batch_size)]
+                        for b in batches:
+                            w, opt_state = optimizer(w, gradient(w, X, y, b), opt_state, **settings)
+                        history.append(loss(w))
+                    return w, np.asarray(history, dtype=float)
+            """),
+            "a while loop over the batch starts, torch for the loss, a list of losses": answer("""
+                def train_minibatch(w0, X, y, *, gradient, optimizer, batch_size, epochs, rng, **settings):
+                    \"\"\"Mini-batch training: a permutation per epoch, batches of batch_size (last one shorter).\"\"\"
+                    X = np.asarray(X, dtype=np.float64)
+                    y = np.asarray(y, dtype=np.float64)
+                    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+                    loss = lambda w: torch.nn.functional.binary_cross_entropy_with_logits(
+                        Xt @ torch.as_tensor(np.asarray(w, dtype=np.float64)), yt).item()
+                    w, state = np.asarray(w0, dtype=np.float64).copy(), None
+                    losses = [loss(w)]
+                    for epoch in range(epochs):
+                        perm = rng.permutation(len(X))
+                        start = 0
+                        while start < len(X):
+                            stop = min(start + batch_size, len(X))
+                            w, state = optimizer(w, gradient(w, X, y, perm[start:stop]), state, **settings)
+                            start = stop
+                        losses.append(loss(w))
+                    return w, losses
             """),
         },
     },
