@@ -328,31 +328,41 @@ HONEST = {
             """),
         },
         "ex6_affine_backward": {
-            "np.einsum for the three gradients": answer("""
+            "np.einsum for the three gradients, flattened with len(x)": answer("""
                 def affine_backward(dout, cache):
-                    \"\"\"dout: (N, M); cache = (x: (N, D), w: (D, M)). Returns dx: (N, D), dw: (D, M), db: (M,).\"\"\"
+                    \"\"\"dout: (N, M); cache = (x: (N, D) or (N, d1, ..., dk), w: (D, M)).\"\"\"
                     x, w = cache
-                    dx = np.einsum("nm,dm->nd", dout, w)
-                    dw = np.einsum("nd,nm->dm", x, dout)
+                    flat = x.reshape(len(x), -1)
+                    dx = np.einsum("nm,dm->nd", dout, w).reshape(x.shape)
+                    dw = np.einsum("nd,nm->dm", flat, dout)
                     db = np.einsum("nm->m", dout)
+                    return dx, dw, db
+            """),
+            "a loop over the examples, one outer product each": answer("""
+                def affine_backward(dout, cache):
+                    \"\"\"dout: (N, M); cache = (x: (N, D) or (N, d1, ..., dk), w: (D, M)).\"\"\"
+                    x, w = cache
+                    dx, dw, db = np.zeros(x.shape), np.zeros(w.shape), np.zeros(w.shape[1])
+                    for n in range(x.shape[0]):
+                        dx[n] = (w @ dout[n]).reshape(x.shape[1:])
+                        dw += np.outer(x[n].ravel(), dout[n])
+                        db += dout[n]
                     return dx, dw, db
             """),
         },
         "ex8_deltas": {
-            "minus dE/do times sigma', hidden deltas by np.einsum": answer("""
-                def output_delta(o, t):
-                    \"\"\"Deltas of sigmoid output units under the squared error, -dE/da_out. o, t: (N, K) -> (N, K).
-                    \"\"\"
+            "the library's layers for the forward pass, deltas by np.einsum": answer("""
+                def sigmoid_network_backward(x, t, W1, b1, W2, b2):
+                    \"\"\"Deltas and weight gradients of E = 1/2 sum (t - o)^2.\"\"\"
+                    h, _ = np_layers.sigmoid_forward(x @ W1 + b1)
+                    o, _ = np_layers.sigmoid_forward(h @ W2 + b2)
                     dE_do = o - t
-                    return -dE_do * (o - o ** 2)
-
-
-                def hidden_delta(h, W2, delta_out):
-                    \"\"\"Deltas of sigmoid hidden units, -dE/da_hid. h: (N, H); W2: (H, K); delta_out: (N, K) -> (N,
-                    H).
-                    \"\"\"
-                    back = np.einsum("nk,hk->nh", delta_out, W2)
-                    return back * h * (1 - h)
+                    delta_out = -dE_do * (o - o ** 2)
+                    delta_hid = np.einsum("nk,hk->nh", delta_out, W2) * h * (1 - h)
+                    grads = []
+                    for inputs, delta in ((x, delta_hid), (h, delta_out)):
+                        grads += [np.einsum("nd,nh->dh", inputs, -delta), -np.sum(delta, axis=0)]
+                    return (delta_out, delta_hid, *grads)
             """),
         },
     },
