@@ -10,7 +10,7 @@ import numpy as np
 
 from dlcourse import runtime
 from dlcourse.check import as_numpy
-from dlcourse.plot import plot_linear_boundary
+from dlcourse.plot import draw_value_graph, plot_linear_boundary
 
 
 def perceptron_step_figure(X, t, trace, step: int):
@@ -120,6 +120,75 @@ def perceptron_stepper(X, t, trace):
 
     return _interact(show, {"step": 0}, lambda w: {
         "step": w.IntSlider(value=0, min=0, max=len(trace) - 1, description="step", continuous_update=False),
+    })
+
+
+def backward_trace(root, *, order=None):
+    """The backward pass of ``root``'s graph (a ``dlcourse.autograd.Value``) one closure at a
+    time, without changing the graph: a list of (node whose closure ran or None, {id(node):
+    grad}) pairs. Entry 0 is the start (the root's grad 1, every other 0); entry k holds the
+    gradients after the first k closures, run in reversed ``order(root)`` (``order`` lists
+    every node after its children; None: the library's topological order)."""
+    if order is None:
+        from dlcourse.autograd import topological_order as order
+    nodes = list(order(root))
+    saved = {id(n): n.grad for n in nodes}
+    try:
+        for node in nodes:
+            node.grad = 0.0
+        root.grad = 1.0
+        trace = [(None, {id(n): n.grad for n in nodes})]
+        for node in reversed(nodes):
+            node._backward()
+            trace.append((node, {id(n): n.grad for n in nodes}))
+    finally:
+        for node in nodes:
+            node.grad = saved[id(node)]
+    return trace
+
+
+def backward_step_figure(root, step: int, *, order=None):
+    """``root``'s graph with the gradients after ``step`` closures of its backward pass
+    (``backward_trace``); the title names the node whose closure ran last. The graph's own
+    gradients are left as they were."""
+    trace = backward_trace(root, order=order)
+    if not 0 <= step < len(trace):
+        raise ValueError(f"step must be in [0, {len(trace) - 1}], got {step}")
+    ran, grads = trace[step]
+    nodes = list((order or _default_order)(root))
+    saved = {id(n): n.grad for n in nodes}
+    try:
+        for node in nodes:
+            node.grad = grads[id(node)]
+        fig, ax = plt.subplots(figsize=(min(2.2 * len(nodes), 14), 4.2), constrained_layout=True)
+        if ran is None:
+            title = f"step 0 of {len(trace) - 1}: the output's grad is set to 1, every other grad is 0"
+        else:
+            name = ran.label or ran._op or "input"
+            what = "passed its grad to its inputs" if ran._children else "is an input: nothing to pass on"
+            title = f"step {step} of {len(trace) - 1}: the closure of {name} ran ({what})"
+        draw_value_graph(root, order=order, ax=ax, title=title)
+    finally:
+        for node in nodes:
+            node.grad = saved[id(node)]
+    return fig
+
+
+def _default_order(root):
+    from dlcourse.autograd import topological_order
+
+    return topological_order(root)
+
+
+def backward_stepper(root, *, order=None):
+    """A slider that steps through the backward pass of ``root``'s graph one closure at a time."""
+    steps = len(backward_trace(root, order=order)) - 1
+
+    def show(step):
+        return backward_step_figure(root, step, order=order)
+
+    return _interact(show, {"step": 0}, lambda w: {
+        "step": w.IntSlider(value=0, min=0, max=steps, description="step", continuous_update=False),
     })
 
 

@@ -346,16 +346,19 @@ HONEST = {
         },
     },
     "03-backprop": {
-        "ex2_gradient": {
-            # srepr writes a float as Float('1.0', precision=53): the judge must read it
-            "a float coefficient": answer("""
-                # Define dh_dx1 and dh_dx2 here (SymPy expressions in x1, x2; sympy.sin, sympy.cos are available).
+        "ex1_chain_rule": {
+            "inner functions named, outer derivative times inner derivative; a float coefficient": answer("""
+                # Define dz_dx and dz_dy (SymPy expressions in x, y, fprime, gprime), then dh_dx1 and dh_dx2.
+                inner_f, inner_g = x + 3 * y, 5 * x + y           # z = 2 f(inner_f) + 6 g(inner_g)
+                dz_dx = 2 * fprime(inner_f) * 1 + 6 * gprime(inner_g) * 5
+                dz_dy = 2 * fprime(inner_f) * 3 + 6 * gprime(inner_g) * 1
+                # srepr writes a float as Float('1.0', precision=53): the judge must read it
                 dh_dx1 = sympy.cos(x1) + 1.0 * x2
                 dh_dx2 = 1.0 * x1
             """),
         },
-        "ex3_value_mul": {
-            "written out as a.grad = a.grad + ..., via a helper": answer("""
+        "ex2_value_ops": {
+            "a.grad = a.grad + ... via a helper; tanh' as 1 / cosh^2; exp recomputed": answer("""
                 def value_mul(a, b):
                     \"\"\"a * b as a graph node with its backward closure.\"\"\"
                     out = Value(a.data * b.data, (a, b), "*")
@@ -366,18 +369,8 @@ HONEST = {
 
                     out._backward = _backward
                     return out
-            """),
-        },
-        "ex1_chain_rule": {
-            "inner functions named, outer derivative times inner derivative": answer("""
-                # Define dz_dx and dz_dy here (SymPy expressions in x, y, fprime, gprime).
-                inner_f, inner_g = x + 3 * y, 5 * x + y           # z = 2 f(inner_f) + 6 g(inner_g)
-                dz_dx = 2 * fprime(inner_f) * 1 + 6 * gprime(inner_g) * 5
-                dz_dy = 2 * fprime(inner_f) * 3 + 6 * gprime(inner_g) * 1
-            """),
-        },
-        "ex4_value_tanh": {
-            "local derivative as 1 / cosh(a)^2": answer("""
+
+
                 def value_tanh(a):
                     \"\"\"tanh(a) as a graph node with its backward closure.\"\"\"
                     out = Value(np.tanh(a.data), (a,), "tanh")
@@ -387,9 +380,21 @@ HONEST = {
 
                     out._backward = _backward
                     return out
+
+
+                def value_exp(a):
+                    \"\"\"exp(a) as a graph node with its backward closure.\"\"\"
+                    out = Value(np.exp(a.data), (a,), "exp")
+
+                    def _backward():
+                        local = np.exp(a.data)
+                        a.grad = a.grad + local * out.grad
+
+                    out._backward = _backward
+                    return out
             """),
         },
-        "ex5_topo_sort": {
+        "ex3_topo_sort": {
             "iterative depth-first search with an explicit stack": answer("""
                 def topological_order(root):
                     \"\"\"Every node of root's graph once, children before the nodes computed from them.\"\"\"
@@ -434,7 +439,7 @@ HONEST = {
                     return tuple(order)
             """),
         },
-        "ex7_logistic": {
+        "ex5_logistic": {
             "np.mean over the rows, a stable sigmoid through tanh": answer("""
                 def logistic_regression_gradient(w, b, X, y):
                     \"\"\"Gradient of the mean binary cross-entropy of sigmoid(X @ w + b).\"\"\"
@@ -443,32 +448,75 @@ HONEST = {
                     return np.mean(residual * X, axis=0), np.mean(residual)
             """),
         },
-        "ex6_affine_backward": {
-            "np.einsum for the three gradients": answer("""
+        "ex4_affine_backward": {
+            "np.einsum for the three gradients, flattened with len(x)": answer("""
                 def affine_backward(dout, cache):
-                    \"\"\"dout: (N, M); cache = (x: (N, D), w: (D, M)). Returns dx: (N, D), dw: (D, M), db: (M,).\"\"\"
+                    \"\"\"dout: (N, M); cache = (x: (N, D) or (N, d1, ..., dk), w: (D, M)).\"\"\"
                     x, w = cache
-                    dx = np.einsum("nm,dm->nd", dout, w)
-                    dw = np.einsum("nd,nm->dm", x, dout)
+                    flat = x.reshape(len(x), -1)
+                    dx = np.einsum("nm,dm->nd", dout, w).reshape(x.shape)
+                    dw = np.einsum("nd,nm->dm", flat, dout)
                     db = np.einsum("nm->m", dout)
                     return dx, dw, db
             """),
+            "a loop over the examples, one outer product each": answer("""
+                def affine_backward(dout, cache):
+                    \"\"\"dout: (N, M); cache = (x: (N, D) or (N, d1, ..., dk), w: (D, M)).\"\"\"
+                    x, w = cache
+                    dx, dw, db = np.zeros(x.shape), np.zeros(w.shape), np.zeros(w.shape[1])
+                    for n in range(x.shape[0]):
+                        dx[n] = (w @ dout[n]).reshape(x.shape[1:])
+                        dw += np.outer(x[n].ravel(), dout[n])
+                        db += dout[n]
+                    return dx, dw, db
+            """),
         },
-        "ex8_deltas": {
-            "minus dE/do times sigma', hidden deltas by np.einsum": answer("""
-                def output_delta(o, t):
-                    \"\"\"Deltas of sigmoid output units under the squared error, -dE/da_out. o, t: (N, K) -> (N, K).
-                    \"\"\"
+        "ex6_deltas": {
+            "the library's layers for the forward pass, deltas by np.einsum": answer("""
+                def sigmoid_network_backward(x, t, W1, b1, W2, b2):
+                    \"\"\"Deltas and weight gradients of E = 1/2 sum (t - o)^2.\"\"\"
+                    h, _ = np_layers.sigmoid_forward(x @ W1 + b1)
+                    o, _ = np_layers.sigmoid_forward(h @ W2 + b2)
                     dE_do = o - t
-                    return -dE_do * (o - o ** 2)
+                    delta_out = -dE_do * (o - o ** 2)
+                    delta_hid = np.einsum("nk,hk->nh", delta_out, W2) * h * (1 - h)
+                    grads = []
+                    for inputs, delta in ((x, delta_hid), (h, delta_out)):
+                        grads += [np.einsum("nd,nh->dh", inputs, -delta), -np.sum(delta, axis=0)]
+                    return (delta_out, delta_hid, *grads)
+            """),
+        },
+        "ex7_train_mlp": {
+            "one-hot targets, np.where for ReLU, float32 images, rng.shuffle and np.array_split": answer("""
+                def two_layer_loss(params, X, y, *, affine_backward):
+                    \"\"\"Mean softmax cross-entropy of affine - ReLU - affine, and its gradients.\"\"\"
+                    a1, c1 = np_layers.affine_forward(X, params["W1"], params["b1"])
+                    relu = a1 * (a1 > 0)
+                    s, c2 = np_layers.affine_forward(relu, params["W2"], params["b2"])
+                    p = np.exp(s - s.max(axis=1, keepdims=True))
+                    p /= p.sum(axis=1, keepdims=True)
+                    onehot = np.eye(s.shape[1])[y]
+                    loss = -np.mean(np.log(np.sum(p * onehot, axis=1)))
+                    d_relu, dW2, db2 = affine_backward((p - onehot) / len(X), c2)
+                    _, dW1, db1 = affine_backward(np.where(relu > 0, d_relu, 0.0), c1)
+                    return loss, dict(W1=dW1, b1=db1, W2=dW2, b2=db2)
 
 
-                def hidden_delta(h, W2, delta_out):
-                    \"\"\"Deltas of sigmoid hidden units, -dE/da_hid. h: (N, H); W2: (H, K); delta_out: (N, K) -> (N,
-                    H).
-                    \"\"\"
-                    back = np.einsum("nk,hk->nh", delta_out, W2)
-                    return back * h * (1 - h)
+                def train_two_layer(X, y, *, hidden, classes, lr, epochs, batch_size, rng, affine_backward):
+                    \"\"\"Mini-batch SGD on two_layer_loss from He-initialised weights.\"\"\"
+                    X = np.asarray(X, dtype=np.float32)
+                    n_in = X.shape[1]
+                    params = {"W1": rng.standard_normal((n_in, hidden)) * np.sqrt(2 / n_in),
+                              "W2": rng.standard_normal((hidden, classes)) * np.sqrt(2 / hidden)}
+                    params["b1"], params["b2"] = np.zeros(hidden), np.zeros(classes)
+                    losses, index = [], np.arange(len(X))
+                    for _ in range(epochs):
+                        rng.shuffle(index)
+                        for batch in np.array_split(index, int(np.ceil(len(X) / batch_size))):
+                            loss, grads = two_layer_loss(params, X[batch], y[batch], affine_backward=affine_backward)
+                            params = {k: v - lr * grads[k] for k, v in params.items()}
+                            losses.append(loss)
+                    return params, losses
             """),
         },
     },
