@@ -694,3 +694,43 @@ def test_distillation_loss_rejects_bad_arguments():
         distillation.distillation_loss(s, s, torch.zeros(4, dtype=torch.long), temperature=0)
     with pytest.raises(ValueError, match="alpha"):
         distillation.distillation_loss(s, s, torch.zeros(4, dtype=torch.long), alpha=1.5)
+
+
+# ---------------------------------------------------------------- the denoising widget
+
+
+def test_corrupted_reconstructions_and_denoising_figure(monkeypatch, capsys):
+    import matplotlib.pyplot as plt
+
+    from dlcourse import widgets
+
+    images = torch.rand(3, 16, generator=torch.Generator().manual_seed(0))
+    half = nn.Linear(16, 16, bias=False)
+    with torch.no_grad():
+        half.weight.copy_(0.5 * torch.eye(16))          # reconstructs x as x / 2
+    rows, errors = widgets.corrupted_reconstructions({"half": half}, images, 0.0)
+    assert list(rows) == ["clean", "corrupted", "half"] and list(errors) == ["corrupted", "half"]
+    np.testing.assert_allclose(rows["corrupted"], images.numpy())          # level 0: nothing corrupted
+    np.testing.assert_allclose(rows["half"], images.numpy() / 2, rtol=1e-6)
+    assert errors["corrupted"] == 0.0
+    assert errors["half"] == pytest.approx(float(torch.mean((images / 2) ** 2)), rel=1e-5)
+    # every level shows the same draw: the pixels masked at level 0.3 are also masked at 0.6
+    low, _ = widgets.corrupted_reconstructions({}, images, 0.3, seed=5)
+    high, errors = widgets.corrupted_reconstructions({}, images, 0.6, seed=5)
+    assert np.all(high["corrupted"][low["corrupted"] == 0] == 0)
+    assert errors["corrupted"] == pytest.approx(float(np.mean((high["corrupted"] - images.numpy()) ** 2)))
+    gaussian, _ = widgets.corrupted_reconstructions({}, images.reshape(3, 1, 4, 4), 0.5, kind="gaussian")
+    assert gaussian["corrupted"].shape == (3, 16)
+    with pytest.raises(ValueError, match="clean"):
+        widgets.corrupted_reconstructions({"clean": half}, images, 0.5)
+
+    fig = widgets.denoising_figure({"half": half}, images, 0.5, image_shape=(4, 4))
+    assert len(fig.axes) == 9 and "half" in fig.axes[6].get_ylabel()
+    plt.close("all")
+
+    monkeypatch.setenv("DLCOURSE_HEADLESS", "1")
+    monkeypatch.setattr(plt, "show", lambda: None)
+    assert widgets.denoising_explorer({"half": half}, images, image_shape=(4, 4)) is None
+    assert "static figure" in capsys.readouterr().out
+    plt.close("all")
+
