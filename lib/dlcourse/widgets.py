@@ -501,7 +501,7 @@ def denoising_figure(models: dict, images, level: float, *, kind: str = "mask", 
     for r, (name, shown) in enumerate(rows.items()):
         for ax, image in zip(axes[r], shown):
             ax.imshow(np.clip(image.reshape(image_shape), 0, 1), cmap="gray_r", vmin=0, vmax=1)
-            ax.set_xticks([]); ax.set_yticks([])
+            ax.set(xticks=[], yticks=[])
         label = name if name == "clean" else f"{name}\n{errors[name]:.4f}"
         axes[r, 0].set_ylabel(label, fontsize=8)
     fig.suptitle(f"{kind} noise at level {level:g}: rows labelled with their squared error to the clean images",

@@ -946,14 +946,15 @@ HONEST = {
         },
         "ex3_train_autoencoder": {
             "a DataLoader shuffled with the generator, validation masked anew every epoch, inference_mode": answer("""
-                def train_autoencoder(model, X, *, epochs, lr=1e-3, batch_size=128, noise=None, X_val=None, generator=None):
-                    \"\"\"DataLoader over a TensorDataset, shuffled with the generator; validation corrupted anew each epoch,
-                    scored under torch.inference_mode.\"\"\"
+                def train_autoencoder(model, X, *, epochs, lr=1e-3, batch_size=128, noise=None, X_val=None,
+                                      generator=None):
+                    \"\"\"DataLoader over a TensorDataset, shuffled with the generator; validation corrupted anew
+                    each epoch, scored under torch.inference_mode.\"\"\"
                     X = torch.as_tensor(X)
                     device = next(model.parameters()).device
                     history = {"loss": [], "val_error": []}
-                    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X), batch_size=batch_size, shuffle=True,
-                                                         generator=generator)
+                    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X), batch_size=batch_size,
+                                                         shuffle=True, generator=generator)
                     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
                     for epoch in range(epochs):
                         model.train()
@@ -977,10 +978,11 @@ HONEST = {
                                 history["val_error"].append(F.mse_loss(model(shown), target).item())
                     return history
             """),
-            "a whole epoch corrupted at once, torch.split batches, summed squared errors, batched validation": answer("""
-                def train_autoencoder(model, X, *, epochs, lr=1e-3, batch_size=128, noise=None, X_val=None, generator=None):
-                    \"\"\"The whole epoch corrupted at once after shuffling, batches by torch.split, validation in batches of
-                    batch_size with the errors summed, float64 accumulators.\"\"\"
+            "a whole epoch corrupted at once, torch.split batches, summed errors, batched validation": answer("""
+                def train_autoencoder(model, X, *, epochs, lr=1e-3, batch_size=128, noise=None, X_val=None,
+                                      generator=None):
+                    \"\"\"The whole epoch corrupted at once after shuffling, batches by torch.split, validation in
+                    batches of batch_size with the errors summed, float64 accumulators.\"\"\"
                     X = torch.as_tensor(X)
                     device = next(model.parameters()).device
                     history = {"loss": [], "val_error": []}
@@ -988,13 +990,16 @@ HONEST = {
                     val_in = None
                     if X_val is not None:
                         val_clean = torch.as_tensor(X_val)
-                        val_in = val_clean if noise is None else autoencoder.corrupt(val_clean, generator=generator, **noise)
+                        val_in = (val_clean if noise is None
+                                  else autoencoder.corrupt(val_clean, generator=generator, **noise))
                     for epoch in range(epochs):
                         shuffled = X[torch.randperm(X.shape[0], generator=generator)]
-                        corrupted = shuffled if noise is None else autoencoder.corrupt(shuffled, generator=generator, **noise)
+                        corrupted = (shuffled if noise is None
+                                     else autoencoder.corrupt(shuffled, generator=generator, **noise))
                         model.train()
                         sq_sum = torch.zeros((), dtype=torch.float64)
-                        for clean_b, noisy_b in zip(torch.split(shuffled, batch_size), torch.split(corrupted, batch_size)):
+                        batches = zip(torch.split(shuffled, batch_size), torch.split(corrupted, batch_size))
+                        for clean_b, noisy_b in batches:
                             clean_b, noisy_b = clean_b.to(device), noisy_b.to(device)
                             out = model(noisy_b)
                             loss = F.mse_loss(out, clean_b, reduction="sum") / out.numel()
