@@ -609,6 +609,74 @@ def adversarial_explorer(model, image, label: int, *, max_eps: float = 0.3, clas
     })
 
 
+# ---------------------------------------------------------------- autoencoders
+
+
+def corrupted_reconstructions(models: dict, images, level: float, *, kind: str = "mask", seed: int = 0):
+    """Images corrupted at ``level`` and each model's reconstruction of the corrupted copies.
+
+    models: {name: autoencoder} mapping (n, D) to (n, D), run without gradients in its
+    current mode (put it in evaluation mode first); images: (n, D) or (n, ...) in [0, 1].
+    kind, level: as ``dlcourse.pt.autoencoder.corrupt`` (mask: the probability of zeroing a
+    pixel; gaussian: the noise's standard deviation), drawn from a CPU generator seeded with
+    ``seed``, so every level shows the same draw. Returns (rows, errors): rows {"clean",
+    "corrupted", *names: (n, D) NumPy arrays}, errors {"corrupted", *names: the mean squared
+    error to the clean images}.
+    """
+    import torch
+
+    from dlcourse.pt.autoencoder import corrupt
+
+    clean = torch.as_tensor(images).float()
+    clean = clean.reshape(len(clean), -1)                               # (n, D)
+    noisy = corrupt(clean, kind=kind, level=level, generator=torch.Generator().manual_seed(seed))
+    rows, errors = {"clean": clean.numpy(), "corrupted": noisy.numpy()}, {}
+    errors["corrupted"] = float(torch.mean((noisy - clean) ** 2))
+    for name, model in models.items():
+        if name in rows:
+            raise ValueError(f"a model may not be called {name!r}: that row shows the images")
+        parameter = next(model.parameters(), None) if hasattr(model, "parameters") else None
+        device = parameter.device if parameter is not None else torch.device("cpu")
+        with torch.no_grad():
+            out = model(noisy.to(device)).reshape(len(clean), -1).cpu()  # (n, D)
+        rows[name] = out.numpy()
+        errors[name] = float(torch.mean((out - clean) ** 2))
+    return rows, errors
+
+
+def denoising_figure(models: dict, images, level: float, *, kind: str = "mask", seed: int = 0,
+                     image_shape=(28, 28)):
+    """One row of images per entry of ``corrupted_reconstructions``: the clean images, their
+    corrupted copies and each model's reconstruction, every row labelled with its mean
+    squared error to the clean images."""
+    rows, errors = corrupted_reconstructions(models, images, level, kind=kind, seed=seed)
+    n = len(rows["clean"])
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.1 * n + 1.2, 1.15 * len(rows)), constrained_layout=True,
+                             squeeze=False)
+    for r, (name, shown) in enumerate(rows.items()):
+        for ax, image in zip(axes[r], shown):
+            ax.imshow(np.clip(image.reshape(image_shape), 0, 1), cmap="gray_r", vmin=0, vmax=1)
+            ax.set(xticks=[], yticks=[])
+        label = name if name == "clean" else f"{name}\n{errors[name]:.4f}"
+        axes[r, 0].set_ylabel(label, fontsize=8)
+    fig.suptitle(f"{kind} noise at level {level:g}: rows labelled with their squared error to the clean images",
+                 fontsize=9)
+    return fig
+
+
+def denoising_explorer(models: dict, images, *, seed: int = 0, image_shape=(28, 28)):
+    """A slider for the corruption level and a choice of its kind in denoising_figure."""
+
+    def show(level, kind):
+        return denoising_figure(models, images, level, kind=kind, seed=seed, image_shape=image_shape)
+
+    return _interact(show, {"level": 0.5, "kind": "mask"}, lambda w: {
+        "level": w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="level",
+                               continuous_update=False),
+        "kind": w.Dropdown(options=["mask", "gaussian"], value="mask", description="kind"),
+    })
+
+
 # ---------------------------------------------------------------- GANs
 
 

@@ -1264,7 +1264,81 @@ HONEST = {
                     return np.where(cosines > np.sqrt(0.5), small, large)     # arcsin is accurate below pi/4
             """),
         },
-        "ex3_episode": {
+        "ex3_train_autoencoder": {
+            "a DataLoader shuffled with the generator, validation masked anew every epoch, inference_mode": answer("""
+                def train_autoencoder(model, X, *, epochs, lr=1e-3, batch_size=128, noise=None, X_val=None,
+                                      generator=None):
+                    \"\"\"DataLoader over a TensorDataset, shuffled with the generator; validation corrupted anew
+                    each epoch, scored under torch.inference_mode.\"\"\"
+                    X = torch.as_tensor(X)
+                    device = next(model.parameters()).device
+                    history = {"loss": [], "val_error": []}
+                    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X), batch_size=batch_size,
+                                                         shuffle=True, generator=generator)
+                    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+                    for epoch in range(epochs):
+                        model.train()
+                        summed, count = 0.0, 0
+                        for (clean,) in loader:
+                            clean = clean.to(device)
+                            inputs = autoencoder.corrupt(clean, **noise, generator=generator) if noise else clean
+                            model.zero_grad(set_to_none=True)
+                            reconstruction = model(inputs)
+                            loss = ((reconstruction - clean) ** 2).mean()
+                            loss.backward()
+                            optimizer.step()
+                            summed += float(loss) * clean.shape[0]
+                            count += clean.shape[0]
+                        history["loss"].append(summed / count)
+                        if X_val is not None:
+                            model.eval()
+                            with torch.inference_mode():
+                                target = torch.as_tensor(X_val).to(device)
+                                shown = autoencoder.corrupt(target, **noise, generator=generator) if noise else target
+                                history["val_error"].append(F.mse_loss(model(shown), target).item())
+                    return history
+            """),
+            "a whole epoch corrupted at once, torch.split batches, summed errors, batched validation": answer("""
+                def train_autoencoder(model, X, *, epochs, lr=1e-3, batch_size=128, noise=None, X_val=None,
+                                      generator=None):
+                    \"\"\"The whole epoch corrupted at once after shuffling, batches by torch.split, validation in
+                    batches of batch_size with the errors summed, float64 accumulators.\"\"\"
+                    X = torch.as_tensor(X)
+                    device = next(model.parameters()).device
+                    history = {"loss": [], "val_error": []}
+                    opt = torch.optim.Adam(model.parameters(), lr=lr)
+                    val_in = None
+                    if X_val is not None:
+                        val_clean = torch.as_tensor(X_val)
+                        val_in = (val_clean if noise is None
+                                  else autoencoder.corrupt(val_clean, generator=generator, **noise))
+                    for epoch in range(epochs):
+                        shuffled = X[torch.randperm(X.shape[0], generator=generator)]
+                        corrupted = (shuffled if noise is None
+                                     else autoencoder.corrupt(shuffled, generator=generator, **noise))
+                        model.train()
+                        sq_sum = torch.zeros((), dtype=torch.float64)
+                        batches = zip(torch.split(shuffled, batch_size), torch.split(corrupted, batch_size))
+                        for clean_b, noisy_b in batches:
+                            clean_b, noisy_b = clean_b.to(device), noisy_b.to(device)
+                            out = model(noisy_b)
+                            loss = F.mse_loss(out, clean_b, reduction="sum") / out.numel()
+                            opt.zero_grad()
+                            loss.backward()
+                            opt.step()
+                            sq_sum += loss.detach().double().cpu() * len(clean_b)
+                        history["loss"].append((sq_sum / len(X)).item())
+                        if val_in is not None:
+                            model.eval()
+                            total = 0.0
+                            with torch.no_grad():
+                                for a, b in zip(torch.split(val_in, batch_size), torch.split(val_clean, batch_size)):
+                                    total += ((model(a.to(device)) - b.to(device)) ** 2).sum().item()
+                            history["val_error"].append(total / val_clean.numel())
+                    return history
+            """),
+        },
+        "ex4_episode": {
             "classes drawn with torch.multinomial, rows filled into preallocated tensors": answer("""
                 def episode(labels, n_way, k_shot, n_query, *, generator=None, classes=None):
                     \"\"\"Indices of an N-way K-shot episode: (support (n_way, k_shot), query (n_way, n_query), chosen
@@ -1283,7 +1357,7 @@ HONEST = {
                     return support, query, chosen
             """),
         },
-        "ex4_prototypical_loss": {
+        "ex5_prototypical_loss": {
             "squared distances expanded, log-softmax by logsumexp, loss picked with gather": answer("""
                 def prototypical_loss(support, query):
                     \"\"\"Prototypical-network loss and accuracy: support (n_way, k_shot, E), query (n_way, n_query,
@@ -1301,7 +1375,7 @@ HONEST = {
                     return loss, accuracy
             """),
         },
-        "ex5_gradient_reversal": {
+        "ex6_gradient_reversal": {
             "forward returns a clone, backward negates with neg() and mul()": answer("""
                 class GradientReversalFunction(torch.autograd.Function):
                     \"\"\"Identity forward; the gradient times -scale backward.\"\"\"
@@ -1316,7 +1390,7 @@ HONEST = {
                         return grad_output.neg().mul(ctx.scale), None
             """),
         },
-        "ex6_distillation": {
+        "ex7_distillation": {
             "KL divergence written out from log-softmaxes, cross-entropy by gather": answer("""
                 def distillation_loss(student_logits, teacher_logits, labels, *, temperature=4.0, alpha=0.9):
                     \"\"\"alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * cross-entropy(student, labels).\"\"\"
@@ -1726,7 +1800,7 @@ HONEST = {
 # to 1e-9; an exact share (0.2, not 0.2000000030) is as right, and the tolerance is now 1e-6.
 ONCE_UNFAIRLY_FAILED = {
     "08-representations": {
-        "ex4_prototypical_loss": {
+        "ex5_prototypical_loss": {
             # The hidden test asked abs(accuracy - reference) < 1e-9, but the reference's accuracy is
             # (...).float().mean().item(): the share rounded to float32 (0.2 -> 0.20000000298...).
             # The exercise asks for "the accuracy (a Python float)"; an exact share misses by ~3e-9.
