@@ -80,20 +80,22 @@ MISTAKES = {
     "ex5_lstm_backward": {
         "path through h into the cell forgotten": visible(edit("ex5_lstm_backward", (
             "dc_total = dc + dh * o * (1 - tanh_c**2)", "dc_total = dc")),
-            hint="with dc = 0, the part through h = o tanh(c)"),
+            hint="c_t still reaches the loss through h_t = o * tanh(c_t)"),
         "tanh derivative missing on the candidate": visible(edit("ex5_lstm_backward", ("dg * (1 - g**2)", "dg")),
-                                                            hint="1 - g**2 for g"),
+                                                            hint="through each gate's own nonlinearity"),
         "dc_prev without the forget gate": visible(edit("ex5_lstm_backward", ("dc_total * f,", "dc_total,")),
-                                                   hint="dc_prev = f * (dc + dh * o * (1 - tanh(c)^2))"),
+                                                   hint="through its product with the forget gate f"),
         "dc from the next step dropped": visible(edit("ex5_lstm_backward", (
             "dc_total = dc + dh * o * (1 - tanh_c**2)", "dc_total = dh * o * (1 - tanh_c**2)")),
-            hint="dc from the next step plus the part through h"),
+            hint="the sum of what both send back"),
         "di and dg swapped": visible(edit("ex5_lstm_backward", (
             "di, df, dg = dh * tanh_c, dc_total * g, dc_total * c_prev, dc_total * i",
             "di, df, dg = dh * tanh_c, dc_total * i, dc_total * c_prev, dc_total * g")),
-            hint="di = dc * g, dg = dc * i"),
+            hint="times that partner"),
         "db summed over the wrong axis": visible(edit("ex5_lstm_backward", ("da.sum(axis=0)", "da.sum(axis=1)")),
-                                                 hint="db sums da over the batch (axis 0)"),
+                                                 hint="db is summed over the batch, axis 0"),
+        "dWx without the transpose of x": visible(edit("ex5_lstm_backward", ("x.T @ da", "da.T @ x")),
+                                                  hint="a gradient has the shape of its variable"),
     },
     "ex6_torch_lstm": {
         "bias in both bias_ih and bias_hh": visible(edit("ex6_torch_lstm", (
