@@ -13,7 +13,7 @@
 #   make grade      grade autograde/submitted/*/ASSIGNMENT in sandboxes
 #                   WORKERS=N (--workers) SCHEDULER=tcp://host:8786 (--scheduler)
 #                   FORCE=1 (--force: grade again) MEMORY=3G (--memory: per submission)
-#                   NO_SANDBOX=1 (--no-sandbox: trusted code only)
+#                   NO_SANDBOX=1 (--no-sandbox: trusted code only) PROFILE=1 (--profile: where the time went)
 #   make report     pass rates, common failures and flagged submissions    TOP=N (--top)
 #   make feedback   HTML feedback for the graded submissions of ASSIGNMENT
 #   make export     grades to autograde/exports/grades.csv and an LMS import file beside it
@@ -89,7 +89,7 @@ collect: setup
 	$(PY) -m autograde collect $(call quote,$(SOURCE)) $(ASSIGNMENT) $(if $(ROSTER),--roster $(call quote,$(ROSTER)),) $(if $(FORCE),--force,)
 
 grade: setup
-	$(PY) -m autograde grade $(ASSIGNMENT) $(if $(WORKERS),--workers $(WORKERS),) $(if $(SCHEDULER),--scheduler $(SCHEDULER),) $(if $(FORCE),--force,) $(if $(MEMORY),--memory $(MEMORY),) $(if $(NO_SANDBOX),--no-sandbox,)
+	$(PY) -m autograde grade $(ASSIGNMENT) $(if $(WORKERS),--workers $(WORKERS),) $(if $(SCHEDULER),--scheduler $(SCHEDULER),) $(if $(FORCE),--force,) $(if $(MEMORY),--memory $(MEMORY),) $(if $(NO_SANDBOX),--no-sandbox,) $(if $(PROFILE),--profile,)
 
 report: setup
 	$(PY) -m autograde report $(ASSIGNMENT) $(if $(TOP),--top $(TOP),)

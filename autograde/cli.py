@@ -3,7 +3,7 @@
     python -m autograde release [ASSIGNMENT ...] [--force]   solutions/ -> course/
     python -m autograde collect SOURCE ASSIGNMENT [--roster CSV] [--force]
                                                               a folder or an LMS zip -> autograde/submitted/
-    python -m autograde grade ASSIGNMENT [...] [--workers N] [--scheduler ADDRESS] [--force] [--memory SIZE]
+    python -m autograde grade ASSIGNMENT [...] [--workers N] [--scheduler ADDRESS] [--force] [--memory SIZE] [--profile]
                               [--no-sandbox]
                                                               autograde/submitted/ -> gradebook, in sandboxes
     python -m autograde report ASSIGNMENT                     pass rates, common failures, flagged submissions
@@ -232,9 +232,12 @@ def cmd_grade(args) -> int:
                 f"{args.workers} worker(s), {'sandbox' if use_sandbox else 'NO SANDBOX'}"
                 f"{', scheduler ' + args.scheduler if args.scheduler else ''}")
 
+        graded = []
+
         def on_result(result):
             progress.update(1)
             rows[result["assignment"]][result["student"]] = coordinator.record(result)
+            graded.append(result)
 
         if submissions and args.scheduler:
             station.run_dask(submissions, args.scheduler, on_result)
@@ -249,6 +252,8 @@ def cmd_grade(args) -> int:
         for student in students[assignment]:
             row = printable(rows[assignment][student], one_line=True)
             print(f"  {printable(student, one_line=True):<{width}}  {row}")
+    if args.profile:
+        print("\n" + station.profile_report(graded))
     # a submission without a notebook was graded (zero for that notebook's tests) but is not
     # complete: said here, and in the exit status, as long as the notebook is missing
     incomplete = [printable(f"{assignment}/{student} ({', '.join(names)})", one_line=True)
@@ -599,6 +604,10 @@ def build_parser() -> argparse.ArgumentParser:
                             f"{sandbox_defaults().memory_mb // 1024} GB): 3G, 1536M")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="run students' code without the sandbox (only for submissions you trust)")
+    grade.add_argument("--profile", action="store_true",
+                       help="print where each submission's time went: set-up, kernel start, each student cell, "
+                            "each test with its calls into the kernel and the bytes they moved (every results "
+                            "file keeps the same breakdown under notebooks/<name>/profile)")
     grade.set_defaults(run=cmd_grade)
 
     collect = verbs.add_parser("collect",

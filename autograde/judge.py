@@ -22,9 +22,11 @@ dlcourse.grading):
             (autograde/sanitise.py: no student HTML or script runs in the instructor's browser)
 
 When the kernel dies, runs out of time or floods its output at cell k, the points of the tests
-before k are kept and the reason is recorded.
+before k are kept and the reason is recorded. Each step's time (and, for a test, its calls into
+the kernel and the bytes they moved) goes into the result's "profile" (`grade --profile` prints it).
 """
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,13 +59,37 @@ from .text import printable, storable
 RUN_IN_KERNEL = (ANSWER, SETUP, "code")
 
 
+class Profile:
+    """Where a notebook's grading time went: one entry per step, {"step", "seconds", "calls",
+    "bytes"}, the last two the calls into the kernel the step made and the bytes they moved
+    (requests and replies)."""
+
+    def __init__(self):
+        self.steps: list[dict] = []
+        self.calls: KernelCalls | None = None
+
+    @contextlib.contextmanager
+    def step(self, name: str):
+        def counters():
+            return (self.calls.number, self.calls.bytes_moved) if self.calls is not None else (0, 0)
+
+        before, started = counters(), time.perf_counter()
+        try:
+            yield
+        finally:
+            after = counters()
+            self.steps.append({"step": name, "seconds": round(time.perf_counter() - started, 4),
+                               "calls": after[0] - before[0], "bytes": after[1] - before[1]})
+
+
 class JudgeSession:
     """One kernel over a submission's folder and the judge's shell beside it: `run_cell` runs a
     student's cell in the kernel, `judge_test` an instructor's test cell here."""
 
     def __init__(self, source, submission_dir: Path, *, limits: sandbox.Limits, use_sandbox: bool,
-                 notebook: str | None = None):
+                 notebook: str | None = None, profile: Profile | None = None):
         self.source, self.limits = source, limits
+        self.profile = profile or Profile()
         self.time_limits = TimeLimits.from_run(source.cells, cap=limits.cell_seconds)
         # the kernel imports the library with this notebook's graded references sealed; the
         # judge's shell keeps the whole library for the hidden tests
@@ -76,17 +102,21 @@ class JudgeSession:
     def start(self):
         """The judge's shell, reset, runs the instructor's set-up cells (magics left out: the
         judge displays nothing); then the kernel starts and loads the grader's module."""
-        self.shell = judge_shell()
-        self.shell.reset(new_session=False)
-        for code in judge_setup(self.source):
-            error = run_in_judge(self.shell, code)
-            if error:
-                raise RuntimeError(f"the instructor's set-up cell failed in the judge: {error}")
-        self.kernel.start()
-        self.calls = KernelCalls(self.kernel, self.deadline)
-        _, error = self.kernel.execute("import dlcourse_grader_kernel, sys\n"
-                                       "dlcourse_grader_kernel.send_lone_surrogates()\n"
-                                       "sys.path.insert(0, '')", seconds=60, silent=True, what="the grader's set-up")
+        with self.profile.step("the judge's set-up cells"):
+            self.shell = judge_shell()
+            self.shell.reset(new_session=False)
+            for code in judge_setup(self.source):
+                error = run_in_judge(self.shell, code)
+                if error:
+                    raise RuntimeError(f"the instructor's set-up cell failed in the judge: {error}")
+        with self.profile.step("kernel start"):
+            self.kernel.start()
+        self.calls = self.profile.calls = KernelCalls(self.kernel, self.deadline)
+        with self.profile.step("the grader's module"):
+            _, error = self.kernel.execute("import dlcourse_grader_kernel, sys\n"
+                                           "dlcourse_grader_kernel.send_lone_surrogates()\n"
+                                           "sys.path.insert(0, '')", seconds=60, silent=True,
+                                           what="the grader's set-up")
         if error:  # before any student code: the grader's own installation is at fault
             raise RuntimeError(f"the grader's module could not be loaded in the sandboxed kernel: {error}")
 
@@ -140,29 +170,34 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
     tests = {grade_id(c): c for c in source.cells if cell_kind(c) == TEST}
     # a notebook that is missing or cannot be read has no written answer to grade by hand: zero points
     unwritten = {grade_id(c): False for c in released.cells if cell_kind(c) == WRITTEN}
+    profile = Profile()
     result = {"cells": {gid: {"score": 0.0, "max": points(c),
                               "message": "not run"} for gid, c in tests.items()},
-              "manual": unwritten, "reasons": [], "notebook": None}
-    submitted = read_submission(submission_dir / notebook_name, result)
-    if submitted is None:
-        return result
-    result["manual"] = written_answers(released, submitted)
-    plan = grading_plan(submitted.cells, {gid: c.source for gid, c in tests.items()},
-                        {grade_id(c): nbgrader_metadata(c) for c in source.cells if grade_id(c) is not None})
-    shown_tests = {grade_id(c): c.source for c in released.cells if cell_kind(c) == TEST}
-    # shortcuts, read from the submitted source here (never from the kernel): those tests fail unrun
-    shortcuts = shortcut_failures(submitted.cells, notebook_name)
-    graded = nbformat.v4.new_notebook(metadata=submitted.metadata)
-    session = JudgeSession(source, submission_dir, limits=limits, use_sandbox=use_sandbox, notebook=notebook_name)
+              "manual": unwritten, "reasons": [], "notebook": None, "profile": profile.steps}
+    with profile.step("read, plan, shortcut checks"):
+        submitted = read_submission(submission_dir / notebook_name, result)
+        if submitted is None:
+            return result
+        result["manual"] = written_answers(released, submitted)
+        plan = grading_plan(submitted.cells, {gid: c.source for gid, c in tests.items()},
+                            {grade_id(c): nbgrader_metadata(c) for c in source.cells if grade_id(c) is not None})
+        shown_tests = {grade_id(c): c.source for c in released.cells if cell_kind(c) == TEST}
+        # shortcuts, read from the submitted source here (never from the kernel): those tests fail unrun
+        shortcuts = shortcut_failures(submitted.cells, notebook_name)
+        graded = nbformat.v4.new_notebook(metadata=submitted.metadata)
+        session = JudgeSession(source, submission_dir, limits=limits, use_sandbox=use_sandbox, notebook=notebook_name,
+                               profile=profile)
     lost, ids = None, set()
     try:
         session.start()
         for position, planned in enumerate(plan, 1):
             cell = nbformat.from_dict(planned.cell)
             if planned.kind == TEST:
-                shown, lost = judge_step(session, cell, shown_tests, result, lost, shortcuts.get(grade_id(cell)))
+                with profile.step(f"test {grade_id(cell)}"):
+                    shown, lost = judge_step(session, cell, shown_tests, result, lost, shortcuts.get(grade_id(cell)))
             elif planned.kind in RUN_IN_KERNEL and cell.cell_type == "code":
-                shown, lost = run_step(session, cell, position, result, lost)
+                with profile.step(f"cell {position}"):
+                    shown, lost = run_step(session, cell, position, result, lost)
             else:
                 shown = cell
             # the submitted cell's id (a new one would differ on each grading: feedback must not)
@@ -176,12 +211,14 @@ def grade_notebook(source_path: Path, released_path: Path, submission_dir: Path,
             if cell["message"] == "not run":
                 cell["message"] = f"not run: {lost}"
     finally:
-        session.close()
+        with profile.step("kernel shut down"):
+            session.close()
         result["reasons"] += session.reasons
         result["memory_mb"] = session.kernel.peak_mb  # the most the sandbox held, where a control group measured it
-    graded = storable(graded)  # the kernel's outputs too
-    sanitise_notebook(graded, source.metadata)
-    result["notebook"] = nbformat.writes(graded)
+    with profile.step("graded notebook"):
+        graded = storable(graded)  # the kernel's outputs too
+        sanitise_notebook(graded, source.metadata)
+        result["notebook"] = nbformat.writes(graded)
     return result
 
 

@@ -57,7 +57,7 @@ class KernelCalls:
 
     def __init__(self, kernel: Kernel, deadline: float):
         self.kernel, self.deadline = kernel, deadline
-        self.number = 0
+        self.number, self.bytes_moved = 0, 0   # requests made, and the bytes of requests and replies
         self.values, self.value_keys = {}, {}   # key -> judge-side graph node, id -> key
         self.what = "a test"
         self.seconds = kernel.limits.cell_seconds  # each call's limit: the test cell's (JudgeSession.judge_test)
@@ -170,6 +170,7 @@ class KernelCalls:
         self.number += 1
         number = self.number
         body = self.pickle_payload(payload)
+        self.bytes_moved += len(body)
         path = self.kernel.runtime / f"request-{number}.pkl"
         header = {"op": op, "values": self.value_states(), "keep_graph": keep_graph,
                   "grads": self.argument_grads(payload) if op == "call" else {}}
@@ -189,6 +190,7 @@ class KernelCalls:
             self.reasons.append(error.split(": ", 1)[1])
             raise SubmissionError(error)
         text = read_reply(self.kernel.io / f"reply-{number}.json")
+        self.bytes_moved += len((text or "").encode("utf-8", "backslashreplace"))
         if error is not None or text is None:
             raise SubmissionError(f"the grader could not call into the notebook's kernel ({error or 'no reply'}); "
                                   "was the kernel's state changed (e.g. %reset, an input transformer)?")

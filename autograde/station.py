@@ -336,6 +336,44 @@ def shown_result(result: dict) -> dict:
     return shown
 
 
+def profile_report(results: list[dict], slowest: int = 3) -> str:
+    """Where each graded submission's time went (the judge's profile, autograde/judge.py), by
+    notebook: its steps grouped (the judge's set-up, kernel start and shut-down, the student's
+    cells, the tests with their calls into the kernel and the bytes moved, the graded notebook),
+    the slowest cells and tests, and the worker's time the steps do not account for."""
+    lines = []
+    for result in sorted(results, key=lambda r: (r["assignment"], r["student"])):
+        header = f"{printable(result['assignment'], one_line=True)}/{printable(result['student'], one_line=True)}"
+        if result.get("failed"):
+            lines.append(f"{header}: not graded ({'; '.join(printable(r, one_line=True) for r in result['reasons'])})")
+            continue
+        lines.append(f"{header}: {result['seconds']:.2f} s in the worker")
+        accounted = 0.0
+        for name, notebook in result["notebooks"].items():
+            steps = notebook.get("profile", [])
+            accounted += sum(step["seconds"] for step in steps)
+            groups: dict[str, list[dict]] = {}
+            for step in steps:
+                kind = "student cells" if step["step"].startswith("cell ") else \
+                    "tests" if step["step"].startswith("test ") else step["step"]
+                groups.setdefault(kind, []).append(step)
+            lines.append(f"  {name}")
+            for kind, members in groups.items():
+                seconds = sum(m["seconds"] for m in members)
+                calls, moved = sum(m["calls"] for m in members), sum(m["bytes"] for m in members)
+                row = f"    {kind + (f' ({len(members)})' if len(members) > 1 else ''):<34s} {seconds:8.2f} s"
+                if calls:
+                    row += f"  {calls} call(s) into the kernel, {moved / 1e6:.2f} MB moved"
+                if len(members) > 1:
+                    top = sorted(members, key=lambda m: -m["seconds"])[:slowest]
+                    row += "; slowest: " + ", ".join(
+                        f"{m['step'].split(' ', 1)[1]} {m['seconds']:.2f} s"
+                        + (f" ({m['calls']} calls)" if m["calls"] else "") for m in top)
+                lines.append(row)
+        lines.append(f"    {'elsewhere in the worker':<34s} {result['seconds'] - accounted:8.2f} s")
+    return "\n".join(lines) if lines else "no submission was graded in this run"
+
+
 def notebook_bytes(text: str) -> bytes:
     """A graded notebook as UTF-8. The judge leaves no lone surrogate in it (judge.grade_notebook);
     one that a worker of another version left is written as a visible escape."""

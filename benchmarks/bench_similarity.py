@@ -201,7 +201,7 @@ def spread(rng: random.Random) -> dict[str, tuple[float, str]]:
         def to_course(found, exercise=exercise):
             return max(similarity.jaccard(found, source)[0] for source in exercise.reference)
 
-        pool = {"solution": solution_bodies()[gid], **{f"honest{i + 1}": h for i, h in enumerate(HONEST[gid])}}
+        pool = {"solution": solution_bodies()[gid], **{f"honest{i + 1}": h for i, h in enumerate(HONEST.get(gid, []))}}
         light = {origin: answer(disguise(body, rng)) for origin, body in pool.items()}
         for (one, a), (other, b) in combinations(light.items(), 2):
             kinds["independent answers"].append((similarity.jaccard(a, b)[0], f"{gid} {one} ~ {other}"))
@@ -210,6 +210,8 @@ def spread(rng: random.Random) -> dict[str, tuple[float, str]]:
             kinds["heavy copy ~ its origin"].append((similarity.jaccard(heavy, light[origin])[0], f"{gid} {origin}"))
             if origin != "solution":
                 kinds["independent answer ~ reference"].append((to_course(light[origin]), f"{gid} {origin}"))
+        if not record[gid]["references"]:   # an exercise the library does not answer (01's ex6_fit)
+            continue
         library = similarity.reference_source(record[gid]["references"][0])
         body = library.split('"""', 2)[2]  # after the docstring
         kinds["pasted library body ~ reference"].append((to_course(answer(body)), gid))
@@ -222,7 +224,8 @@ def make_class(course: Path, submissions: int, seed: int) -> dict[str, dict[str,
     base = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4)  # with outputs, as handed in
     released = {grade_id(c): c.source for c in nbformat.read(ROOT / "course" / ASSIGNMENT / NOTEBOOK,
                                                               as_version=4).cells if cell_kind(c) == ANSWER}
-    pools = {gid: {"solution": body, **{f"honest{i + 1}": h for i, h in enumerate(HONEST[gid])}}
+    # an exercise without answers written here (01's ex6_fit) is handed in as the solution, disguised
+    pools = {gid: {"solution": body, **{f"honest{i + 1}": h for i, h in enumerate(HONEST.get(gid, []))}}
              for gid, body in solution_bodies().items()}
     origins = {}
     for index in range(submissions):

@@ -12,7 +12,7 @@ student's output prints it) and every feedback page must be equal; the logs must
 no submission recorded twice; and no control group or process of a sandbox may be left.
 
     python benchmarks/soak_grading.py                                # 200 submissions, 3 kills
-    python benchmarks/soak_grading.py --submissions 20 --kills 1 --no-slow   # what CI runs
+    python benchmarks/soak_grading.py --submissions 12 --kills 1 --no-slow   # what CI runs
 """
 
 import argparse

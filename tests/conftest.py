@@ -72,18 +72,27 @@ def batch_needs(item) -> set[str] | None:
 # The suite runs on every core (pyproject.toml: pytest-xdist). Each worker takes whole files: a
 # test module (its module-scoped fixtures are made once) or a notebook (nbval runs its cells in
 # order, in one kernel). The modules that read the shared grading batch (SHARED_SCOPES) go to one
-# worker together (it is graded once per worker that needs it). Files start longest first (LONGEST, as
-# measured by benchmarks/suite_times.py), the rest in collection order. Tests that grade in
-# sandboxes may run side by side: each looks only at its own runs' sandboxes (tests/grading_batch.py).
+# worker together (it is graded once per worker that needs it). The files of SPLIT_BY_ASSIGNMENT
+# share nothing between assignments (each assignment's cases run in a kernel of their own), so
+# each assignment's tests there are a unit of their own that either worker may take. Files start
+# longest first (LONGEST, as measured by benchmarks/suite_times.py), the rest in collection order.
+# Tests that grade in sandboxes may run side by side: each looks only at its own runs' sandboxes
+# (tests/grading_batch.py).
 SHARED_SCOPES = {"tests/test_grading_station.py": "tests/test_grading.py",
                  "tests/test_browser.py": "tests/test_grading.py"}  # file: the file it runs with
+SPLIT_BY_ASSIGNMENT = ("tests/test_known_mistakes.py", "tests/test_any_executor.py")
 LONGEST = ("tests/test_grading.py", "tests/test_known_mistakes.py", "tests/test_release.py",
            "tests/test_any_executor.py", "tests/test_benchmarks.py", "tests/test_browser.py",
            "solutions/09-gans/09-gans.ipynb", "tests/test_doctor.py")
 
 
 def scope_of(nodeid: str) -> str:
+    """The unit of work a test belongs to: its file, its partner's (SHARED_SCOPES), or its file
+    and assignment (SPLIT_BY_ASSIGNMENT)."""
     path = nodeid.split("::", 1)[0]
+    if path in SPLIT_BY_ASSIGNMENT:
+        named = [a for a in ASSIGNMENTS if f"[{a}" in nodeid]
+        return f"{path}::{named[0]}" if named else path
     return SHARED_SCOPES.get(path, path)
 
 
@@ -111,7 +120,8 @@ def pytest_collection_modifyitems(items):
         if assignment:
             item.extra_keyword_matches.add(assignment)
     rank = {scope: index for index, scope in enumerate(LONGEST)}
-    items.sort(key=lambda item: rank.get(scope_of(item.nodeid), len(rank)))  # stable: a file keeps its order
+    # stable: a file keeps its order
+    items.sort(key=lambda item: rank.get(scope_of(item.nodeid).split("::", 1)[0], len(rank)))
 
 
 def assert_torch_twin(np_module, pt_module, name: str) -> None:

@@ -2,7 +2,7 @@
 
 A scratch copy of the course, as a fresh clone holds it (course/ released, no gradebook), gets
 every submission the grading tests need, and ``python -m autograde grade`` grades them all in
-one run of the station with two workers, in sandboxes:
+one run of the station with two workers, in sandboxes, with its profile printed (--profile):
 
 * for each assignment: its solution, the untouched release (``blank``), every exercise
   answered with its first known mistake (``mistaken``), half a notebook (``unreadable``) and a
@@ -168,7 +168,9 @@ def grade_rows(stdout: str) -> dict[str, dict[str, str]]:
     """The tables the grade command prints: {assignment: {student: outcome}}."""
     tables, current = {}, None
     for line in stdout.splitlines():
-        if line and not line.startswith(" ") and ": " in line and "submission(s)" in line:
+        if not line.strip():   # a table ends at a blank line (the profile, when asked for, follows)
+            current = None
+        elif not line.startswith(" ") and ": " in line and "submission(s)" in line:
             current = tables.setdefault(line.split(":", 1)[0], {})
         elif line.startswith("  ") and current is not None:
             student, outcome = line.split(maxsplit=1)
@@ -187,7 +189,7 @@ def grade_batch(scratch: Path, assignments: list[str] = ASSIGNMENTS) -> Batch:
     course_before = {p: p.read_bytes() for p in (course / "course").rglob("*") if p.is_file()}
     started = time.perf_counter()
     result = run_autograde(course, "grade", *assignments, corpus.ASSIGNMENT, "--workers", str(WORKERS),
-                           "--memory", MEMORY, timeout=3600)
+                           "--memory", MEMORY, "--profile", timeout=3600)
     seconds = time.perf_counter() - started
     context["course_changed"] = sorted(str(p.relative_to(course)) for p in (course / "course").rglob("*")
                                        if p.is_file() and course_before.get(p) != p.read_bytes())

@@ -104,14 +104,14 @@ def install_assignment(course: Path) -> None:
         if cell.cell_type == "code":
             cell.metadata["execution"] = dict(RECORDED_RUN)
     nbformat.write(notebook, folder / NOTEBOOK)
-    # relu_backward is the library's name too: say that the library's answers this exercise
-    # (release refuses a same-named function left unsettled; grading then seals it)
+    # relu_backward and softmax are the library's names too: say that the library's answer these
+    # exercises (release refuses a same-named function left unsettled; grading then seals it)
     declarations = course / "solutions" / "exercises.toml"
-    table = f'["{ASSIGNMENT}".ex2_relu]'
-    if table not in declarations.read_text(encoding="utf-8"):
-        with declarations.open("a", encoding="utf-8") as file:
-            file.write(f'\n{table}\n'
-                       'references = ["dlcourse.np.layers.relu_backward", "dlcourse.pt.layers.relu_backward"]\n')
+    for exercise, module, name in (("ex1_softmax", "attention", "softmax"), ("ex2_relu", "layers", "relu_backward")):
+        table = f'["{ASSIGNMENT}".{exercise}]'
+        if table not in declarations.read_text(encoding="utf-8"):
+            with declarations.open("a", encoding="utf-8") as file:
+                file.write(f'\n{table}\nreferences = ["dlcourse.np.{module}.{name}", "dlcourse.pt.{module}.{name}"]\n')
 
 
 # ------------------------------------------------------------------ submissions

@@ -21,7 +21,7 @@ from dlcourse import doctor, grading
 ASSIGNMENT = "01-perceptron"
 SOLUTION = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 RELEASED = ROOT / "course" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-VISIBLE, HIDDEN = 6, 11  # autograded points of 01-perceptron's visible and hidden checks (written_xor's 3 by hand)
+VISIBLE, HIDDEN = 9, 14  # autograded points of 01-perceptron's visible and hidden checks (written_xor's 3 by hand)
 
 
 def run_doctor(path, *args, env=None) -> subprocess.CompletedProcess:
@@ -66,8 +66,8 @@ def test_solution_has_no_problems(solution_run):
     for check in ("cells run out of order", "edited test cells", "deleted test cells",
                   "answers not written yet", "restart and run all"):
         assert f"OK       {check}" in out
-    assert f"Estimated score from the visible checks: {VISIBLE} / {VISIBLE} points (5 of 5 test cells pass)" in out
-    assert f"Hidden checks decide {HIDDEN} more points at grading (5 of their 5 cells ran here" in out
+    assert f"Estimated score from the visible checks: {VISIBLE} / {VISIBLE} points (6 of 6 test cells pass)" in out
+    assert f"Hidden checks decide {HIDDEN} more points at grading (6 of their 6 cells ran here" in out
     assert "Graded by hand: 3 points (written_xor" in out
     assert out.rstrip().splitlines()[-1].startswith("Verdict: no problems found")
 
@@ -93,7 +93,7 @@ def test_an_exercise_answered_alone_is_estimated_at_its_own_points(tmp_path):
                   if grading.grade_id(c) == "ex3_train-test-visible")
     assert report["estimated_points"] == points > 0
     assert [f["grade_id"] for f in report["unanswered"]] == ["ex1_predict", "ex2_update", "ex4_gradient",
-                                                             "ex5_margin", "written_xor"]
+                                                             "ex5_margin", "ex6_fit", "written_xor"]
 
 
 @pytest.fixture(scope="module")
@@ -110,8 +110,8 @@ def test_released_notebook_lists_the_unanswered_exercises(released_run):
     assert released_run.returncode == 1
     out = released_run.stdout
     released = nbformat.read(RELEASED, as_version=4)
-    assert "PROBLEM  answers not written yet: 6 cells" in out
-    for grade_id in ("ex1_predict", "ex2_update", "ex3_train", "ex4_gradient", "ex5_margin"):
+    assert "PROBLEM  answers not written yet: 7 cells" in out
+    for grade_id in ("ex1_predict", "ex2_update", "ex3_train", "ex4_gradient", "ex5_margin", "ex6_fit"):
         assert f"cell {number(released, grade_id)} ({grade_id}, answer): still raises NotImplementedError" in out
     assert f"cell {number(released, 'written_xor')} (written_xor, written answer): still says YOUR ANSWER HERE" in out
 
@@ -120,29 +120,30 @@ def test_released_notebook_fails_every_test_and_scores_zero(released_run):
     out = released_run.stdout
     released = nbformat.read(RELEASED, as_version=4)
     tests = [grading.grade_id(c) for c in released.cells if grading.cell_kind(c) == grading.TEST]
-    assert len(tests) == 10
+    assert len(tests) == 12
     # the later cells that use an answer stop with check.needs's one line while it is unwritten
     later = [i for i, c in enumerate(released.cells, 1) if c.cell_type == "code" and "check.needs(" in c.source]
-    assert len(later) == 10
+    assert len(later) == 11
     # every test fails only because the answer it calls is the release's stub: counted once,
     # with the unwritten answers, and worded as grading words it
     assert ("OK       restart and run all (a fresh kernel, quick mode, the CPU, up to 300 s per cell, 600 s in all):"
             " no other cell failed") in out
-    assert ("WAITING  checks of the answers not written yet: 10 test cells (counted once, with the answers above; "
+    assert ("WAITING  checks of the answers not written yet: 12 test cells (counted once, with the answers above; "
             "they score no points until the answers are written)") in out
-    for grade_id in tests:
+    for grade_id in tests[:10]:  # the text report lists ten, then says how many more
         assert (f"cell {number(released, grade_id)} ({grade_id}, test): NotImplementedError "
                 f"({grading.UNWRITTEN_ANSWER})") in out
+    assert f"... and {len(tests) - 10} more (--json lists them all)" in out
     assert grading.HIDDEN_CHECK_FAILED not in out
     # the later cells wait for the unwritten answers, counted once above: listed apart, not as problems
-    assert "WAITING  cells that use an exercise not finished yet: 10 cells" in out
+    assert "WAITING  cells that use an exercise not finished yet: 11 cells" in out
     for cell in later[:5]:
         assert f"cell {cell} (code): ExerciseUnfinished: finish Exercise" in out
     assert "Traceback" not in out  # the error's last line only
     assert f"Estimated score from the visible checks: 0 / {VISIBLE} points" in out
-    assert f"Hidden checks decide {HIDDEN} more points at grading (0 of their 5 cells" in out
+    assert f"Hidden checks decide {HIDDEN} more points at grading (0 of their 6 cells" in out
     # five answers and the written one: each unwritten answer is one problem, not one per check
-    assert out.rstrip().splitlines()[-1].startswith("Verdict: 6 problems found")
+    assert out.rstrip().splitlines()[-1].startswith("Verdict: 7 problems found")
 
 
 # ---------------------------------------------------------------- a broken finished notebook
@@ -224,9 +225,9 @@ def test_broken_notebook_is_scored_as_the_grader_runs_it(broken):
     (tests/station_corpus.py: a correct notebook without its test cells keeps every point):
     only the wrong answer's visible check loses its point."""
     out = broken["result"].stdout
-    assert f"Estimated score from the visible checks: {VISIBLE - 1} / {VISIBLE} points (4 of 5 test cells pass)" in out
+    assert f"Estimated score from the visible checks: {VISIBLE - 1} / {VISIBLE} points (5 of 6 test cells pass)" in out
     assert "  failed, no points: ex4_gradient-test-visible (1)\n" in out
-    assert f"Hidden checks decide {HIDDEN} more points at grading (5 of their 5 cells ran here" in out
+    assert f"Hidden checks decide {HIDDEN} more points at grading (6 of their 6 cells ran here" in out
     assert out.rstrip().splitlines()[-1].startswith("Verdict: 6 problems found")
 
 
@@ -387,7 +388,7 @@ def test_own_raise_in_an_answer_is_not_an_unanswered_stub():
     assert report.unanswered == []
     released = nbformat.read(RELEASED, as_version=4)
     doctor.check_unanswered(released, report)
-    assert len([f for f in report.unanswered if f.kind == "answer"]) == 5
+    assert len([f for f in report.unanswered if f.kind == "answer"]) == 6
 
 
 def test_missing_record_of_the_release_is_named_as_the_reason():

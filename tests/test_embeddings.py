@@ -433,3 +433,57 @@ def test_numpy_embeddings_do_not_import_torch():
 
     code = "import sys, dlcourse.np.embeddings; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_word_vector_widget_lists_neighbours_and_analogies(monkeypatch, capsys):
+    """07's explorer: nearest words by cosine and 3CosAdd's ranked answers, through the cosine it is given."""
+    import matplotlib.pyplot as plt
+
+    from dlcourse import widgets
+
+    words = ["king", "man", "woman", "queen", "emperor"]
+    toy = np.array([[0.30, 0.70], [0.20, 0.20], [0.60, 0.30], [0.70, 0.80], [3.00, 1.50]])
+    near = widgets.nearest_words("king", toy, words, k=4, cosine=E.cosine_similarity)
+    assert [w for w, _ in near][0] == "queen" and "king" not in [w for w, _ in near] and len(near) == 4
+    np.testing.assert_allclose([s for _, s in near], sorted(E.cosine_similarity(toy[0], toy)[1:], reverse=True))
+    best = widgets.analogy_candidates("man", "woman", "king", toy, words, k=2, cosine=E.cosine_similarity)
+    assert best[0][0] == "queen" and len(best) == 2 and best[0][1] >= best[1][1]
+    rng = np.random.default_rng(0)
+    vocab = [f"w{i}" for i in range(30)]
+    vectors = rng.normal(size=(30, 5)) * rng.uniform(0.2, 5, size=(30, 1))
+    for _ in range(10):
+        a, b, c = (vocab[i] for i in rng.choice(30, size=3, replace=False))
+        ranked = widgets.analogy_candidates(a, b, c, vectors, vocab, k=3, cosine=E.cosine_similarity)
+        assert ranked[0][0] == E.analogy(a, b, c, vectors, vocab)
+        assert not {a, b, c} & {w for w, _ in ranked}
+    calls = []
+
+    def counted(x, y):
+        calls.append(1)
+        return E.cosine_similarity(x, y)
+
+    widgets.nearest_words("w1", vectors, vocab, cosine=counted)
+    widgets.analogy_candidates("w1", "w2", "w3", vectors, vocab, cosine=counted)
+    assert len(calls) == 2, "the notebook's own cosine is the one used"
+    with pytest.raises(TypeError, match="cosine"):
+        widgets.nearest_words("w1", vectors, vocab)  # no default: the widget never calls the library's answer
+    with pytest.raises(KeyError, match="not in the vocabulary: 'nope'"):
+        widgets.nearest_words("nope", vectors, vocab, cosine=counted)
+    with pytest.raises(ValueError, match="V = len\\(vocab\\)"):
+        widgets.nearest_words("w1", vectors[:3], vocab, cosine=counted)
+    message = widgets.word_vector_figure("nope", "w1", "w2", "w3", vectors, vocab, cosine=counted)
+    assert "not in the vocabulary: 'nope'" in message
+    # stripped and lower-cased
+    fig = widgets.word_vector_figure(" W1 ", "w1", "w2", "w3", vectors, vocab, k=5, cosine=counted)
+    assert [ax.get_title() for ax in fig.axes] == ["nearest to 'w1'", "'w2' - 'w1' + 'w3'"]
+    plt.close("all")
+    for name in widgets.HEADLESS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    explorer = widgets.word_vector_explorer(vectors, vocab, word="w0", a="w1", b="w2", c="w3", cosine=counted)
+    assert [c.description for c in explorer.widget.children[:5]] == ["word", "a", "is to b", "as c is to ?", "k"]
+    explorer.widget.children[0].value = "nope"   # a word outside the vocabulary: a message, no traceback
+    assert "not in the vocabulary" in explorer.widget.children[-1].value
+    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
+    assert widgets.word_vector_explorer(vectors, vocab, word="w0", a="w1", b="w2", c="w3", cosine=counted) is None
+    assert "static figure here" in capsys.readouterr().out
+    plt.close("all")

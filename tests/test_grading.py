@@ -53,6 +53,23 @@ def test_the_batch_grades_every_assignment_in_one_run(grading_batch):
         assert f"of {assignment}, {WORKERS} worker(s), sandbox" in log and "solution " in log, log
 
 
+def test_the_profile_says_where_each_submissions_time_went(graded, grading_batch):
+    """`grade --profile` prints each submission's steps, and its results file keeps them: one
+    entry per student cell and per test (with its calls into the kernel), the kernel's start,
+    and no more time than the worker spent."""
+    assignment, course, _ = graded
+    result = json.loads((course / "autograde" / "results" / assignment / "solution.json").read_text())
+    profile = result["notebooks"][f"{assignment}.ipynb"]["profile"]
+    steps = [step["step"] for step in profile]
+    tests = list(result["notebooks"][f"{assignment}.ipynb"]["cells"])
+    assert {"kernel start", "graded notebook"} <= set(steps) and {f"test {t}" for t in tests} <= set(steps), steps
+    assert any(step.startswith("cell ") for step in steps)
+    assert sum(step["seconds"] for step in profile) <= result["seconds"] + 0.01
+    assert sum(step["calls"] for step in profile) > 0 and all(step["bytes"] >= 0 for step in profile)
+    stdout = grading_batch.result.stdout
+    assert f"{assignment}/solution: " in stdout and "in the worker" in stdout, stdout[-2000:]
+
+
 def test_known_mistakes_lose_points_when_judged_outside_the_kernel(graded):
     assignment, course, _ = graded
     scores = gradebook_scores(course, assignment, "mistaken")

@@ -215,6 +215,36 @@ def test_value_graph_drawing_lists_the_nodes_with_the_order_given():
     matplotlib.pyplot.close("all")
 
 
+def test_backward_trace_steps_through_the_closures_and_leaves_the_graph_alone():
+    from dlcourse.autograd import Value, topological_order
+
+    x1, x2 = Value(0.5, label="x1"), Value(2.0, label="x2")
+    h = x1.sin() + x1 * x2
+    h.label = "h"
+    trace = widgets.backward_trace(h)
+    assert len(trace) == 6  # the start, then one closure per node (x1, x2, sin, product, h)
+    ran, grads = trace[0]
+    assert ran is None and grads[id(h)] == 1.0 and grads[id(x1)] == grads[id(x2)] == 0.0
+    assert trace[1][0] is h and [r for r, _ in trace[1:]][-1]._children == ()  # the root first, an input last
+    assert (x1.grad, x2.grad, h.grad) == (0.0, 0.0, 0.0)  # the graph's own gradients are left alone
+    # after the root's closure, the sum has passed 1 to both of its inputs; x1 is complete only at the end
+    inner = sorted(v for k, v in trace[1][1].items() if k not in (id(x1), id(x2), id(h)))
+    assert trace[1][1][id(x1)] == 0.0 and inner == [1.0, 1.0]
+    h.backward()
+    assert trace[-1][1][id(x1)] == pytest.approx(np.cos(0.5) + 2.0) == pytest.approx(x1.grad)
+    assert trace[-1][1][id(x2)] == pytest.approx(0.5)
+    recorded = []
+    widgets.backward_trace(h, order=lambda root: recorded.append(root) or topological_order(root))
+    assert recorded == [h]
+    fig = widgets.backward_step_figure(h, 2)
+    assert fig.axes[0].get_title().startswith("step 2 of 5: the closure of")
+    assert "step 0 of 5" in widgets.backward_step_figure(h, 0).axes[0].get_title()
+    assert x1.grad == pytest.approx(np.cos(0.5) + 2.0)  # drawing restores the gradients
+    with pytest.raises(ValueError, match=r"step must be in \[0, 5\]"):
+        widgets.backward_step_figure(h, 6)
+    matplotlib.pyplot.close("all")
+
+
 def test_widgets_render_sliders_but_draw_a_static_figure_while_grading(monkeypatch, capsys):
     X, t = data.logic_gate("or")
     _, trace = P.perceptron_train(P.add_bias_column(X), t, np.array([0.0, 1.0, 0.0]))
@@ -224,10 +254,15 @@ def test_widgets_render_sliders_but_draw_a_static_figure_while_grading(monkeypat
     assert live.widget.children[0].max == 11  # the slider spans the 12 presentations
     explorer = widgets.momentum_explorer()
     assert [c.description for c in explorer.widget.children[:2]] == ["lr", "momentum"]
+    from dlcourse.autograd import Value
+
+    node = Value(0.3, label="a") * Value(-2.0, label="b")
+    assert widgets.backward_stepper(node).widget.children[0].max == 3  # the start and three closures
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     assert widgets.perceptron_stepper(X, t, trace) is None
     assert widgets.momentum_explorer() is None
-    assert capsys.readouterr().out.count("static figure here") == 2
+    assert widgets.backward_stepper(node) is None
+    assert capsys.readouterr().out.count("static figure here") == 3
     matplotlib.pyplot.close("all")
 
 
@@ -353,6 +388,6 @@ def test_check_cells_print_plain_numbers():
     said = failure("01-perceptron", "ex3_train-test-visible",
                    {"np_perceptron": np_perceptron, "perceptron_train": train_late})
     assert "updates happened at [(1, (1.0, 0.0)), (2, (0.0, 0.0))]" in said and "np." not in said, said
-    said = failure("09-gans", "ex5_mode_coverage-test-visible",
+    said = failure("09-gans", "ex6_mode_coverage-test-visible",
                    {"mode_coverage": lambda samples: (np.int64(7), np.float64(0.875))})
     assert said.endswith("expected (8, 1.0), got (7, 0.875)"), said

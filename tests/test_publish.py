@@ -281,7 +281,7 @@ def test_assignments_are_published_one_after_another_and_a_solution_on_an_unreve
     # what students of 04 are to write builds on 03's affine_backward: not while 03 is held back
     with pytest.raises(PublishError, match=re.escape(
             "04-training-deep-networks's solution calls dlcourse.np.layers.affine_backward, the answer to "
-            "Exercise 6 of 03-backprop, which is not revealed")):
+            "Exercise 4 of 03-backprop, which is not revealed")):
         publish(ROOT, dest, assignments=["04-training-deep-networks"])
     summary = publish(ROOT, dest, assignments=["04-training-deep-networks"], reveal=["03-backprop"])
     assert summary["published"] == ["01-perceptron", "04-training-deep-networks"]

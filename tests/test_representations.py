@@ -202,7 +202,7 @@ def test_linear_autoencoder_finds_the_pca_subspace(tied):
     model = autoencoder.Autoencoder(10, [], 3, activation=None, tied=tied)
     X_t = torch.tensor(X, dtype=torch.float32)
     losses = autoencoder.train_autoencoder(model, X_t, epochs=400, lr=3e-2, batch_size=len(X),
-                                                  generator=torch.Generator().manual_seed(0))
+                                           generator=torch.Generator().manual_seed(0))["loss"]
     assert losses[-1] < 0.01 * losses[0]
     # the decoder maps the code into the span of its columns: PCA's subspace, in another basis
     decoder = (model.encoder[0].weight if tied else model.decoder[0].weight.T).detach().double().numpy()  # (3, 10)
@@ -344,8 +344,10 @@ def test_train_autoencoder_lowers_the_loss(device):
     X = _blobs()
     torch.manual_seed(6)
     model = autoencoder.Autoencoder(20, [16], 4, output_activation=nn.Sigmoid).to(device)
-    losses = autoencoder.train_autoencoder(model, X, epochs=15, lr=1e-2, batch_size=32,
-                                                  generator=torch.Generator().manual_seed(0))
+    history = autoencoder.train_autoencoder(model, X, epochs=15, lr=1e-2, batch_size=32,
+                                            generator=torch.Generator().manual_seed(0))
+    losses = history["loss"]
+    assert history["val_error"] == []
     assert len(losses) == 15 and all(isinstance(v, float) for v in losses)
     assert losses[-1] < 0.5 * losses[0]
     with torch.no_grad():
@@ -358,9 +360,9 @@ def test_train_autoencoder_is_reproducible_and_denoises():
     def run(noise):
         torch.manual_seed(7)
         model = autoencoder.Autoencoder(20, [16], 4, output_activation=nn.Sigmoid)
-        losses = autoencoder.train_autoencoder(model, X, epochs=15, lr=1e-2, batch_size=64, noise=noise,
-                                                      generator=torch.Generator().manual_seed(1))
-        return model, losses
+        history = autoencoder.train_autoencoder(model, X, epochs=15, lr=1e-2, batch_size=64, noise=noise,
+                                                generator=torch.Generator().manual_seed(1))
+        return model, history["loss"]
 
     noise = {"kind": "mask", "level": 0.3}
     model, losses = run(noise)
@@ -373,6 +375,46 @@ def test_train_autoencoder_is_reproducible_and_denoises():
     assert run({"kind": "gaussian", "level": 0.1})[1][-1] < losses[0]
 
 
+def test_train_autoencoder_history_with_lr_zero_and_modes():
+    # lr = 0: the weights stay put, so each epoch's loss is the untouched model's error on all of X (the last
+    # batch is smaller and weighs by its size), and val_error its error on X_val, measured in evaluation mode
+    torch.manual_seed(3)
+    modes = []
+    model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
+    model.register_forward_pre_hook(lambda module, args: modes.append((module.training, bool((args[0] < 0).any()))))
+    X = torch.rand(10, 3, generator=torch.Generator().manual_seed(4))
+    X_val = -torch.rand(4, 3, generator=torch.Generator().manual_seed(5))
+    history = autoencoder.train_autoencoder(model, X, epochs=3, lr=0.0, batch_size=4, X_val=X_val,
+                                            generator=torch.Generator().manual_seed(6), progress=False)
+    model.eval()
+    with torch.no_grad():
+        want_val = F.mse_loss(model(X_val), X_val).item()
+    assert history["val_error"] == pytest.approx([want_val] * 3, rel=1e-6)
+    assert len(history["loss"]) == 3
+    assert [training for training, val in modes[:-1] if not val] == [True] * 9   # training batches in train mode
+    assert [training for training, val in modes[:-1] if val] == [False] * 3      # validation in eval mode
+    # without dropout the epoch loss is exactly the error on all of X
+    torch.manual_seed(3)
+    linear = nn.Linear(3, 3)
+    history = autoencoder.train_autoencoder(linear, X, epochs=2, lr=0.0, batch_size=4, progress=False,
+                                            generator=torch.Generator().manual_seed(6))
+    with torch.no_grad():
+        assert history["loss"] == pytest.approx([F.mse_loss(linear(X), X).item()] * 2, rel=1e-6)
+
+
+def test_train_autoencoder_denoiser_learns_the_mean_from_nothing():
+    # every entry masked: the input says nothing, so the model trained against the CLEAN batch outputs the mean
+    torch.manual_seed(4)
+    mean = torch.tensor([1.0, 2.0, -1.0, 0.5])
+    X = mean + 0.1 * torch.randn(64, 4)
+    model = nn.Linear(4, 4)
+    history = autoencoder.train_autoencoder(model, X, epochs=40, lr=0.05, batch_size=16, X_val=X[:16],
+                                            noise={"kind": "mask", "level": 1.0}, progress=False,
+                                            generator=torch.Generator().manual_seed(5))
+    assert torch.allclose(model.bias.detach(), mean, atol=0.1)
+    assert history["val_error"][-1] < 0.05
+
+
 def test_train_autoencoder_rejects_bad_arguments():
     model = autoencoder.Autoencoder(20, [], 4)
     X = _blobs(n=8)
@@ -382,6 +424,8 @@ def test_train_autoencoder_rejects_bad_arguments():
         autoencoder.train_autoencoder(model, X, epochs=1, noise={"kind": "salt"})
     with pytest.raises(ValueError, match="generator"):
         autoencoder.train_autoencoder(model, X, epochs=1, noise={"generator": None})
+    with pytest.raises(ValueError, match="X_val"):
+        autoencoder.train_autoencoder(model, X, epochs=1, X_val=torch.zeros(3, 5))
 
 
 # ---------------------------------------------------------------- gradient reversal
@@ -650,3 +694,43 @@ def test_distillation_loss_rejects_bad_arguments():
         distillation.distillation_loss(s, s, torch.zeros(4, dtype=torch.long), temperature=0)
     with pytest.raises(ValueError, match="alpha"):
         distillation.distillation_loss(s, s, torch.zeros(4, dtype=torch.long), alpha=1.5)
+
+
+# ---------------------------------------------------------------- the denoising widget
+
+
+def test_corrupted_reconstructions_and_denoising_figure(monkeypatch, capsys):
+    import matplotlib.pyplot as plt
+
+    from dlcourse import widgets
+
+    images = torch.rand(3, 16, generator=torch.Generator().manual_seed(0))
+    half = nn.Linear(16, 16, bias=False)
+    with torch.no_grad():
+        half.weight.copy_(0.5 * torch.eye(16))          # reconstructs x as x / 2
+    rows, errors = widgets.corrupted_reconstructions({"half": half}, images, 0.0)
+    assert list(rows) == ["clean", "corrupted", "half"] and list(errors) == ["corrupted", "half"]
+    np.testing.assert_allclose(rows["corrupted"], images.numpy())          # level 0: nothing corrupted
+    np.testing.assert_allclose(rows["half"], images.numpy() / 2, rtol=1e-6)
+    assert errors["corrupted"] == 0.0
+    assert errors["half"] == pytest.approx(float(torch.mean((images / 2) ** 2)), rel=1e-5)
+    # every level shows the same draw: the pixels masked at level 0.3 are also masked at 0.6
+    low, _ = widgets.corrupted_reconstructions({}, images, 0.3, seed=5)
+    high, errors = widgets.corrupted_reconstructions({}, images, 0.6, seed=5)
+    assert np.all(high["corrupted"][low["corrupted"] == 0] == 0)
+    assert errors["corrupted"] == pytest.approx(float(np.mean((high["corrupted"] - images.numpy()) ** 2)))
+    gaussian, _ = widgets.corrupted_reconstructions({}, images.reshape(3, 1, 4, 4), 0.5, kind="gaussian")
+    assert gaussian["corrupted"].shape == (3, 16)
+    with pytest.raises(ValueError, match="clean"):
+        widgets.corrupted_reconstructions({"clean": half}, images, 0.5)
+
+    fig = widgets.denoising_figure({"half": half}, images, 0.5, image_shape=(4, 4))
+    assert len(fig.axes) == 9 and "half" in fig.axes[6].get_ylabel()
+    plt.close("all")
+
+    monkeypatch.setenv("DLCOURSE_HEADLESS", "1")
+    monkeypatch.setattr(plt, "show", lambda: None)
+    assert widgets.denoising_explorer({"half": half}, images, image_shape=(4, 4)) is None
+    assert "static figure" in capsys.readouterr().out
+    plt.close("all")
+

@@ -137,3 +137,74 @@ def test_activation_statistics_draw_with_the_initialisers_they_are_given():
     with pytest.raises(ValueError, match=r"he_normal\(32, 32, rng=rng\) must return .* got shape \(32,\)"):
         widgets.activation_statistics("relu", "He normal", width=32,
                                       he_normal=lambda n_in, n_out, *, rng: rng.normal(size=n_in))
+
+
+def _sgd_by_hand(model, train, val, lr, epochs):
+    """Plain SGD with torch.autograd.grad, validation in eval mode: (model, train losses, val losses)."""
+    parameters = list(model.parameters())
+    train_losses, val_losses = [], []
+    for _ in range(epochs):
+        model.train()
+        losses = []
+        for x, y in train:
+            loss = nn.functional.cross_entropy(model(x), y)
+            with torch.no_grad():
+                for p, g in zip(parameters, torch.autograd.grad(loss, parameters)):
+                    p -= lr * g
+            losses.append(loss.item())
+        model.eval()
+        with torch.no_grad():
+            val_losses.append(sum(nn.functional.cross_entropy(model(x), y, reduction="sum").item() for x, y in val)
+                              / sum(len(y) for _, y in val))
+        train_losses.append(sum(losses) / len(losses))
+    return model, train_losses, val_losses
+
+
+def _loaders(seed=0, n_train=60, batch_size=15):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    return (DataLoader(TensorDataset(*blobs(n_train, seed)), batch_size=batch_size, shuffle=True,
+                       generator=torch.Generator().manual_seed(seed)),
+            DataLoader(TensorDataset(*blobs(50, seed + 1)), batch_size=25))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_fit_early_stopping_is_plain_sgd_with_batch_norm_in_the_right_modes(device):
+    import copy
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 3))
+    by_hand, train_losses, val_losses = _sgd_by_hand(copy.deepcopy(model), *_loaders(), lr=0.3, epochs=3)
+    history = training.fit_early_stopping(model, *_loaders(), optimizer=torch.optim.SGD(model.parameters(), lr=0.3),
+                                          device=device, max_epochs=3, patience=5)
+    assert set(history) == {"train_loss", "val_loss", "val_acc", "best_epoch"}
+    assert history["train_loss"] == pytest.approx(train_losses, rel=1e-4)
+    assert history["val_loss"] == pytest.approx(val_losses, rel=1e-4)
+    # the loss falls on this easy problem, so the last epoch is the best and its weights come back
+    assert history["best_epoch"] == 3
+    for p, q in zip(model.state_dict().values(), by_hand.state_dict().values()):
+        torch.testing.assert_close(p.cpu(), q, rtol=1e-4, atol=1e-5)
+    assert not model.training
+
+
+def test_fit_early_stopping_stops_after_patience_and_restores_the_best_weights():
+    from torch.utils.data import DataLoader, TensorDataset
+
+    torch.manual_seed(1)
+    x, y = blobs(30, seed=3)
+    y[::3] = torch.randint(0, 3, (10,), generator=torch.Generator().manual_seed(4))  # noisy labels: it overfits
+    val = blobs(200, seed=5)
+    model = nn.Sequential(nn.Linear(2, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 3))
+    history = training.fit_early_stopping(
+        model, DataLoader(TensorDataset(x, y), batch_size=10, shuffle=True, generator=torch.Generator().manual_seed(0)),
+        DataLoader(TensorDataset(*val), batch_size=100), optimizer=torch.optim.Adam(model.parameters(), lr=0.02),
+        device="cpu", max_epochs=200, patience=3)
+    best = history["best_epoch"]
+    assert best == 1 + min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__)
+    assert len(history["val_loss"]) == best + 3 < 200
+    model.eval()
+    with torch.no_grad():
+        restored = nn.functional.cross_entropy(model(val[0]), val[1]).item()
+    assert restored == pytest.approx(history["val_loss"][best - 1], rel=1e-5)
+    with pytest.raises(ValueError, match="patience"):
+        training.fit_early_stopping(model, [], [], optimizer=None, device="cpu", max_epochs=3, patience=0)

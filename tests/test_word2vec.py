@@ -209,6 +209,31 @@ def test_train_skipgram_subsamples_with_the_keep_probability_it_is_given():
         pt_embeddings.train_skipgram(corpus, config, keep_probability=lambda counts, *, sample: counts)
 
 
+def test_train_skipgram_subsamples_with_the_subsample_function_it_is_given():
+    """The notebook passes the student's subsample (Exercise 6): it draws the kept tokens with the
+    training's rng, once per epoch, and one that draws as the library does trains the same vectors."""
+    corpus = _zipf_corpus(1)
+    config = replace(FAST, min_count=1, seed=3, sample=1e-2)
+    calls = []
+
+    def like_the_library(ids, counts, *, sample, rng):
+        calls.append((len(ids), sample))
+        return rng.random(len(ids)) < np_embeddings.keep_probability(counts, sample=sample)[ids]
+
+    mine, vocab = pt_embeddings.train_skipgram(corpus, config, subsample=like_the_library,
+                                               keep_probability=lambda *a, **k: 1 / 0)
+    assert len(calls) == config.epochs and calls[0] == (sum(map(len, corpus)), 1e-2)
+    assert torch.equal(mine, pt_embeddings.train_skipgram(corpus, config)[0])
+    kept_all, _ = pt_embeddings.train_skipgram(corpus, config, subsample=lambda ids, counts, *, sample, rng:
+                                               np.ones(len(ids), dtype=bool))
+    assert not torch.equal(kept_all, mine)
+    pt_embeddings.train_skipgram(corpus, replace(config, sample=0), subsample=lambda *a, **k: 1 / 0)
+    with pytest.raises(ValueError, match="boolean mask"):
+        pt_embeddings.train_skipgram(corpus, config, subsample=lambda ids, counts, *, sample, rng: np.ones(len(ids)))
+    with pytest.raises(ValueError, match="boolean mask"):
+        pt_embeddings.train_skipgram(corpus, config, subsample=lambda ids, counts, *, sample, rng: np.ones(3, bool))
+
+
 def test_train_skipgram_history_has_one_falling_entry_per_epoch():
     history = []
     config = SkipGramConfig(min_count=1, dim=16, window=2, negative=5, epochs=4, batch_size=64, sample=0)

@@ -13,6 +13,7 @@ with a backward closure) stay in the kernel and travel as handles the judge can 
 """
 
 import base64
+import dataclasses
 import hashlib
 import io
 import json
@@ -59,6 +60,15 @@ def _value_class():
     return getattr(module, "Value", None)
 
 
+def _library_value(obj) -> bool:
+    """An instance of a frozen dataclass defined at the top of a dlcourse module: a value, sent as
+    its fields (each a round trip to the kernel, were it a handle), rebuilt in the judge from the
+    judge's own copy of the class."""
+    kind = type(obj)
+    return (dataclasses.is_dataclass(obj) and not isinstance(obj, type) and kind.__dataclass_params__.frozen
+            and str(kind.__module__).startswith("dlcourse.") and kind.__qualname__ == kind.__name__)
+
+
 class Encoder:
     """Plain encoding of kernel objects; what is not data becomes a handle (see Server)."""
 
@@ -90,6 +100,9 @@ class Encoder:
             return {"$": "size", "v": list(obj)}
         if torch is not None and isinstance(obj, torch.dtype):
             return {"$": "torch_dtype", "v": str(obj).removeprefix("torch.")}
+        if _library_value(obj):   # a frozen dataclass of the course's library (a trace's row): its fields
+            return {"$": "dataclass", "type": f"{type(obj).__module__}.{type(obj).__name__}",
+                    "v": [[f.name, self(getattr(obj, f.name), depth + 1)] for f in dataclasses.fields(obj) if f.init]}
         if isinstance(obj, tuple) and hasattr(obj, "_fields"):
             return {"$": "namedtuple", "type": type(obj).__name__, "fields": list(obj._fields),
                     "v": [self(v, depth + 1) for v in obj]}
@@ -178,6 +191,8 @@ class Decoder:
             return collections.namedtuple(obj["type"], fields)(*[self(v) for v in obj["v"]])
         if kind == "tuple":
             return tuple(self(v) for v in obj["v"])
+        if kind == "dataclass":
+            return self.library_value(obj)
         if kind == "dict":
             return {_hashable(self(k)): self(v) for k, v in obj["v"]}
         if kind == "set":
@@ -195,6 +210,23 @@ class Decoder:
         if kind in ("remote", "value") and (self.handle if kind == "remote" else self.value) is not None:
             return self.handle(obj) if kind == "remote" else self.value(obj["key"])
         raise ValueError(f"unknown kind {kind!r} in a reply from the kernel")
+
+    def library_value(self, obj):
+        """The judge's own instance of a frozen dataclass of the library, from its fields; the
+        kernel names the class, which must be one (a dlcourse module's, at its top level)."""
+        import importlib
+
+        module_name, _, name = str(obj["type"]).rpartition(".")
+        if not module_name.startswith("dlcourse.") or not name.isidentifier():
+            raise ValueError("malformed library value")
+        kind = getattr(importlib.import_module(module_name), name, None)
+        if not (isinstance(kind, type) and dataclasses.is_dataclass(kind) and kind.__dataclass_params__.frozen):
+            raise ValueError(f"{obj['type']} is not a value class of the library")
+        fields = {str(k): self(v) for k, v in obj["v"]}
+        try:
+            return kind(**fields)
+        except TypeError as error:
+            raise ValueError(f"malformed {name}: {error}") from None
 
     def tensor(self, obj):
         torch = _torch()

@@ -3,7 +3,8 @@
 
 Legend: N batch, D input features; images N, C, H, W (channels, height, width), F filters,
 KH, KW kernel height and width, OH, OW output height and width; recurrent layers N, T time
-steps, D input features, H hidden units, G gate blocks (1 RNN, 3 GRU, 4 LSTM).
+steps, D input features, H hidden units, G gate blocks (1 RNN, 3 GRU, 4 LSTM); attention T
+query and S key positions, Dk key and Dv value width.
 
     check_int("stride", stride, 1, why)             -> int(stride), or TypeError / ValueError
     check_nonnegative("eps", eps)                   a number >= 0 (NaN rejected)
@@ -16,6 +17,8 @@ steps, D input features, H hidden units, G gate blocks (1 RNN, 3 GRU, 4 LSTM).
     h = check_step_shapes(x.shape, {"h_prev": h_prev.shape}, Wx.shape, Wh.shape, {"b": b.shape}, g)
     h = check_sequence_shapes(x.shape, h0.shape, Wx.shape, Wh.shape, b.shape, g, step_fn="rnn_step_forward")
     weight_ih, weight_hh, bias_ih, bias_hh = lstm_parameters(lstm)
+    t, s = check_attention_shapes(q.shape, k.shape, v.shape, mask.shape)   q: (..., T, Dk), ...
+    dh = check_heads(D, n_heads)                    D / H
 
 The checks read shapes (tuples) and Python numbers only, so NumPy arrays and torch tensors
 on any device pass through them alike. Each error names the argument, the shape expected
@@ -213,6 +216,51 @@ def check_sequence_shapes(x_shape, h0_shape, wx_shape, wh_shape, b_shape, g, *, 
     h = check_recurrent_weights(wx_shape, wh_shape, {"b": b_shape}, x_shape[2], g, x_shape=x_shape)
     _check_state("h0", h0_shape, x_shape[0], h, x_name="x", x_shape=x_shape, wh_shape=wh_shape)
     return h
+
+
+# ---------------------------------------------------------------- attention
+
+
+def check_attention_shapes(q_shape, k_shape, v_shape, mask_shape=None):
+    """q: (..., T, Dk), k: (..., S, Dk), v: (..., S, Dv) with the same leading axes, and a mask
+    (T, S) or (..., T, S) (its leading axes broadcast against q's). Returns (T, S)."""
+    q_shape, k_shape, v_shape = tuple(q_shape), tuple(k_shape), tuple(v_shape)
+    for name, shape in (("q", q_shape), ("k", k_shape), ("v", v_shape)):
+        if len(shape) < 3:
+            raise ValueError(f"{name} must be at least 3-D (N, positions, width), got shape {shape}: "
+                             f"add a batch axis with {name}[None]")
+    if not (q_shape[:-2] == k_shape[:-2] == v_shape[:-2]):
+        raise ValueError(f"q, k and v must share their leading (batch) axes, got {q_shape}, {k_shape}, {v_shape}")
+    if q_shape[-1] != k_shape[-1]:
+        raise ValueError(f"q and k must have the same width Dk (q @ k^T compares them), got q: {q_shape}, "
+                         f"k: {k_shape}")
+    if k_shape[-2] != v_shape[-2]:
+        raise ValueError(f"k and v must hold the same positions S (one value per key), got k: {k_shape}, "
+                         f"v: {v_shape}")
+    t, s = q_shape[-2], k_shape[-2]
+    if mask_shape is not None:
+        mask_shape = tuple(mask_shape)
+        fits = len(mask_shape) >= 2 and mask_shape[-2:] == (t, s) and len(mask_shape) <= len(q_shape) and all(
+            m in (1, d) for m, d in zip(reversed(mask_shape[:-2]), reversed(q_shape[:-2])))
+        if not fits:
+            raise ValueError(f"mask must be (T, S) = {(t, s)} or (N, T, S) = {(*q_shape[:-2], t, s)}, True where a "
+                             f"query may attend to a key, got shape {mask_shape}")
+    return t, s
+
+
+def check_mask_lets_every_query_attend(every_query_has_a_key: bool) -> None:
+    """A mask whose row is all False leaves a query nothing to attend to (softmax of nothing)."""
+    if not every_query_has_a_key:
+        raise ValueError("mask leaves a query with no key to attend to (a row of False): its softmax would "
+                         "divide by zero; every query needs at least one True in its row")
+
+
+def check_heads(d, n_heads) -> int:
+    """The width per head, D / H, when n_heads divides the model width d."""
+    n_heads = check_int("n_heads", n_heads, 1, "at least one head")
+    if d % n_heads:
+        raise ValueError(f"n_heads = {n_heads} must divide the model width D = {d} (each head gets D / H features)")
+    return d // n_heads
 
 
 def check_upstream(name, shape, expected, why) -> None:

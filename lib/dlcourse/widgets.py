@@ -10,7 +10,7 @@ import numpy as np
 
 from dlcourse import runtime
 from dlcourse.check import as_numpy
-from dlcourse.plot import plot_linear_boundary
+from dlcourse.plot import draw_value_graph, plot_linear_boundary
 
 
 def perceptron_step_figure(X, t, trace, step: int):
@@ -120,6 +120,75 @@ def perceptron_stepper(X, t, trace):
 
     return _interact(show, {"step": 0}, lambda w: {
         "step": w.IntSlider(value=0, min=0, max=len(trace) - 1, description="step", continuous_update=False),
+    })
+
+
+def backward_trace(root, *, order=None):
+    """The backward pass of ``root``'s graph (a ``dlcourse.autograd.Value``) one closure at a
+    time, without changing the graph: a list of (node whose closure ran or None, {id(node):
+    grad}) pairs. Entry 0 is the start (the root's grad 1, every other 0); entry k holds the
+    gradients after the first k closures, run in reversed ``order(root)`` (``order`` lists
+    every node after its children; None: the library's topological order)."""
+    if order is None:
+        from dlcourse.autograd import topological_order as order
+    nodes = list(order(root))
+    saved = {id(n): n.grad for n in nodes}
+    try:
+        for node in nodes:
+            node.grad = 0.0
+        root.grad = 1.0
+        trace = [(None, {id(n): n.grad for n in nodes})]
+        for node in reversed(nodes):
+            node._backward()
+            trace.append((node, {id(n): n.grad for n in nodes}))
+    finally:
+        for node in nodes:
+            node.grad = saved[id(node)]
+    return trace
+
+
+def backward_step_figure(root, step: int, *, order=None):
+    """``root``'s graph with the gradients after ``step`` closures of its backward pass
+    (``backward_trace``); the title names the node whose closure ran last. The graph's own
+    gradients are left as they were."""
+    trace = backward_trace(root, order=order)
+    if not 0 <= step < len(trace):
+        raise ValueError(f"step must be in [0, {len(trace) - 1}], got {step}")
+    ran, grads = trace[step]
+    nodes = list((order or _default_order)(root))
+    saved = {id(n): n.grad for n in nodes}
+    try:
+        for node in nodes:
+            node.grad = grads[id(node)]
+        fig, ax = plt.subplots(figsize=(min(2.2 * len(nodes), 14), 4.2), constrained_layout=True)
+        if ran is None:
+            title = f"step 0 of {len(trace) - 1}: the output's grad is set to 1, every other grad is 0"
+        else:
+            name = ran.label or ran._op or "input"
+            what = "passed its grad to its inputs" if ran._children else "is an input: nothing to pass on"
+            title = f"step {step} of {len(trace) - 1}: the closure of {name} ran ({what})"
+        draw_value_graph(root, order=order, ax=ax, title=title)
+    finally:
+        for node in nodes:
+            node.grad = saved[id(node)]
+    return fig
+
+
+def _default_order(root):
+    from dlcourse.autograd import topological_order
+
+    return topological_order(root)
+
+
+def backward_stepper(root, *, order=None):
+    """A slider that steps through the backward pass of ``root``'s graph one closure at a time."""
+    steps = len(backward_trace(root, order=order)) - 1
+
+    def show(step):
+        return backward_step_figure(root, step, order=order)
+
+    return _interact(show, {"step": 0}, lambda w: {
+        "step": w.IntSlider(value=0, min=0, max=steps, description="step", continuous_update=False),
     })
 
 
@@ -363,6 +432,92 @@ def lstm_gate_explorer():
     })
 
 
+# ---------------------------------------------------------------- word vectors (07)
+
+
+def _word_rows(vectors, vocab):
+    vectors = as_numpy(vectors).astype(np.float64)
+    if vectors.ndim != 2 or len(vectors) != len(vocab):
+        raise ValueError(f"vectors must be (V, D) with V = len(vocab) = {len(vocab)}, got {vectors.shape}")
+    return vectors, {word: i for i, word in enumerate(vocab)}
+
+
+def _missing_words(words, index) -> str | None:
+    missing = [w for w in words if w not in index]
+    if not missing:
+        return None
+    return (f"not in the vocabulary: {', '.join(map(repr, missing))} ({len(index):,} words; the excerpt is stemmed "
+            "and lower-case: 'franc', 'germani', 'citi')")
+
+
+def nearest_words(word: str, vectors, vocab, *, cosine, k: int = 8) -> list[tuple[str, float]]:
+    """The k words whose vectors have the largest cosine with ``word``'s (itself left out), as
+    (word, cosine) pairs, best first. vectors: (V, D), one row per word of ``vocab``;
+    ``cosine(a: (D,), b: (V, D)) -> (V,)``: 07's notebook passes the student's cosine_similarity
+    (Exercise 3). A word missing from vocab raises KeyError."""
+    vectors, index = _word_rows(vectors, vocab)
+    if word not in index:
+        raise KeyError(_missing_words([word], index))
+    sims = np.asarray(cosine(vectors[index[word]], vectors), dtype=np.float64)  # (V,)
+    sims[index[word]] = -np.inf
+    best = np.argsort(-sims, kind="stable")[:k]
+    return [(vocab[i], float(sims[i])) for i in best]
+
+
+def analogy_candidates(a: str, b: str, c: str, vectors, vocab, *, cosine, k: int = 5) -> list[tuple[str, float]]:
+    """The k best answers d to "a is to b as c is to d" by 3CosAdd: the cosine of each vector with
+    w_b - w_a + w_c formed from unit vectors, the three question words left out; (word, cosine)
+    pairs, best first (the first is what ``analogy`` answers). Arguments as in nearest_words."""
+    vectors, index = _word_rows(vectors, vocab)
+    message = _missing_words([a, b, c], index)
+    if message:
+        raise KeyError(message)
+    norms = np.linalg.norm(vectors[[index[a], index[b], index[c]]], axis=1, keepdims=True)  # (3, 1)
+    wa, wb, wc = vectors[[index[a], index[b], index[c]]] / np.maximum(norms, 1e-12)
+    sims = np.asarray(cosine(wb - wa + wc, vectors), dtype=np.float64)  # (V,)
+    sims[[index[a], index[b], index[c]]] = -np.inf
+    best = np.argsort(-sims, kind="stable")[:k]
+    return [(vocab[i], float(sims[i])) for i in best]
+
+
+def word_vector_figure(word: str, a: str, b: str, c: str, vectors, vocab, *, cosine, k: int = 8):
+    """Two bar charts: the k nearest words of ``word`` and the k best answers of a : b :: c : ?.
+    Returns the figure, or a message (a string) when a word is not in the vocabulary."""
+    _, index = _word_rows(vectors, vocab)
+    words = [w.strip().lower() for w in (word, a, b, c)]
+    message = _missing_words(words, index)
+    if message:
+        return message
+    word, a, b, c = words
+    panels = [(f"nearest to '{word}'", nearest_words(word, vectors, vocab, k=k, cosine=cosine)),
+              (f"'{b}' - '{a}' + '{c}'", analogy_candidates(a, b, c, vectors, vocab, k=k, cosine=cosine))]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 0.35 * k + 1.2), constrained_layout=True)
+    for ax, (title, rows) in zip(axes, panels):
+        names, sims = [r[0] for r in rows][::-1], [r[1] for r in rows][::-1]
+        ax.barh(names, sims, color="C0")
+        for y, s in enumerate(sims):
+            ax.annotate(f"{s:.2f}", (s, y), textcoords="offset points", xytext=(3, -3), fontsize=8)
+        ax.set(title=title, xlabel="cosine", xlim=(min(0.0, min(sims)) - 0.05, 1.1))
+    return fig
+
+
+def word_vector_explorer(vectors, vocab, *, cosine, word: str = "king", a: str = "man", b: str = "woman",
+                         c: str = "king", k: int = 8):
+    """Text boxes for a word and an analogy a : b :: c : ?, and a slider for k, over
+    word_vector_figure on ``vectors`` (V, D) and ``vocab``."""
+
+    def show(word, a, b, c, k):
+        return word_vector_figure(word, a, b, c, vectors, vocab, k=k, cosine=cosine)
+
+    return _interact(show, {"word": word, "a": a, "b": b, "c": c, "k": k}, lambda w: {
+        "word": w.Text(value=word, description="word", continuous_update=False),
+        "a": w.Text(value=a, description="a", continuous_update=False),
+        "b": w.Text(value=b, description="is to b", continuous_update=False),
+        "c": w.Text(value=c, description="as c is to ?", continuous_update=False),
+        "k": w.IntSlider(value=k, min=1, max=20, description="k", continuous_update=False),
+    })
+
+
 # ---------------------------------------------------------------- adversarial examples
 
 
@@ -451,6 +606,74 @@ def adversarial_explorer(model, image, label: int, *, max_eps: float = 0.3, clas
     return _interact(show, {"eps": start}, lambda w: {
         "eps": w.FloatSlider(value=start, min=0.0, max=float(max_eps), step=float(max_eps) / 60, description="eps",
                              readout_format=".3f", continuous_update=False),
+    })
+
+
+# ---------------------------------------------------------------- autoencoders
+
+
+def corrupted_reconstructions(models: dict, images, level: float, *, kind: str = "mask", seed: int = 0):
+    """Images corrupted at ``level`` and each model's reconstruction of the corrupted copies.
+
+    models: {name: autoencoder} mapping (n, D) to (n, D), run without gradients in its
+    current mode (put it in evaluation mode first); images: (n, D) or (n, ...) in [0, 1].
+    kind, level: as ``dlcourse.pt.autoencoder.corrupt`` (mask: the probability of zeroing a
+    pixel; gaussian: the noise's standard deviation), drawn from a CPU generator seeded with
+    ``seed``, so every level shows the same draw. Returns (rows, errors): rows {"clean",
+    "corrupted", *names: (n, D) NumPy arrays}, errors {"corrupted", *names: the mean squared
+    error to the clean images}.
+    """
+    import torch
+
+    from dlcourse.pt.autoencoder import corrupt
+
+    clean = torch.as_tensor(images).float()
+    clean = clean.reshape(len(clean), -1)                               # (n, D)
+    noisy = corrupt(clean, kind=kind, level=level, generator=torch.Generator().manual_seed(seed))
+    rows, errors = {"clean": clean.numpy(), "corrupted": noisy.numpy()}, {}
+    errors["corrupted"] = float(torch.mean((noisy - clean) ** 2))
+    for name, model in models.items():
+        if name in rows:
+            raise ValueError(f"a model may not be called {name!r}: that row shows the images")
+        parameter = next(model.parameters(), None) if hasattr(model, "parameters") else None
+        device = parameter.device if parameter is not None else torch.device("cpu")
+        with torch.no_grad():
+            out = model(noisy.to(device)).reshape(len(clean), -1).cpu()  # (n, D)
+        rows[name] = out.numpy()
+        errors[name] = float(torch.mean((out - clean) ** 2))
+    return rows, errors
+
+
+def denoising_figure(models: dict, images, level: float, *, kind: str = "mask", seed: int = 0,
+                     image_shape=(28, 28)):
+    """One row of images per entry of ``corrupted_reconstructions``: the clean images, their
+    corrupted copies and each model's reconstruction, every row labelled with its mean
+    squared error to the clean images."""
+    rows, errors = corrupted_reconstructions(models, images, level, kind=kind, seed=seed)
+    n = len(rows["clean"])
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.1 * n + 1.2, 1.15 * len(rows)), constrained_layout=True,
+                             squeeze=False)
+    for r, (name, shown) in enumerate(rows.items()):
+        for ax, image in zip(axes[r], shown):
+            ax.imshow(np.clip(image.reshape(image_shape), 0, 1), cmap="gray_r", vmin=0, vmax=1)
+            ax.set(xticks=[], yticks=[])
+        label = name if name == "clean" else f"{name}\n{errors[name]:.4f}"
+        axes[r, 0].set_ylabel(label, fontsize=8)
+    fig.suptitle(f"{kind} noise at level {level:g}: rows labelled with their squared error to the clean images",
+                 fontsize=9)
+    return fig
+
+
+def denoising_explorer(models: dict, images, *, seed: int = 0, image_shape=(28, 28)):
+    """A slider for the corruption level and a choice of its kind in denoising_figure."""
+
+    def show(level, kind):
+        return denoising_figure(models, images, level, kind=kind, seed=seed, image_shape=image_shape)
+
+    return _interact(show, {"level": 0.5, "kind": "mask"}, lambda w: {
+        "level": w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="level",
+                               continuous_update=False),
+        "kind": w.Dropdown(options=["mask", "gaussian"], value="mask", description="kind"),
     })
 
 

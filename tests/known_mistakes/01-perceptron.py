@@ -97,4 +97,43 @@ perceptron_train = np_perceptron.perceptron_train
             "np.min(sign * distance)", "np.max(sign * distance)")),
             hint="the margin is the smallest signed distance"),
     },
+    "ex6_fit": {
+        "summed gradient, not divided by the batch's size": visible(edit("ex6_fit", (
+            "W = W - eta * gradient(W, X[batch], t[batch]) / len(batch)",
+            "W = W - eta * gradient(W, X[batch], t[batch])")),
+            hint="divided by the number of rows IN THAT BATCH"),
+        # right for every full batch: only the short last one is stepped too little
+        "divided by batch_size, also for the short last batch": visible(edit("ex6_fit", (
+            "gradient(W, X[batch], t[batch]) / len(batch)", "gradient(W, X[batch], t[batch]) / batch_size")),
+            hint="divided by the number of rows IN THAT BATCH"),
+        "last short batch dropped": visible(edit("ex6_fit", ("range(0, N, batch_size)",
+                                                             "range(0, N - batch_size + 1, batch_size)")),
+                                            hint="the last (short) batch included"),
+        "shuffled once, before the first epoch": visible(edit("ex6_fit", (
+            "    for epoch in range(max_epochs):\n        order = rng.permutation(N)\n",
+            "    order = rng.permutation(N)\n    for epoch in range(max_epochs):\n")),
+                                                         hint="draw a new permutation from rng every epoch"),
+        "stopping rule on the absolute change of E": visible(edit("ex6_fit", (
+            "if losses[-2] - losses[-1] < tol * losses[-2]:", "if losses[-2] - losses[-1] < tol:")),
+            hint="a relative test"),
+        "never stops before max_epochs": visible(edit("ex6_fit", (
+            "        if losses[-2] - losses[-1] < tol * losses[-2]:  # too little progress, or E rose\n"
+            "            break\n", "")),
+            hint="stop after the FIRST epoch"),
+        # stops when E rises, but hands back the weights of the bad epoch
+        "the last weights returned, not the best": visible(edit("ex6_fit", ("return best_W, np.array(losses)",
+                                                                            "return W, np.array(losses)")),
+                                                           hint="return the weights with the lowest E"),
+        "stops only on small progress, not when E rises": visible(edit("ex6_fit", (
+            "if losses[-2] - losses[-1] < tol * losses[-2]:", "if 0 <= losses[-2] - losses[-1] < tol * losses[-2]:")),
+            hint="stop after the FIRST epoch"),
+        "E on the last batch, not the whole set": visible(edit("ex6_fit", (
+            "        losses.append(0.5 * np.sum((t - X @ W) ** 2))\n",
+            "        losses.append(0.5 * np.sum((t[batch] - X[batch] @ W) ** 2))\n")),
+            hint="over ALL rows"),
+        "W0 trained in place": visible(edit("ex6_fit", ("W = np.array(W0, dtype=float)", "W = W0"),
+                                            ("W = W - eta * gradient(W, X[batch], t[batch]) / len(batch)",
+                                             "W -= eta * gradient(W, X[batch], t[batch]) / len(batch)")),
+                                       hint="do not change W0 in place"),
+    },
 }

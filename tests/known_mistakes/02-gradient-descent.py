@@ -28,22 +28,39 @@ MISTAKES = {
     },
     "ex2_newton": {
         "multiplies by H instead of solving": visible(edit("ex2_newton", (
-            "np.linalg.solve(np.asarray(H, dtype=float), np.asarray(grad, dtype=float))",
-            "np.asarray(H, dtype=float) @ np.asarray(grad, dtype=float)")), hint="solve H d = grad"),
+            "np.linalg.solve(np.asarray(hess(w), dtype=float), g)", "np.asarray(hess(w), dtype=float) @ g")),
+            hint="the first step lands on the minimum"),
         "diagonal Hessian only": visible(edit("ex2_newton", (
-            "np.linalg.solve(np.asarray(H, dtype=float), np.asarray(grad, dtype=float))",
-            "np.asarray(grad, dtype=float) / np.diag(np.asarray(H, dtype=float))")),
+            "np.linalg.solve(np.asarray(hess(w), dtype=float), g)", "g / np.diag(np.asarray(hess(w), dtype=float))")),
             hint="use the whole matrix H, not its diagonal"),
-        "steps uphill": visible(edit("ex2_newton", ("dtype=float) - np.linalg.solve",
-                                                    "dtype=float) + np.linalg.solve")),
-                                hint="step against it: w - d"),
-        # lands on the minimum whenever that minimum is 0, as on the first two visible checks
-        "direction minus w": visible(edit("ex2_newton", (
-            "np.asarray(w, dtype=float) - np.linalg.solve(np.asarray(H, dtype=float), np.asarray(grad, dtype=float))",
-            "np.linalg.solve(np.asarray(H, dtype=float), np.asarray(grad, dtype=float)) - np.asarray(w, dtype=float)")),
-            hint="start from w and subtract d"),
-        "returns the direction, not the new point": visible(edit("ex2_newton", (
-            "np.asarray(w, dtype=float) - np.linalg.solve", "np.linalg.solve")), hint="step against it: w - d"),
+        "steps uphill": visible(edit("ex2_newton", ("w = w - step", "w = w + step")),
+                                hint="the first step lands on the minimum"),
+        # right on every quadratic (its Hessian is the same everywhere): only Rosenbrock shows it
+        "Hessian evaluated once, at w0": visible(edit("ex2_newton",
+                                                      ("    path = [w.copy()]\n",
+                                                       "    path = [w.copy()]\n"
+                                                       "    H0 = np.asarray(hess(w), dtype=float)\n"),
+                                                      ("np.linalg.solve(np.asarray(hess(w), dtype=float), g)",
+                                                       "np.linalg.solve(H0, g)")),
+                                                 hint="evaluate the Hessian at the CURRENT point"),
+        "no stopping rule: always max_steps steps": visible(edit("ex2_newton", (
+            "        if np.linalg.norm(g) < tol:\n            break\n", "")), hint="the loop must stop there"),
+        # the quadratics stop right (the step lands where the gradient is 0): only a stationary start shows it
+        "gradient tested after stepping": visible(edit("ex2_newton",
+                                                       ("        if np.linalg.norm(g) < tol:\n            break\n", ""),
+                                                       ("        path.append(w.copy())\n",
+                                                        "        path.append(w.copy())\n"
+                                                        "        if np.linalg.norm(grad(w)) < tol:\n"
+                                                        "            break\n")),
+                                                  hint="test the gradient before stepping"),
+        "max_steps ignored": visible(edit("ex2_newton", ("    for _ in range(max_steps):\n", "    while True:\n")),
+                                     hint="take at most max_steps steps"),
+        "start left out of the path": visible(edit("ex2_newton", ("    path = [w.copy()]\n", "    path = []\n")),
+                                              hint="the path holds w0"),
+        "w0 changed in place": visible(edit("ex2_newton",
+                                            ("w = np.array(w0, dtype=float)", "w = np.asarray(w0, dtype=float)"),
+                                            ("w = w - step", "w -= step")),
+                                       hint="do not change w0 in place"),
     },
     "ex3_minibatch": {
         "sum instead of mean": visible(edit("ex3_minibatch", ("(p - yb) / len(yb)", "(p - yb)")),
@@ -180,5 +197,42 @@ def adam(w, dw, state=None, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
                                                  ('v = beta2 * state["v"] + (1 - beta2) * dw * dw',
                                                   'v = state["v"]\n    v *= beta2\n    v += (1 - beta2) * dw * dw')),
                                             hint="the state passed in must not change in place"),
+    },
+    "ex7_train": {
+        "shuffled once, before the first epoch": visible(edit("ex7_train",
+                                                              ("    state = None\n",
+                                                               "    state = None\n    order = rng.permutation(N)\n"),
+                                                              ("        order = rng.permutation(N)\n", "")),
+                                                         hint="reshuffle every epoch"),
+        "never shuffled": visible(edit("ex7_train", ("order = rng.permutation(N)", "order = np.arange(N)")),
+                                  hint="reshuffle every epoch"),
+        "last short batch dropped": visible(edit("ex7_train", ("range(0, N, batch_size)",
+                                                               "range(0, N - batch_size + 1, batch_size)")),
+                                            hint="the last one shorter"),
+        "optimizer state reset every step": visible(edit("ex7_train", (
+            "w, state = optimizer(w, gradient(w, X, y, batch), state, **settings)",
+            "w, state = optimizer(w, gradient(w, X, y, batch), None, **settings)")),
+            hint="pass the state the previous step returned"),
+        "loss summed, not averaged": visible(edit("ex7_train", ("float(np.mean(np.logaddexp",
+                                                                "float(np.sum(np.logaddexp")),
+                                             hint="the MEAN cross-entropy"),
+        "shuffles from np.random, not the rng given": visible(edit("ex7_train", ("order = rng.permutation(N)",
+                                                                                "order = np.random.permutation(N)")),
+                                                               hint="draw the shuffles from the rng passed in"),
+        "batches drawn with replacement": visible(edit("ex7_train", (
+            "batch = order[start:start + batch_size]",
+            "batch = rng.choice(N, size=len(order[start:start + batch_size]), replace=True)")),
+            hint="no drawing with replacement"),
+        "the loss recorded after every step": visible(edit("ex7_train", (
+            "            w, state = optimizer(w, gradient(w, X, y, batch), state, **settings)\n"
+            "        losses.append(mean_loss(w))\n",
+            "            w, state = optimizer(w, gradient(w, X, y, batch), state, **settings)\n"
+            "            losses.append(mean_loss(w))\n")),
+            hint="one loss before training and one after each epoch"),
+        "w0 trained in place": visible(edit("ex7_train", ("w = np.array(w0, dtype=float)", "w = w0"), (
+            "            w, state = optimizer(w, gradient(w, X, y, batch), state, **settings)\n",
+            "            step, state = optimizer(w, gradient(w, X, y, batch), state, **settings)\n"
+            "            w[:] = step\n")),
+            hint="do not change w0 in place"),
     },
 }

@@ -78,18 +78,59 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     },
     "ex7_weight_decay": {
         "the notes' sign slip (1 + lr * weight_decay)": visible(edit("ex7_weight_decay", (
-            "(1 - lr * weight_decay)", "(1 + lr * weight_decay)")),
+            "(1 - lr * decay)", "(1 + lr * decay)")),
             hint="the weights must shrink"),
         "decay not scaled by the learning rate": visible(edit("ex7_weight_decay", (
-            "(1 - lr * weight_decay)", "(1 - weight_decay)")),
-            hint="(1 - lr * weight_decay) * theta"),
+            "(1 - lr * decay)", "(1 - decay)")),
+            hint="takes a step of size lr like any other gradient"),
         "update in place": visible(edit("ex7_weight_decay", (
-            "    return (1 - lr * weight_decay) * theta - lr * grad",
-            ("    theta *= 1 - lr * weight_decay\n"
-             "    theta -= lr * grad\n"
-             "    return theta"))),
-            hint="must return a new array"),
-        "learning rate left off the gradient": visible(edit("ex7_weight_decay", ("- lr * grad", "- grad")),
+            "        new_params[name] = (1 - lr * decay) * theta - lr * np.asarray(grads[name])",
+            ("        theta *= 1 - lr * decay\n"
+             "        theta -= lr * np.asarray(grads[name])\n"
+             "        new_params[name] = theta"))),
+            hint="params was changed in place"),
+        "learning rate left off the gradient": visible(edit("ex7_weight_decay", (
+            "- lr * np.asarray(grads[name])", "- np.asarray(grads[name])")),
             hint="theta - lr * grad"),
+        "biases and batch norm's gamma and beta decayed too": visible(edit("ex7_weight_decay", (
+            "weight_decay if np.ndim(theta) >= 2 else 0.0", "weight_decay")),
+            hint="decay only the arrays of 2 or more dimensions"),
+        "decay applied to the weights after the gradient step": visible(edit("ex7_weight_decay", (
+            "(1 - lr * decay) * theta - lr * np.asarray(grads[name])",
+            "(1 - lr * decay) * (theta - lr * np.asarray(grads[name]))")),
+            hint="both terms of the step use the weights before it"),
+    },
+    "ex8_early_stopping": {
+        "no zero_grad (gradients accumulate)": visible(edit("ex8_early_stopping", (
+            "            optimizer.zero_grad()  # backward adds to .grad\n", "")),
+            hint="clear the gradients before each backward"),
+        "validation in training mode": visible(edit("ex8_early_stopping", (
+            "        model.eval()  # dropout off, batch norm uses its running statistics\n", "")),
+            hint="call model.eval() before validating"),
+        "model.train() only once, before the first epoch": visible(edit("ex8_early_stopping",
+            ("    for epoch in range(1, max_epochs + 1):\n        model.train()",
+             "    model.train()\n    for epoch in range(1, max_epochs + 1):")),
+            hint="call model.train() at the start of every epoch"),
+        "validation without torch.no_grad()": visible(edit("ex8_early_stopping", (
+            "        with torch.no_grad():\n", "        if True:\n")),
+            hint="validate inside torch.no_grad()"),
+        "patience off by one (stops one epoch late)": visible(edit("ex8_early_stopping", (
+            'epoch - history["best_epoch"] >= patience', 'epoch - history["best_epoch"] > patience')),
+            hint="the last epoch run is b + p"),
+        "patience off by one (stops one epoch early)": visible(edit("ex8_early_stopping", (
+            'epoch - history["best_epoch"] >= patience', 'epoch - history["best_epoch"] >= patience - 1')),
+            hint="the last epoch run is b + p"),
+        "the last epoch's weights returned": visible(edit("ex8_early_stopping", (
+            "    model.load_state_dict(best_state)\n", "")),
+            hint="restore the best epoch's weights before returning"),
+        "best weights kept without a copy (state_dict's live tensors)": visible(edit("ex8_early_stopping", (
+            "copy.deepcopy(model.state_dict())", "model.state_dict()")),
+            hint="model.state_dict() returns the live tensors"),
+        "training loss of the last mini-batch": visible(edit("ex8_early_stopping", (
+            'history["train_loss"].append(loss_sum / seen)', 'history["train_loss"].append(loss.item())')),
+            hint="not the last batch's"),
+        "validation loss: the batch means summed, not averaged": visible(edit("ex8_early_stopping", (
+            'history["val_loss"].append(val_sum / val_seen)', 'history["val_loss"].append(val_sum / len(y))')),
+            hint="val_loss is the mean loss over the validation examples"),
     },
 }

@@ -35,18 +35,42 @@ MISTAKES = {
             edit("ex1_by_hand", ("w[::-1, ::-1]", "w.T")), hint="flips the kernel in both directions"),
     },
     "ex2_output_size": {
-        "padding counted once": visible(edit("ex2_output_size", ("h + 2 * pad - k", "h + pad - k")),
-                                        hint="padding adds P zeros on both sides"),
+        "padding counted once": visible(edit("ex2_output_size", (
+            "(h + 2 * pad - span) // stride", "(h + pad - span) // stride")),
+            hint="padding adds P zeros on both sides"),
         "no rounding down (a float)": visible(edit("ex2_output_size", ("//", "/")), hint="round down"),
         "rounded up": visible(edit("ex2_output_size", (
-            "(h + 2 * pad - k) // stride + 1", "-(-(h + 2 * pad - k) // stride) + 1")), hint="round down"),
+            "(h + 2 * pad - span) // stride + 1", "-(-(h + 2 * pad - span) // stride) + 1")), hint="round down"),
         # new (issue 25): right at stride 1, wrong once the stride divides
         "the +1 inside the division": visible(edit("ex2_output_size", (
-            "(h + 2 * pad - k) // stride + 1", "(h + 2 * pad - k + 1) // stride")),
+            "(h + 2 * pad - span) // stride + 1", "(h + 2 * pad - span + 1) // stride")),
             hint="then one more every S pixels"),
         "padding added after the division by the stride": visible(edit("ex2_output_size", (
-            "(h + 2 * pad - k) // stride + 1", "(h - k) // stride + 1 + 2 * pad")),
+            "(h + 2 * pad - span) // stride + 1", "(h - span) // stride + 1 + 2 * pad")),
             hint="the padding inside the division"),
+        # new (issue 26): dilation, the fit check and the stack
+        "dilation ignored": visible(edit("ex2_output_size", ("span = dilation * (k - 1) + 1", "span = k")),
+                                    hint="a dilated window spans more pixels than it has taps"),
+        "the span taken as dilation * k": visible(edit("ex2_output_size", (
+            "span = dilation * (k - 1) + 1", "span = dilation * k")),
+            hint="3 taps at dilation 2 reach from pixel 0 to pixel 4, a span of 5"),
+        "no check that the window fits": visible(edit("ex2_output_size", (
+            "    if span > h + 2 * pad:\n        raise ValueError(", "    if False:\n        raise ValueError(")),
+            hint="raise a ValueError when its span is larger"),
+        "fit checked against the unpadded input": visible(edit("ex2_output_size", (
+            "if span > h + 2 * pad:", "if span > h:")), hint="the window must fit in the padded input"),
+        "every layer fed the input size": visible(edit("ex2_output_size", (
+            "h = conv_output_size(h, **layer)", "size = conv_output_size(h, **layer)"),
+            ("sizes.append(h)", "sizes.append(size)")), hint="each layer's input is the previous layer's output"),
+        "dilation not passed on to the layer": visible(edit("ex2_output_size", (
+            "h = conv_output_size(h, **layer)",
+            "h = conv_output_size(h, layer['k'], stride=layer.get('stride', 1), pad=layer.get('pad', 0))")),
+            hint="pass every key of the layer's dict on"),
+        "the error does not name the layer": visible(edit("ex2_output_size", (
+            'raise ValueError(f"layer {index}: input size {h}: {error}") from error', "raise")),
+            hint="name the layer by its position in the list, from 0"),
+        "layers counted from 1 in the error": visible(edit("ex2_output_size", ("layer {index}:", "layer {index + 1}:")),
+                                                      hint="name the layer by its position in the list, from 0"),
     },
     "ex3_conv_forward": {
         "kernel flipped": visible(
@@ -159,4 +183,42 @@ def maxpool2d_backward(dout, x, size=2, stride=2):
         "stride ignored": visible(edit("ex7_counts", (_OUTPUTS, _OUTPUTS.replace(" // stride", ""))),
                                   hint="(h + 2P - k) // S + 1"),
     },
+}
+
+# Exercise 8 assembles the network and trains it: slips in the derived backward pass, in the forward
+# pass's layout, and in the training loop (the images arrive sorted by digit)
+_STEP = "                params[name] -= lr * grads[name]\n"
+MISTAKES["ex8_tiny_cnn"] = {
+    "softmax gradient not divided by the batch size": visible(edit("ex8_tiny_cnn", ("    dscores /= N\n", "")),
+                                                              hint="the loss is a MEAN over the batch"),
+    "the loss summed over the batch, not averaged": visible(edit("ex8_tiny_cnn", (
+        "loss = -log_probs[np.arange(N), y].mean()", "loss = -log_probs[np.arange(N), y].sum()")),
+        hint="the loss is the MEAN over the batch"),
+    "the ReLU's gradient forgotten": visible(edit("ex8_tiny_cnn", (
+        "pool_backward(dpooled, act) * (conv > 0)", "pool_backward(dpooled, act)")),
+        hint="through the ReLU (a gradient only where its input was positive)"),
+    "the product reshaped as if samples came first": visible(edit("ex8_tiny_cnn", (
+        "conv.reshape(n_filters, N, H, W).transpose(1, 0, 2, 3)", "conv.reshape(N, n_filters, H, W)")),
+        hint="im2col's columns run over samples first"),
+    "features flattened channels-last": visible(edit("ex8_tiny_cnn", (
+        "features = pooled.reshape(N, -1)", "features = pooled.transpose(0, 2, 3, 1).reshape(N, -1)")),
+        hint="flatten (filter, row, column)"),
+    "w1's gradient laid out in the sample-first order": visible(edit("ex8_tiny_cnn", (
+        "dconv = dconv.transpose(1, 0, 2, 3).reshape(n_filters, -1)", "dconv = dconv.reshape(n_filters, -1)")),
+        hint="laid out as (F, N*H*W) in cols' column order"),
+    "b1's gradient taken from the pooled maps": visible(edit("ex8_tiny_cnn", (
+        'grads["b1"] = dconv.sum(axis=1)', 'grads["b1"] = dpooled.sum(axis=(0, 2, 3))')),
+        hint="sum the conv output's gradient"),
+    "never shuffles": visible(edit("ex8_tiny_cnn", ("order = rng.permutation(len(y))", "order = np.arange(len(y))")),
+                              hint="shuffle the samples at the start of every epoch"),
+    "x shuffled, y left in order": visible(edit("ex8_tiny_cnn", (
+        "tiny_cnn_loss(params, x[batch], y[batch],", "tiny_cnn_loss(params, x[batch], y[start:start + batch_size],")),
+        hint="one permutation for both x and y"),
+    "steps up the gradient": visible(edit("ex8_tiny_cnn", ("params[name] -= lr * grads[name]",
+                                                           "params[name] += lr * grads[name]")),
+                                     hint="down the gradient"),
+    "one step per epoch, after the batch loop": visible(edit("ex8_tiny_cnn", (
+        "            for name in params:\n" + _STEP + "            total += loss * len(batch)\n",
+        "            total += loss * len(batch)\n        for name in params:\n" + _STEP.replace("    ", "", 1))),
+        hint="take a step after every mini-batch"),
 }

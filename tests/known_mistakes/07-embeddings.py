@@ -163,23 +163,70 @@ def negative_sampling_loss(v, u_pos, u_neg):
                                            "neg = (u_neg @ v[:, :, None]).squeeze()")),
             hint="np.squeeze (or .squeeze()) drops the batch axis"),
     },
-    "ex6_keep_probability": {
+    "ex6_subsample": {
         "the paper's sqrt(t / f) taken as the keep probability": visible(
-            edit("ex6_keep_probability", (
+            edit("ex6_subsample", (
                 "np.minimum((np.sqrt(f / sample) + 1) * sample / f, 1.0)", "np.minimum(np.sqrt(sample / f), 1.0)")),
             hint="not the paper's sqrt(t / f)"),
         "raw counts instead of frequencies": visible(
-            edit("ex6_keep_probability", ("f = counts / counts.sum()", "f = counts")),
-            hint="counts / counts.sum(), not the raw count"),
-        "not capped at 1": visible(
-            edit("ex6_keep_probability", (
-                "np.minimum((np.sqrt(f / sample) + 1) * sample / f, 1.0)", "(np.sqrt(f / sample) + 1) * sample / f")),
-            hint="a probability: cap it at 1"),
-        "capped with np.maximum": visible(
-            edit("ex6_keep_probability", ("np.minimum(", "np.maximum(")),
-            hint="cap it at 1 with the smaller of the two"),
-        "the chance to discard returned": visible(
-            edit("ex6_keep_probability", ("return np.minimum(", "return 1 - np.minimum(")),
-            hint="return the chance to KEEP, not to discard"),
+            edit("ex6_subsample", ("f = counts / counts.sum()", "f = counts")),
+            hint="the word's share of all tokens"),
+        "capped with np.maximum (every token kept)": visible(
+            edit("ex6_subsample", ("np.minimum(", "np.maximum(")),
+            hint="cap p_keep at 1 with the smaller of the two (np.minimum)"),
+        "the tokens to drop marked instead of those to keep": visible(
+            edit("ex6_subsample", ("rng.random(len(ids)) < p_keep[ids]", "rng.random(len(ids)) >= p_keep[ids]")),
+            hint="which tokens to KEEP"),
+        "one draw per word, not per occurrence": visible(
+            edit("ex6_subsample", ("rng.random(len(ids)) < p_keep[ids]", "(rng.random(len(counts)) < p_keep)[ids]")),
+            hint="draw one number per occurrence"),
+        "drawn from np.random, not from the rng given": visible(
+            edit("ex6_subsample", ("rng.random(len(ids))", "np.random.random(len(ids))")),
+            hint="draw with the rng passed in"),
+    },
+    "ex7_skipgram_epoch": {
+        "fancy-index update: a repeated centre row moves once": visible(
+            edit("ex7_skipgram_epoch", ("np.add.at(W_in, c, -rate * dv)", "W_in[c] -= rate * dv")),
+            hint="np.add.at(W, rows, ...) adds them all"),
+        "fancy-index update of the output rows": visible(
+            edit("ex7_skipgram_epoch", ("np.add.at(W_out, o, -rate * du_pos)", "W_out[o] -= rate * du_pos"),
+                 ("np.add.at(W_out, neg, -rate * du_neg)", "W_out[neg] -= rate * du_neg")),
+            hint="each with np.add.at"),
+        "the noise words' output vectors never move": visible(
+            edit("ex7_skipgram_epoch", ("np.add.at(W_out, neg, -rate * du_neg)", "pass")),
+            hint="AND of the noise words"),
+        "gradients averaged over the batch instead of summed": visible(
+            edit("ex7_skipgram_epoch", ("-rate * dv)", "-rate * dv / len(batch))"),
+                 ("-rate * du_pos)", "-rate * du_pos / len(batch))"),
+                 ("-rate * du_neg)", "-rate * du_neg / len(batch))")),
+            hint="the SUM of its per-pair gradients"),
+        "noise from the plain unigram distribution (no 3/4 power)": visible(
+            edit("ex7_skipgram_epoch", ("dtype=float) ** 0.75", "dtype=float)")),
+            hint="counts ** 0.75 normalised"),
+        "noise words drawn uniformly": visible(
+            edit("ex7_skipgram_epoch", ("rng.choice(len(noise), size=(len(batch), negative), p=noise)",
+                                        "rng.integers(len(noise), size=(len(batch), negative))")),
+            hint="the unigram distribution to the power 3/4"),
+        "the pairs never shuffled": visible(
+            edit("ex7_skipgram_epoch", ("order = rng.permutation(len(centres))", "order = np.arange(len(centres))")),
+            hint="draw a fresh order of the pairs with rng.permutation"),
+        "centres and contexts shuffled separately": visible(
+            edit("ex7_skipgram_epoch", ("c, o = centres[batch], contexts[batch]",
+                                        "c, o = centres[batch], contexts[rng.permutation(len(order))[:len(batch)]]")),
+            hint="shuffle centres and contexts with the SAME order"),
+        "the last, shorter batch dropped": visible(
+            edit("ex7_skipgram_epoch", ("range(0, len(order), batch_size)",
+                                        "range(0, len(order) - batch_size + 1, batch_size)")),
+            hint="every pair once per epoch"),
+        "the rate never falls to lr_end": visible(
+            edit("ex7_skipgram_epoch", ("rate = lr + (lr_end - lr) * start / len(order)", "rate = lr")),
+            hint="the rate falls linearly from lr to lr_end"),
+        "the mean of the batch losses returned": visible(
+            edit("ex7_skipgram_epoch", ("total += loss", "total += loss / len(batch) * batch_size")),
+            hint="the sum of the batches' losses divided by P"),
+        "a step up the gradient": visible(
+            edit("ex7_skipgram_epoch", ("-rate * dv)", "rate * dv)"), ("-rate * du_pos)", "rate * du_pos)"),
+                 ("-rate * du_neg)", "rate * du_neg)")),
+            hint="by -lr times the SUM of its per-pair gradients"),
     },
 }

@@ -7,7 +7,8 @@ C code size.
     model = Autoencoder(784, [256, 64], 16, output_activation=nn.Sigmoid).to(device)
     z = model.encode(x)                                    x: (N, D) -> z: (N, C)
     x_hat = model(x)                                       (N, D), flat
-    losses = train_autoencoder(model, X_train, epochs=10, noise={"kind": "mask", "level": 0.3})
+    history = train_autoencoder(model, X_train, epochs=10, noise={"kind": "mask", "level": 0.3},
+                                X_val=X_test)                  {"loss": [...], "val_error": [...]}
     x_noisy = corrupt(x, kind="gaussian", level=0.5)       a denoising autoencoder's input, x's shape
 
 Weights follow torch.nn: ``nn.Linear(n_in, n_out).weight`` is (n_out, n_in). A linear
@@ -141,15 +142,21 @@ def _model_device(model: nn.Module) -> torch.device:
 
 
 def train_autoencoder(model: nn.Module, X, *, epochs: int, lr: float = 1e-3, batch_size: int = 128,
-                      noise: dict | None = None, generator: torch.Generator | None = None,
-                      progress: bool | None = None) -> list[float]:
+                      noise: dict | None = None, X_val=None, generator: torch.Generator | None = None,
+                      progress: bool | None = None) -> dict[str, list[float]]:
     """Train ``model`` to reconstruct X: (N, ...) with Adam and the mean squared error.
 
-    Each epoch visits X in shuffled mini-batches, moved to the model's device as they are
-    used. With ``noise`` (corrupt's keyword arguments, such as {"kind": "mask", "level":
-    0.3}) the model sees corrupt(x) and is scored against the clean x: a denoising
+    Each epoch puts the model in training mode and visits X in mini-batches of a fresh
+    random order, moved to the model's device as they are used. With ``noise`` (corrupt's
+    keyword arguments, such as {"kind": "mask", "level": 0.3}) the model sees corrupt(x),
+    drawn afresh for every batch, and is scored against the clean x: a denoising
     autoencoder. The target is x flattened to (N, D), which is what Autoencoder returns.
-    Returns the mean training loss of each epoch (averaged while the weights change).
+
+    Returns the history {"loss": the mean training loss of each epoch (each batch's loss
+    weighted by its size, averaged while the weights change), "val_error": after each
+    epoch, in evaluation mode and without gradients, the mean squared error between the
+    model's output for X_val (corrupted once, before the first epoch, where ``noise`` is
+    given) and the clean X_val; empty without X_val}.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
@@ -165,10 +172,17 @@ def train_autoencoder(model: nn.Module, X, *, epochs: int, lr: float = 1e-3, bat
         corrupt(X[:1], **noise)                               # a bad kind or level fails before training
     device = _model_device(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    losses = []
+    history: dict[str, list[float]] = {"loss": [], "val_error": []}
+    if X_val is not None:
+        clean_val = torch.as_tensor(X_val).to(device)
+        if clean_val.ndim < 2 or clean_val.shape[1:] != X.shape[1:]:
+            raise ValueError(f"X_val must be (M, ...) like X's {tuple(X.shape[1:])} samples, "
+                             f"got shape {tuple(clean_val.shape)}")
+        seen_val = corrupt(clean_val, **noise, generator=generator) if noise is not None else clean_val
+        target_val = clean_val.reshape(len(clean_val), -1)    # (M, D)
     bar = runtime.progress(range(epochs), desc="autoencoder", enabled=progress is not False)
     for _ in bar:
+        model.train()
         order = torch.randperm(len(X), generator=generator)
         total = 0.0
         for start in range(0, len(X), batch_size):
@@ -181,8 +195,12 @@ def train_autoencoder(model: nn.Module, X, *, epochs: int, lr: float = 1e-3, bat
             loss.backward()
             optimizer.step()
             total += loss.item() * len(batch)
-        losses.append(total / len(X))
-        if not math.isfinite(losses[-1]):
-            raise FloatingPointError(f"the training loss became {losses[-1]}: lower the learning rate")
-        bar.set_postfix(loss=f"{losses[-1]:.4f}")
-    return losses
+        history["loss"].append(total / len(X))
+        if not math.isfinite(history["loss"][-1]):
+            raise FloatingPointError(f"the training loss became {history['loss'][-1]}: lower the learning rate")
+        if X_val is not None:
+            model.eval()
+            with torch.no_grad():
+                history["val_error"].append(F.mse_loss(model(seen_val), target_val).item())
+        bar.set_postfix(loss=f"{history['loss'][-1]:.4f}")
+    return history

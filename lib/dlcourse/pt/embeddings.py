@@ -131,7 +131,8 @@ def _check_config(config) -> SkipGramConfig:
 
 def train_skipgram(tokens, config: SkipGramConfig, *, device=None, progress: bool | None = None,
                    history: list | None = None,
-                   keep_probability=np_embeddings.keep_probability) -> tuple[torch.Tensor, list[str]]:
+                   keep_probability=np_embeddings.keep_probability,
+                   subsample=None) -> tuple[torch.Tensor, list[str]]:
     """Train skip-gram with negative sampling; returns (vectors (V, D) on ``device``, vocab).
 
     ``tokens`` is one list of words or a list of sentences (windows stay inside a
@@ -140,7 +141,9 @@ def train_skipgram(tokens, config: SkipGramConfig, *, device=None, progress: boo
     ``history``, when given a list, receives one (epoch, mean loss per pair, seconds) tuple
     per epoch. ``keep_probability(counts: (V,), *, sample) -> (V,)`` gives each word's chance
     to be kept by subsampling (not called when config.sample is 0); a notebook passes its
-    own answer, the default is np.embeddings.keep_probability.
+    own answer, the default is np.embeddings.keep_probability. ``subsample(ids: (T,), counts: (V,), *,
+    sample, rng) -> (T,) bool``, when given, replaces it: it draws, once per epoch and with the
+    training's ``rng``, which occurrences of the text to keep (the notebook's Exercise 6).
     """
     config = _check_config(config)
     dim, window, negative, min_count, epochs = (config.dim, config.window, config.negative, config.min_count,
@@ -174,7 +177,7 @@ def train_skipgram(tokens, config: SkipGramConfig, *, device=None, progress: boo
         np.repeat(np.arange(len(vocab)), np.diff(np.round(np.cumsum(noise) / noise.sum() * table_size),
                                                  prepend=0).astype(np.int64)), device=device)
     keep = np.ones(len(vocab))
-    if sample:
+    if sample and subsample is None:
         keep = np.asarray(keep_probability(counts, sample=sample), dtype=np.float64)  # (V,)
         if keep.shape != (len(vocab),) or not np.all((keep >= 0) & (keep <= 1)):
             raise ValueError(f"keep_probability must return ({len(vocab)},) probabilities in [0, 1], one per "
@@ -183,7 +186,13 @@ def train_skipgram(tokens, config: SkipGramConfig, *, device=None, progress: boo
     bar = runtime.progress(range(epochs), desc="skip-gram", enabled=progress is not False)
     for epoch in bar:
         start = time.perf_counter()
-        kept = rng.random(len(ids)) < keep[ids]
+        if sample and subsample is not None:
+            kept = np.asarray(subsample(ids, counts, sample=sample, rng=rng))
+            if kept.shape != ids.shape or kept.dtype != bool:
+                raise ValueError(f"subsample must return a ({len(ids)},) boolean mask, one entry per token; got "
+                                 f"shape {kept.shape}, dtype {kept.dtype}")
+        else:
+            kept = rng.random(len(ids)) < keep[ids]
         inputs, contexts = skipgram_pairs(ids[kept], sentence_of[kept], window=window, rng=rng)
         order = rng.permutation(len(inputs))
         inputs = torch.as_tensor(inputs[order], device=device)

@@ -8,6 +8,8 @@ Legend: N examples, D input features (inputs of any shape (N, ...) are flattened
                   optimizer=torch.optim.SGD(model.parameters(), lr=0.5), val_data=(X_val, y_val),
                   generator=torch.Generator().manual_seed(0))
     loss, accuracy = evaluate(model, (X_test, y_test))
+    history = fit_early_stopping(model, train_loader, val_loader, optimizer=optimizer, device=device,
+                                 max_epochs=60, patience=10)      # DataLoaders; the best epoch's weights
 
 Data are pairs of tensors (inputs (N, ...), integer labels (N,)) on any device; each
 mini-batch is moved to the model's device as it is used, so a data set can stay on the
@@ -15,6 +17,7 @@ CPU while the model trains on a GPU. A progress bar shows the epochs (``runtime.
 widget in JupyterLab, text under tests and grading; ``progress=False`` hides it).
 """
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -142,4 +145,57 @@ def fit(model: nn.Module, train_data, config: FitConfig, *, optimizer: torch.opt
             history["val_acc"].append(val_accuracy)
             shown["val_acc"] = f"{val_accuracy:.3f}"
         bar.set_postfix(shown)
+    return history
+
+
+def fit_early_stopping(model: nn.Module, train_loader, val_loader, *, optimizer: torch.optim.Optimizer, device,
+                       max_epochs: int, patience: int, loss_fn=None) -> dict:
+    """Train ``model`` for at most ``max_epochs`` epochs and stop once the validation loss has not
+    reached a new minimum for ``patience`` epochs in a row; the model ends with the weights of
+    the epoch of the lowest validation loss (the first, on a tie).
+
+    train_loader, val_loader: iterables of mini-batches (inputs (B, ...), labels (B,)), such as
+    torch DataLoaders, each gone through once per epoch. The model and each mini-batch are moved
+    to ``device``. ``loss_fn(logits, labels)`` averages over the batch (None:
+    nn.functional.cross_entropy). Per mini-batch: forward, loss, zero_grad, backward, step, in
+    training mode; validation runs after each epoch in evaluation mode without gradients.
+
+    Returns {"train_loss": [...], "val_loss": [...], "val_acc": [...], "best_epoch": b}: one entry
+    per epoch run, the losses averaged over the examples (the training one while the weights
+    change), b counted from 1.
+    """
+    if max_epochs < 1 or patience < 1:
+        raise ValueError(f"max_epochs and patience must be at least 1, got {max_epochs} and {patience}")
+    loss_fn = loss_fn or nn.functional.cross_entropy
+    model.to(device)
+    history = {"train_loss": [], "val_loss": [], "val_acc": [], "best_epoch": 0}
+    best_loss, best_state = math.inf, None
+    for epoch in range(1, 1 + max_epochs):  # epochs counted from 1
+        model.train()
+        total, count = 0.0, 0
+        for x, y in train_loader:
+            x, y = x.to(device), y.to(device)
+            loss = loss_fn(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total, count = total + loss.item() * len(y), count + len(y)
+        model.eval()
+        val_total, correct, val_count = 0.0, 0, 0
+        with torch.no_grad():
+            for x, y in val_loader:
+                x, y = x.to(device), y.to(device)
+                logits = model(x)
+                val_total += loss_fn(logits, y).item() * len(y)
+                correct += (logits.argmax(dim=1) == y).sum().item()
+                val_count += len(y)
+        history["train_loss"].append(total / count)
+        history["val_loss"].append(val_total / val_count)
+        history["val_acc"].append(correct / val_count)
+        if history["val_loss"][-1] < best_loss:
+            best_loss, history["best_epoch"] = history["val_loss"][-1], epoch
+            best_state = copy.deepcopy(model.state_dict())  # a copy: state_dict() holds the live tensors
+        elif epoch - history["best_epoch"] >= patience:
+            break
+    model.load_state_dict(best_state)
     return history
