@@ -20,9 +20,6 @@ from dlcourse.grading import cell_kind, grade_id
 # exercise of fifteen lines (clipping, sampling and the sampling loop are on the branch
 # issue26-06-rnn-lstm-wip, not graded correctly yet). Strict: the test fails once 06 is done, so the
 # mark is removed then.
-UNFINISHED = {"06-rnn-lstm": "issue 26: 06's clipping, temperature sampling and sampling loop are not merged yet"}
-DEPTH_CASES = [pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=UNFINISHED[a])) if a in UNFINISHED else a
-               for a in ASSIGNMENTS]
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 AT_LEAST = 3        # lines of real work in every answer but the first
 LONGEST_AT_LEAST = 15
@@ -70,14 +67,14 @@ def test_work_lines_counts_statements_not_lines():
     assert work_lines("") == 0
 
 
-@pytest.mark.parametrize("assignment", DEPTH_CASES)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_no_exercise_but_the_first_is_a_one_liner(assignment):
     thin = {gid: n for gid, n in list(answers(assignment).items())[1:] if n < AT_LEAST}
     assert not thin, (f"{assignment}: answers with fewer than {AT_LEAST} lines of real work (only the first, "
                       f"warm-up exercise may be that short): {thin}")
 
 
-@pytest.mark.parametrize("assignment", DEPTH_CASES)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_assignment_has_an_exercise_of_fifteen_lines(assignment):
     lines = answers(assignment)
     assert max(lines.values()) >= LONGEST_AT_LEAST, (

@@ -181,19 +181,30 @@ def gru_step(x, h_prev, Wx, Wh, bx, bh):
             "if temperature == 0:", "if temperature >= 0:")),
                                                hint="only temperature 0 is greedy"),
         "no shift before exp: overflow at small temperatures": visible(edit("ex8_sample_next", (
-            "torch.exp(scaled - scaled.max())", "torch.exp(scaled)")),
+            "torch.exp(scaled - scaled.max(dim=1, keepdim=True).values)", "torch.exp(scaled)")),
             hint="unless you shift the logits first"),
         "the generator ignored": visible(edit("ex8_sample_next", (
             "torch.multinomial(probabilities, 1, generator=generator)", "torch.multinomial(probabilities, 1)")),
             hint="use the generator passed in"),
         "temperature 0 not handled (division by zero)": visible(edit("ex8_sample_next", (
-            "    if temperature == 0:\n        return int(torch.argmax(logits))\n", "")),
+            "    if temperature == 0:\n        return logits.argmax(dim=1)\n", "")),
             hint="temperature 0 means greedy"),
         "probabilities divided by the temperature after the softmax": visible(edit("ex8_sample_next", (
             "scaled = logits / temperature", "scaled = logits"), (
-            "probabilities = probabilities / probabilities.sum()",
-            "probabilities = probabilities / probabilities.sum() / temperature")),
+            "probabilities = weights / weights.sum(dim=1, keepdim=True)",
+            "probabilities = weights / weights.sum(dim=1, keepdim=True) / temperature")),
             hint="divided by the temperature before the softmax"),
+        "softmax down the rows": visible(edit("ex8_sample_next", (
+            "scaled.max(dim=1, keepdim=True)", "scaled.max(dim=0, keepdim=True)"), (
+            "weights.sum(dim=1, keepdim=True)", "weights.sum(dim=0, keepdim=True)")),
+            hint="not down the N rows"),
+        "one row drawn for every text": visible(edit("ex8_sample_next", (
+            "return torch.multinomial(probabilities, 1, generator=generator)[:, 0]",
+            "return torch.multinomial(probabilities[0], len(logits), replacement=True, generator=generator)")),
+            hint="normalise each row on its own"),
+        "an (N, 1) tensor returned": visible(edit("ex8_sample_next", (
+            "generator=generator)[:, 0]", "generator=generator)")),
+            hint="a tensor of shape (N,)"),
     },
     "ex9_generate": {
         "state not carried": visible(edit("ex9_generate", (
@@ -204,10 +215,13 @@ def gru_step(x, h_prev, Wx, Wh, bx, bh):
             "model(torch.tensor([codes[-1:]], device=device), state)")),
             hint="feed the character just drawn back in"),
         "scores of the seed's first position": visible(edit("ex9_generate", (
-            "sampler(logits[0, -1],", "sampler(logits[0, 0],")),
+            "sampler(logits[:, -1],", "sampler(logits[:, 0],")),
                                                       hint="sample from the logits at its LAST position"),
         "temperature not passed on": visible(edit("ex9_generate", (
-            "sampler(logits[0, -1], temperature, generator)", "sampler(logits[0, -1], 1.0, generator)")),
+            "sampler(logits[:, -1], temperature, generator)", "sampler(logits[:, -1], 1.0, generator)")),
+            hint="pass temperature and generator on to the sampler"),
+        "generator not passed on": visible(edit("ex9_generate", (
+            "sampler(logits[:, -1], temperature, generator)", "sampler(logits[:, -1], temperature, None)")),
             hint="pass temperature and generator on to the sampler"),
         "model left in training mode": visible(edit("ex9_generate", ("    model.eval()\n", "")),
                                                hint="switch the model to evaluation mode"),

@@ -1082,27 +1082,37 @@ HONEST = {
             """),
         },
         "ex8_sample_next": {
-            "torch.softmax, then the inverse of the cumulative distribution with torch.rand": answer("""
+            "torch.softmax per row, then the inverse of each row's cumulative distribution with torch.rand": answer("""
                 def sample_next(logits, temperature, generator):
-                    \"\"\"The index of one character drawn from softmax(logits / temperature) with generator;
-                    temperature 0: the index of the largest logit.\"\"\"
+                    \"\"\"One index per row of logits (N, V), drawn from softmax(row / temperature).\"\"\"
                     scores = logits.detach().cpu().float()
                     if temperature <= 0:
-                        return int(scores.argmax())
-                    p = torch.softmax(scores / temperature, dim=0)
-                    u = torch.rand(1, generator=generator)
-                    k = int(torch.searchsorted(torch.cumsum(p, 0), u))
-                    return min(k, len(p) - 1)
+                        return scores.argmax(dim=-1)
+                    p = torch.softmax(scores / temperature, dim=-1)
+                    u = torch.rand(len(p), 1, generator=generator)
+                    k = torch.searchsorted(torch.cumsum(p, dim=-1), u)[:, 0]
+                    return k.clamp_max(p.shape[1] - 1)
             """),
-            "the Gumbel-max trick in float64": answer("""
+            "the Gumbel-max trick in float64, a NumPy array of indices returned": answer("""
                 def sample_next(logits, temperature, generator):
-                    \"\"\"The index of one character drawn from softmax(logits / temperature) with generator;
-                    temperature 0: the index of the largest logit.\"\"\"
+                    \"\"\"One index per row of logits (N, V), drawn from softmax(row / temperature).\"\"\"
                     z = logits.detach().to("cpu", torch.float64)
                     if temperature == 0:
-                        return int(torch.argmax(z))
+                        return torch.argmax(z, dim=1).numpy()
                     u = torch.rand(z.shape, generator=generator, dtype=torch.float64).clamp_min(1e-300)
-                    return int(torch.argmax(z / temperature - torch.log(-torch.log(u))))
+                    return torch.argmax(z / temperature - torch.log(-torch.log(u)), dim=1).numpy()
+            """),
+            "a loop over the rows, one draw each, stacked": answer("""
+                def sample_next(logits, temperature, generator):
+                    \"\"\"One index per row of logits (N, V), drawn from softmax(row / temperature).\"\"\"
+                    picked = []
+                    for row in logits.detach().cpu().double():
+                        if temperature == 0:
+                            picked.append(row.argmax())
+                            continue
+                        w = torch.exp((row - row.max()) / temperature)
+                        picked.append(torch.multinomial(w / w.sum(), 1, generator=generator)[0])
+                    return torch.stack(picked)
             """),
         },
         "ex9_generate": {
@@ -1118,8 +1128,8 @@ HONEST = {
                     out, state = model(torch.tensor(codes, device=where).unsqueeze(0), None)
                     drawn = []
                     while len(drawn) < length:
-                        k = sampler(out[:, -1][0], temperature, generator)
-                        drawn.append(int(k))
+                        k = sampler(out[:, -1], temperature, generator)
+                        drawn.append(int(k.reshape(-1)[0]))
                         if alphabet[drawn[-1]] in stop:
                             break
                         out, state = model(torch.tensor([drawn[-1:]], device=where), state)
