@@ -31,6 +31,7 @@ all keep their marks. Standard library only: the doctor runs on Colab.
 """
 
 import ast
+import functools
 from dataclasses import dataclass
 
 DYNAMIC_CALLS = ("exec", "eval", "compile", "__import__", "globals", "vars", "locals")
@@ -62,19 +63,28 @@ class Shortcut:
 def _parse(source: str):
     """The cell's syntax tree, its IPython syntax (``%time ...``, ``x = !ls``) turned into the calls
     IPython runs (``get_ipython().run_line_magic(...)``), as the kernel does; None when it does not
-    parse (it then fails when run, and its tests with it)."""
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-    except ImportError:  # a bare Python: magics and shell lines left out
-        code = "\n".join(line for line in source.split("\n") if not line.lstrip().startswith(("%", "!")))
-    else:
-        try:
-            code = TransformerManager().transform_cell(source)
-        except Exception:  # noqa: BLE001 (IPython could not read it either)
-            return None
+    parse (it then fails when run, and its tests with it). A fresh tree each time: callers link
+    parents into it."""
+    code = _python_code(source)
+    if code is None:
+        return None
     try:
         return ast.parse(code)
     except SyntaxError:
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _python_code(source: str) -> str | None:
+    """``source`` as the Python IPython runs for it; None when IPython cannot read it. Cached: the
+    transformation costs milliseconds, and a grader asks it of the same cells again and again."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:  # a bare Python: magics and shell lines left out
+        return "\n".join(line for line in source.split("\n") if not line.lstrip().startswith(("%", "!")))
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 (IPython could not read it either)
         return None
 
 
@@ -82,19 +92,25 @@ def import_aliases(sources) -> dict[str, str]:
     """{bound name: dotted path} for the imports in ``sources`` (the notebook's code cells)."""
     aliases = {}
     for source in sources:
-        tree = _parse(source)
-        for node in ast.walk(tree) if tree else ():
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        aliases[alias.asname] = alias.name
-                    else:
-                        top = alias.name.split(".")[0]
-                        aliases[top] = top
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                for alias in node.names:
-                    aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        aliases.update(_source_aliases(source))
     return aliases
+
+
+@functools.lru_cache(maxsize=4096)
+def _source_aliases(source: str) -> tuple[tuple[str, str], ...]:
+    """import_aliases of one cell, in the order its imports bind (cached, as _python_code is)."""
+    aliases, tree = [], _parse(source)
+    for node in ast.walk(tree) if tree else ():
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    aliases.append((alias.asname, alias.name))
+                else:
+                    top = alias.name.split(".")[0]
+                    aliases.append((top, top))
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            aliases += [(alias.asname or alias.name, f"{node.module}.{alias.name}") for alias in node.names]
+    return tuple(aliases)
 
 
 def _dotted(node, aliases: dict) -> str | None:
@@ -233,6 +249,13 @@ def _magic_call(node):
     return f"get_ipython().{node.func.attr}", ""
 
 
+@functools.lru_cache(maxsize=4096)
+def _source_bound(source: str) -> frozenset[str] | None:
+    """_bound of a cell's tree, None for a cell that does not parse (cached)."""
+    tree = _parse(source)
+    return None if tree is None else frozenset(_bound(tree))
+
+
 def _bound(tree) -> set[str]:
     """Every name a cell binds anywhere: assignments, parameters, definitions, imports, loop and
     comprehension targets (they shadow builtins and modules of the same name)."""
@@ -313,19 +336,23 @@ def find_shortcuts(cells, exercises: list[dict], released: dict, released_code: 
     code = [(n, c) for n, c in enumerate(cells, 1) if c.get("cell_type") == "code"]
     aliases = import_aliases(c.get("source", "") for _, c in code)
     answers, added, bound = {}, [], set()
+    def linked_tree(source):
+        tree = _parse(source)
+        _link_parents(tree)
+        return tree
+
     for number, cell in code:
         gid, source = grade_id(cell), cell.get("source", "")
         kind, sha = released.get(gid, (None, None))
-        tree = _parse(source)
-        if tree is None or kind == "test":
+        names = _source_bound(source)
+        if names is None or kind == "test":
             continue
-        _link_parents(tree)
-        bound |= _bound(tree)
+        bound |= names
         if kind == "answer" and gid not in answers:
-            answers[gid] = tree
+            answers[gid] = linked_tree(source)
         elif not ((kind is not None and kind != "answer" and source_sha256(source) == sha)
                   or (gid is None and source_sha256(source) in released_code)):
-            added.append((f"cell {number}, which you added or changed", tree))
+            added.append((f"cell {number}, which you added or changed", linked_tree(source)))
     shortcuts = []
     for exercise in exercises:
         tree = answers.get(exercise["answer"])
