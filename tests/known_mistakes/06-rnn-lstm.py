@@ -205,6 +205,13 @@ def gru_step(x, h_prev, Wx, Wh, bx, bh):
         "an (N, 1) tensor returned": visible(edit("ex8_sample_next", (
             "generator=generator)[:, 0]", "generator=generator)")),
             hint="a tensor of shape (N,)"),
+        "greedy down the columns": visible(edit("ex8_sample_next", (
+            "return logits.argmax(dim=1)", "return logits.argmax(dim=0)")),
+            hint="return one index per row of logits"),
+        "torch's own generator seeded, the one passed in ignored": visible(edit("ex8_sample_next", (
+            "torch.multinomial(probabilities, 1, generator=generator)",
+            "torch.multinomial(probabilities, 1, generator=torch.manual_seed(0))")),
+            hint="do not seed it, nor torch's own generator"),
     },
     "ex9_generate": {
         "state not carried": visible(edit("ex9_generate", (
@@ -219,10 +226,20 @@ def gru_step(x, h_prev, Wx, Wh, bx, bh):
                                                       hint="sample from the logits at its LAST position"),
         "temperature not passed on": visible(edit("ex9_generate", (
             "sampler(logits[:, -1], temperature, generator)", "sampler(logits[:, -1], 1.0, generator)")),
-            hint="pass temperature and generator on to the sampler"),
+            hint="temperature and generator on to the sampler unchanged"),
         "generator not passed on": visible(edit("ex9_generate", (
             "sampler(logits[:, -1], temperature, generator)", "sampler(logits[:, -1], temperature, None)")),
-            hint="pass temperature and generator on to the sampler"),
+            hint="temperature and generator on to the sampler unchanged"),
+        "unknown characters read as the first of alphabet": visible(edit("ex9_generate", (
+            'position.get(ch, position["?"])', "position.get(ch, 0)")),
+            hint="is read as '?', wherever '?' stands in alphabet"),
+        "probabilities handed to the sampler": visible(edit("ex9_generate", (
+            "sampler(logits[:, -1], temperature, generator)",
+            "sampler(torch.softmax(logits[:, -1], dim=1), temperature, generator)")),
+            hint="no softmax: the sampler applies it"),
+        "stop compared with the whole string": visible(edit("ex9_generate", (
+            "if alphabet[code] in stop:", "if alphabet[code] == stop:")),
+            hint="one of the characters of stop"),
         "model left in training mode": visible(edit("ex9_generate", ("    model.eval()\n", "")),
                                                hint="switch the model to evaluation mode"),
         "stops before the stop character": visible(edit("ex9_generate", (

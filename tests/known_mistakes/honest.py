@@ -1135,6 +1135,28 @@ HONEST = {
                         out, state = model(torch.tensor([drawn[-1:]], device=where), state)
                     return seed + "".join(alphabet[k] for k in drawn)
             """),
+            "keyword arguments everywhere, the whole text encoded once, the state fed by name": answer("""
+                @torch.no_grad()
+                def generate(model, seed, length, *, temperature, generator, sampler, alphabet, stop=""):
+                    \"\"\"seed followed by up to `length` characters drawn one at a time, the state carried.\"\"\"
+                    if seed == "":
+                        raise ValueError("give generate a seed of one character or more")
+                    model.eval()
+                    device = next(model.parameters()).device
+                    unknown = alphabet.index("?")
+                    codes = torch.tensor([[alphabet.find(ch) if ch in alphabet else unknown for ch in seed]])
+                    logits, state = model(codes=codes.to(device), state=None)
+                    text = seed
+                    for _ in range(length):
+                        picked = sampler(logits[:, -1, :], temperature=temperature, generator=generator)
+                        character = alphabet[int(torch.as_tensor(picked).reshape(-1)[0])]
+                        text += character
+                        if character in stop:
+                            break
+                        step = torch.tensor([[alphabet.index(character)]], device=device)
+                        logits, state = model(codes=step, state=state)
+                    return text
+            """),
         },
     },
     "07-embeddings": {
