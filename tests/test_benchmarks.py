@@ -36,12 +36,11 @@ def test_conv_benchmark_checks_agreement_before_timing():
 
 
 def test_grading_benchmark_checks_scores_before_timing():
-    out = run_script("benchmarks/bench_grading.py", "03-backprop", "--submissions", "2", "--variants")
+    out = run_script("benchmarks/bench_grading.py", "03-backprop", "--submissions", "2")
     assert "scores: stock nbgrader and the station agree on every submission of every assignment" in out, out
     row = re.search(r"^03-backprop\s+[0-9.]+ s\s+[0-9.]+ s\s+([0-9.]+)x\s+"
                     r"agree \(2 submissions, 0 to [0-9.]+ points\)$", out, re.MULTILINE)
     assert row, out
-    assert re.search(r"sandbox overhead per submission = [+-][0-9.]+ s", out), out
     if float(row.group(1)) < 3:  # the rows under the table say where the station's time went
         assert re.search(r"^  solution .*the whole submission [0-9.]+ s.*tests [0-9.]+ s \([0-9]+ calls\)", out,
                          re.MULTILINE), out
