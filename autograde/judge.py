@@ -379,6 +379,8 @@ def grade_cases(source_path: Path, cases: list[tuple[str | None, str | dict | No
                           else c for c in source.cells]
             shortcuts = shortcut_failures(case_cells, Path(source_path).name)
             try:
+                if session.calls is not None and session.calls.number:
+                    session.calls.forget_values()  # cases are independent: what they shared need not travel
                 for cell in answers:
                     gid = grade_id(cell)
                     code = replaced.get(gid, cell.source)

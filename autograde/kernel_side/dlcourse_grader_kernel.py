@@ -588,6 +588,9 @@ class Server:
             elif op == "backward":
                 self.values[payload]._backward()
                 reply["result"] = None
+            elif op == "forget_values":
+                self.values, self.value_keys = {}, {}
+                reply["result"] = None
             elif op == "function_forward":
                 reply["result"] = self.function_forward(*payload, encode=encode)
             elif op == "function_backward":
