@@ -81,10 +81,16 @@ perceptron_train = np_perceptron.perceptron_train
             hint="check the sign"),
         "mean instead of sum": visible(edit("ex4_gradient", (
             "return -X.T @ residual", "return -X.T @ residual / len(X)")),
-            hint="sum, not average"),
+            hint="sum over the samples, not average"),
         "thresholded output": visible(edit("ex4_gradient", (
             "- X @ np.asarray(W, dtype=float)", "- (X @ np.asarray(W, dtype=float) > 0)")),
             hint="use the linear output X @ W"),
+        "the 2 of the square kept (the 1/2 of E forgotten)": visible(edit("ex4_gradient", (
+            "return -X.T @ residual", "return -2 * X.T @ residual")),
+            hint="the 1/2 in E meets the 2 of the square"),
+        "the transpose forgotten (X @ residual)": visible(edit("ex4_gradient", (
+            "return -X.T @ residual", "return -X @ residual")),
+            hint="mind which axis of X a product contracts"),
     },
     "ex5_margin": {
         "bias inside the norm": visible(edit("ex5_margin", ("np.linalg.norm(W[1:])", "np.linalg.norm(W)")),

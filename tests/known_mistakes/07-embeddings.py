@@ -158,6 +158,14 @@ def negative_sampling_loss(v, u_pos, u_neg):
         "du_pos with the sign of 1 - sigmoid": visible(
             edit("ex5_negative_sampling", ("du_pos = g_pos[:, None] * v", "du_pos = -g_pos[:, None] * v")),
             hint="mind the minus sign in front of log"),
+        "du_neg without the inner minus sign of sigmoid(-s)": visible(
+            edit("ex5_negative_sampling", ("du_neg = g_neg[:, :, None] * v[:, None, :]",
+                                           "du_neg = -g_neg[:, :, None] * v[:, None, :]")),
+            hint="mind that inner minus sign"),
+        "the noise words' derivative taken at +s (1 - sigmoid(s) for sigmoid(s))": visible(
+            edit("ex5_negative_sampling", ("g_neg = 0.5 * (1 + np.tanh(neg / 2))",
+                                           "g_neg = 1 - 0.5 * (1 + np.tanh(neg / 2))")),
+            hint="d/dx log sigmoid(x) = 1 - sigmoid(x) at x = -s"),
         "scores squeezed (the batch axis lost when N = 1)": visible(
             edit("ex5_negative_sampling", ('neg = np.einsum("nkd,nd->nk", u_neg, v)',
                                            "neg = (u_neg @ v[:, :, None]).squeeze()")),

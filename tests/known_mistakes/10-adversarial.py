@@ -14,12 +14,15 @@ MISTAKES = {
     "ex1_input_gradient": {
         "gradient taken with respect to the weights": visible(edit("ex1_input_gradient", (
             "(p - y)[:, None] * w[None, :]", "(p - y)[:, None] * x")),
-            hint="(p - y) x is the weights' gradient"),
+            hint="with respect to the INPUT x, not the weights"),
         "sign flipped (y - p)": visible(edit("ex1_input_gradient", ("(p - y)", "(y - p)")),
-                                        hint="check the sign of p - y"),
+                                        hint="check the sign of dL/da"),
         "sigmoid forgotten (the score taken as p)": visible(edit("ex1_input_gradient", (
             "p = 1 / (1 + np.exp(-(x @ w + b)))", "p = x @ w + b")),
             hint="p is the sigmoid of the whole score"),
+        "the sigmoid's derivative left out of the chain (dL/dp times w)": visible(edit("ex1_input_gradient", (
+            "(p - y)[:, None] * w[None, :]", "((1 - y) / (1 - p) - y / p)[:, None] * w[None, :]")),
+            hint="dL/da is dL/dp times dp/da, with sigma' = sigma(1 - sigma)"),
         "bias left out of the score": visible(edit("ex1_input_gradient", (
             "np.exp(-(x @ w + b))", "np.exp(-(x @ w))")), hint="bias included"),
         "the gradient of the batch's mean loss (divided by N)": visible(edit("ex1_input_gradient", (
