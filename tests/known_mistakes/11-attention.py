@@ -50,9 +50,9 @@ MISTAKES = {
         "dv averaged over the queries": visible(edit("ex3_attention_backward", (
             "dv = np.swapaxes(weights, -1, -2) @ dout", "dv = np.swapaxes(weights, -1, -2) @ dout / dout.shape[-2]")),
             hint="summed over the queries"),
-        "dk from k instead of q": visible(edit("ex3_attention_backward", (
-            "dk = np.swapaxes(dscores, -1, -2) @ q * scale", "dk = np.swapaxes(dscores, -1, -2) @ k * scale")),
-            hint="TRANSPOSED times q"),
+        "the scale forgotten in dk only": visible(edit("ex3_attention_backward", (
+            "dk = np.swapaxes(dscores, -1, -2) @ q * scale", "dk = np.swapaxes(dscores, -1, -2) @ q")),
+            hint="with the same scale"),
     },
     "ex4_masks": {
         "the future instead of the past (upper triangle)": visible(edit("ex4_masks", (
