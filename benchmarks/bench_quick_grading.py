@@ -21,7 +21,8 @@ from pathlib import Path
 
 from bench_grading import ROOT, run, scratch_course
 
-BUDGET_SECONDS = {"07-embeddings": 60, "08-representations": 60, "09-gans": 60, "10-adversarial": 60}
+BUDGET_SECONDS = {"07-embeddings": 60, "08-representations": 60, "09-gans": 60, "10-adversarial": 60,
+                  "11-attention": 60}
 DEFAULT_BUDGET_SECONDS = 30
 
 

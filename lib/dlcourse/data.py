@@ -392,3 +392,39 @@ def adding_problem(n: int, length: int, *, rng: np.random.Generator) -> tuple[np
     X = np.stack([values, markers], axis=-1).astype(np.float32)
     y = (values[np.arange(n), first] + values[np.arange(n), second]).astype(np.float32)
     return X, y
+
+
+DIGIT_PAD, DIGIT_START, DIGIT_END = 10, 11, 12   # the tokens after the digits 0-9 in digit_transduction
+DIGIT_VOCAB = 13
+
+
+def digit_transduction(n: int, length: int, *, rng: np.random.Generator, task: str = "reverse",
+                       min_length: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A toy translation task on digit strings, generated from ``rng`` (nothing downloaded): each
+    source is a string of digits 0-9 whose length is drawn uniformly in [min_length, length]
+    (``min_length=None``: every string has ``length`` digits), and its target is the same
+    digits reversed (``task="reverse"``) or sorted (``task="sort"``).
+
+    Tokens: the digits are 0-9, DIGIT_PAD = 10 fills the positions after a string's end,
+    DIGIT_START = 11 starts the decoder's input and DIGIT_END = 12 ends the target.
+    Returns src: (n, length) int64 (digits then padding), tgt: (n, length + 2) int64
+    (START, the answer's digits, END, padding) and lengths: (n,) int64. A decoder reads
+    tgt[:, :-1] and predicts tgt[:, 1:] (teacher forcing)."""
+    if task not in ("reverse", "sort"):
+        raise ValueError(f"task must be 'reverse' or 'sort', got {task!r}")
+    if n < 1 or length < 1:
+        raise ValueError(f"n and length must be at least 1, got n={n}, length={length}")
+    low = length if min_length is None else min_length
+    if not 1 <= low <= length:
+        raise ValueError(f"min_length must be in [1, length={length}], got {min_length}")
+    lengths = rng.integers(low, length + 1, size=n)
+    digits = rng.integers(0, 10, size=(n, length))
+    src = np.full((n, length), DIGIT_PAD, dtype=np.int64)
+    tgt = np.full((n, length + 2), DIGIT_PAD, dtype=np.int64)
+    tgt[:, 0] = DIGIT_START
+    for i, m in enumerate(lengths):
+        src[i, :m] = digits[i, :m]
+        answer = digits[i, :m][::-1] if task == "reverse" else np.sort(digits[i, :m])
+        tgt[i, 1:m + 1] = answer
+        tgt[i, m + 1] = DIGIT_END
+    return src, tgt, lengths.astype(np.int64)

@@ -727,3 +727,60 @@ def latent_interpolation_explorer(G, z_start, z_end, *, steps: int = 9, image_sh
     return _interact(show, {"t": 0.5}, lambda w: {
         "t": w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="t", continuous_update=False),
     })
+
+
+# ---------------------------------------------------------------- attention (11)
+
+
+def _attention_heads(weights) -> np.ndarray:
+    weights = as_numpy(weights, name="attention weights")
+    if weights.ndim == 2:
+        weights = weights[None]
+    if weights.ndim != 3:
+        raise ValueError(f"attention weights must be (T, S) or (H, T, S), got shape {weights.shape}")
+    return weights.astype(np.float64)
+
+
+def attention_row(weights, query: int, head: int = 0) -> np.ndarray:
+    """Where query position ``query`` of head ``head`` attends: row ``query`` of that head's
+    weights (H, T, S) (or (T, S) for one head), shape (S,), summing to 1."""
+    weights = _attention_heads(weights)
+    n_heads, t, _ = weights.shape
+    if not 0 <= head < n_heads:
+        raise ValueError(f"head must be in [0, {n_heads - 1}], got {head}")
+    if not 0 <= query < t:
+        raise ValueError(f"query must be in [0, {t - 1}], got {query}")
+    return weights[head, query]
+
+
+def attention_figure(weights, query: int = 0, head: int = 0, *, queries=None, keys=None):
+    """The weights of one head as a matrix (queries down, keys across), the chosen query's row
+    framed, and that row as bars: where it attends. ``queries``/``keys``: labels (tokens)."""
+    weights = _attention_heads(weights)
+    row = attention_row(weights, query, head)
+    _, t, s = weights.shape
+    queries = [str(q) for q in (range(t) if queries is None else queries)]
+    keys = [str(k) for k in (range(s) if keys is None else keys)]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True,
+                                      gridspec_kw={"width_ratios": [1.2, 1]})
+    left.imshow(weights[head], cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    left.add_patch(plt.Rectangle((-0.5, query - 0.5), s, 1, fill=False, edgecolor="red", linewidth=2))
+    left.set(xticks=range(s), xticklabels=keys, yticks=range(t), yticklabels=queries,
+             xlabel="key position", ylabel="query position", title=f"head {head}: weights")
+    right.bar(range(s), row, color="C0")
+    right.set(xticks=range(s), xticklabels=keys, ylim=(0, 1), xlabel="key position",
+              title=f"query {query} ({queries[query]}) attends to")
+    return fig
+
+
+def attention_explorer(weights, *, queries=None, keys=None):
+    """Sliders for the query position and the head of attention_figure."""
+    heads = _attention_heads(weights)
+
+    def show(query, head):
+        return attention_figure(heads, query, head, queries=queries, keys=keys)
+
+    return _interact(show, {"query": 0, "head": 0}, lambda w: {
+        "query": w.IntSlider(value=0, min=0, max=heads.shape[1] - 1, description="query", continuous_update=False),
+        "head": w.IntSlider(value=0, min=0, max=heads.shape[0] - 1, description="head", continuous_update=False),
+    })

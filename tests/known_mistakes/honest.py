@@ -1885,6 +1885,148 @@ HONEST = {
             """),
         },
     },
+    "11-attention": {
+        "ex1_softmax": {
+            "log-sum-exp written out, np.moveaxis to the last axis": answer("""
+                def softmax(x, *, axis=-1):
+                    \"\"\"exp(x) / sum(exp(x)) along axis, computed so that large entries never overflow.\"\"\"
+                    x = np.asarray(x, dtype=np.float64)
+                    moved = np.moveaxis(x, axis, -1)
+                    top = moved.max(axis=-1)[..., None]
+                    log_norm = top + np.log(np.exp(moved - top).sum(axis=-1))[..., None]
+                    return np.moveaxis(np.exp(moved - log_norm), -1, axis)
+            """),
+        },
+        "ex2_attention": {
+            "einsum, the softmax of Exercise 1 written inline with a helper": answer("""
+                def scaled_dot_product_attention(q, k, v, *, mask=None):
+                    \"\"\"softmax(q k^T / sqrt(Dk)) v over the keys; returns (out, (q, k, v, weights, scale)).\"\"\"
+                    q, k, v = (np.asarray(a, dtype=np.float64) for a in (q, k, v))
+
+                    def row_softmax(s):
+                        s = s - s.max(axis=-1, keepdims=True)
+                        e = np.exp(s)
+                        return e / e.sum(axis=-1, keepdims=True)
+
+                    scale = q.shape[-1] ** -0.5
+                    scores = np.einsum("...td,...sd->...ts", q, k) * scale
+                    if mask is not None:
+                        scores = scores + np.where(np.asarray(mask, dtype=bool), 0.0, -np.inf)
+                    weights = row_softmax(scores)
+                    return np.einsum("...ts,...sd->...td", weights, v), (q, k, v, weights, scale)
+            """),
+        },
+        "ex3_attention_backward": {
+            "einsum, the softmax backward as an explicit Jacobian per row": answer("""
+                def scaled_dot_product_attention_backward(dout, cache):
+                    \"\"\"dout: (N, T, Dv); cache = (q, k, v, weights, scale). Returns dq, dk, dv.\"\"\"
+                    q, k, v, weights, scale = cache
+                    dout = np.asarray(dout, dtype=np.float64)
+                    dv = np.einsum("...ts,...td->...sd", weights, dout)
+                    dweights = np.einsum("...td,...sd->...ts", dout, v)
+                    jacobian = (weights[..., :, None] * np.eye(weights.shape[-1])
+                                - weights[..., :, None] * weights[..., None, :])          # (..., T, S, S)
+                    dscores = np.einsum("...ij,...j->...i", jacobian, dweights)
+                    dq = np.einsum("...ts,...sd->...td", dscores, k) * scale
+                    dk = np.einsum("...ts,...td->...sd", dscores, q) * scale
+                    return dq, dk, dv
+            """),
+        },
+        "ex4_masks": {
+            "np.tril, and loops over the samples": answer("""
+                def causal_mask(T):
+                    \"\"\"(T, T) bool, True where query t may attend to key s: s <= t.\"\"\"
+                    return np.tril(np.ones((T, T))).astype(bool)
+
+
+                def padded_causal_mask(lengths, T):
+                    \"\"\"(N, T, T) bool: causal, and no attention to padding keys (s >= lengths[i]).\"\"\"
+                    lengths = np.asarray(lengths)
+                    masks = []
+                    for length in lengths:
+                        m = causal_mask(T).copy()
+                        m[:, int(length):] = False
+                        masks.append(m)
+                    return np.stack(masks)
+            """),
+        },
+        "ex5_heads": {
+            "np.split and np.stack, np.concatenate back": answer("""
+                def split_heads(x, n_heads):
+                    \"\"\"(N, T, D) -> (N, H, T, D / H): head h gets features h * Dh to (h + 1) * Dh - 1.\"\"\"
+                    x = np.asarray(x)
+                    return np.stack(np.split(x, n_heads, axis=2), axis=1)
+
+
+                def merge_heads(x):
+                    \"\"\"(N, H, T, Dh) -> (N, T, H * Dh): the inverse of split_heads.\"\"\"
+                    x = np.asarray(x)
+                    return np.concatenate([x[:, h] for h in range(x.shape[1])], axis=-1)
+            """),
+        },
+        "ex6_positional_encoding": {
+            "a loop over the columns, math.sin and math.cos": answer("""
+                def sinusoidal_positional_encoding(T, D):
+                    \"\"\"(T, D): sin(t / 10000^(2i / D)) in column 2i, cos of the same angle in column 2i + 1.\"\"\"
+                    import math
+                    code = np.empty((T, D))
+                    for t in range(T):
+                        for j in range(D):
+                            angle = t / 10000 ** ((j - j % 2) / D)
+                            code[t, j] = math.sin(angle) if j % 2 == 0 else math.cos(angle)
+                    return code
+            """),
+        },
+        "ex7_layer_norm": {
+            "the backward through the centred x and the variance, step by step": answer("""
+                def layer_norm_forward(x, gamma, beta, *, eps=1e-5):
+                    \"\"\"Each sample normalised over its last axis, then scaled and shifted.\"\"\"
+                    x = np.asarray(x, dtype=np.float64)
+                    centred = x - x.mean(axis=-1, keepdims=True)
+                    variance = (centred ** 2).mean(axis=-1, keepdims=True)
+                    inv_std = (variance + eps) ** -0.5
+                    x_hat = centred * inv_std
+                    return x_hat * gamma + beta, (x_hat, inv_std, gamma)
+
+
+                def layer_norm_backward(dout, cache):
+                    \"\"\"dout: x's shape. Returns dx (x's shape), dgamma (D,), dbeta (D,).\"\"\"
+                    x_hat, inv_std, gamma = cache
+                    dout = np.asarray(dout, dtype=np.float64)
+                    axes = tuple(range(dout.ndim - 1))
+                    dgamma, dbeta = (dout * x_hat).sum(axis=axes), dout.sum(axis=axes)
+                    D = x_hat.shape[-1]
+                    dx_hat = dout * gamma
+                    dvar = np.sum(dx_hat * x_hat, axis=-1, keepdims=True) * -0.5 * inv_std ** 2
+                    centred = x_hat / inv_std
+                    dcentred = dx_hat * inv_std + dvar * 2 * centred / D
+                    dx = dcentred - dcentred.mean(axis=-1, keepdims=True)
+                    return dx, dgamma, dbeta
+            """),
+        },
+        "ex8_transformer_block": {
+            "a helper for each branch, the mask broadcast with np.expand_dims": answer("""
+                def transformer_block(x, params, *, n_heads, mask=None, attention, layer_norm, split_heads,
+                                      merge_heads):
+                    \"\"\"Pre-norm block: h = x + MHA(LN1(x)), out = h + FFN(LN2(h)). x: (N, T, D) -> (N, T, D).\"\"\"
+                    x = np.asarray(x, dtype=np.float64)
+
+                    def self_attention(z):
+                        heads = [split_heads(z @ params[name], n_heads) for name in ("w_q", "w_k", "w_v")]
+                        m = mask
+                        if m is not None and np.ndim(m) == 3:
+                            m = np.expand_dims(np.asarray(m), 1)
+                        out, _ = attention(*heads, mask=m)
+                        return merge_heads(out) @ params["w_o"]
+
+                    def feed_forward(z):
+                        return np.clip(z @ params["w1"] + params["b1"], 0.0, None) @ params["w2"] + params["b2"]
+
+                    h = x + self_attention(layer_norm(x, params["ln1_gamma"], params["ln1_beta"])[0])
+                    return h + feed_forward(layer_norm(h, params["ln2_gamma"], params["ln2_beta"])[0])
+            """),
+        },
+    },
 }
 
 # Right answers the tests once failed (findings about the tests, since fixed): kept, and checked
