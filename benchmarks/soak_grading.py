@@ -91,7 +91,9 @@ def soak(course: Path, kills: int, submissions: int, seed: int) -> tuple[float, 
     """Grade, killing the coordinator at ``kills`` moments, then once more to the end; returns the
     wall time and what each run did. The moments are points in the work, not in time (the load
     of the machine changes how long it takes): when a seeded random share of the submissions has
-    a results file, then a random 0-3 s more, so that the kill lands mid-submission."""
+    a results file, then a random moment within the mean time between results so far (at most
+    3 s), so that the kill lands mid-submission with more still to grade (a fixed 0-3 s let a
+    small batch finish before its kill)."""
     rng = random.Random(seed)
     targets = sorted(rng.randint(max(1, submissions // 10), max(1, submissions * 9 // 10)) for _ in range(kills))
     folder = course / "autograde" / "results" / corpus.ASSIGNMENT
@@ -106,7 +108,8 @@ def soak(course: Path, kills: int, submissions: int, seed: int) -> tuple[float, 
             while target is not None and process.poll() is None and len(list(folder.glob("*.json"))) < target:
                 time.sleep(0.2)
             if target is not None and process.poll() is None:
-                time.sleep(rng.uniform(0, 3))
+                done = len(list(folder.glob("*.json")))
+                time.sleep(rng.uniform(0, min(3.0, (time.perf_counter() - run_started) / max(1, done))))
                 process.send_signal(signal.SIGKILL)  # the coordinator alone: its workers must follow it
                 process.wait()
                 runs.append(f"run {len(runs) + 1}: coordinator killed (SIGKILL) after "

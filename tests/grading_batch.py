@@ -5,9 +5,10 @@ every submission the grading tests need, and ``python -m autograde grade`` grade
 one run of the station with two workers, in sandboxes, with its profile printed (--profile):
 
 * for each assignment: its solution, the untouched release (``blank``), every exercise
-  answered with its first known mistake (``mistaken``), half a notebook (``unreadable``) and a
-  folder without a notebook (``no-notebook``: it makes grade's exit status 1); the solution's
-  folder also holds the graded notebook a killed run left behind, without its results file;
+  answered with its first known mistake and the demonstrations left out (``mistaken``), half
+  a notebook (``unreadable``) and a folder without a notebook (``no-notebook``: it makes
+  grade's exit status 1); the solution's folder also holds the graded notebook a killed run
+  left behind, without its results file;
 * for the first assignment, the solution under the name a browser gives a second download
   (``renamed``): the renaming is the same for every assignment, and match_notebooks is checked
   on each assignment's names without grading (tests/test_grading.py);
@@ -33,7 +34,7 @@ import nbformat
 import station_corpus as corpus
 from conftest import ASSIGNMENTS, ROOT, copy_course, run_autograde
 
-from dlcourse.grading import grade_id
+from dlcourse.grading import CODE, cell_kind, grade_id
 
 if str(ROOT) not in sys.path:  # the grading station is not an installed package
     sys.path.insert(0, str(ROOT))
@@ -135,8 +136,13 @@ def write_course_submissions(course: Path, assignment: str) -> None:
         left.write_text(text)
     (submitted / "no-notebook" / assignment / "answers.txt").write_text("I could not get Jupyter to start\n")
     # every exercise answered with its first known mistake: judged outside the kernel, each
-    # must still lose points (in-place changes, gradients and objects cross the boundary)
+    # must still lose points (in-place changes, gradients and objects cross the boundary). The
+    # notebook's demonstrations (its unlocked code cells: the training runs, the figures) are
+    # left out, as a student may delete them: the tests see only the set-up cells and the
+    # answers, so they judge the same, and the submission costs a kernel and its tests, not a
+    # second run of the notebook (the solution's is graded whole)
     mistaken = nbformat.read(course / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    mistaken.cells = [cell for cell in mistaken.cells if cell_kind(cell) != CODE]
     wrong_answers = first_mistakes(assignment)
     for cell in mistaken.cells:
         wrong = wrong_answers.get(grade_id(cell))

@@ -61,7 +61,8 @@ def test_soak_kills_the_coordinator_and_finds_no_difference():
     if sandbox.unavailable_reason() is not None:
         pytest.skip(f"no sandbox here: {sandbox.unavailable_reason()}")
     out = run_script("benchmarks/soak_grading.py", "--submissions", "12", "--kills", "1", "--no-slow")
-    assert re.search(r"run 1: coordinator killed \(SIGKILL\) after [0-9.]+ s", out), out
+    killed = re.search(r"run 1: coordinator killed \(SIGKILL\) after [0-9.]+ s, ([0-9]+) of 12 graded", out)
+    assert killed and int(killed.group(1)) < 12, f"the kill must land with submissions still to grade:\n{out}"
     assert "graded: 12 of 12 submissions have a results file" in out, out
     assert "differences from the uninterrupted run: none" in out, out
     assert "recorded twice in the log: none; never recorded: none" in out, out
