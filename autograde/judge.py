@@ -113,8 +113,11 @@ class JudgeSession:
             self.kernel.start()
         self.calls = self.profile.calls = KernelCalls(self.kernel, self.deadline)
         with self.profile.step("the grader's module"):
+            # the kernel's own cap on a cell's output: twice the judge's, which acts first when it keeps pace
+            cap = 2 * self.kernel.limits.output_kb * 1024
             _, error = self.kernel.execute("import dlcourse_grader_kernel, sys\n"
                                            "dlcourse_grader_kernel.send_lone_surrogates()\n"
+                                           f"dlcourse_grader_kernel.cap_cell_output({cap})\n"
                                            "sys.path.insert(0, '')", seconds=60, silent=True,
                                            what="the grader's set-up")
         if error:  # before any student code: the grader's own installation is at fault

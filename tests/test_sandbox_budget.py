@@ -84,6 +84,30 @@ def test_processes_past_the_memory_budget_stop_the_kernel(kernel):
     assert sandboxed.peak_mb is not None and sandboxed.peak_mb <= 384
 
 
+def test_a_flood_of_output_is_stopped_in_the_kernel_whatever_the_judges_pace(kernel):
+    """The kernel caps one execution's output itself (dlcourse_grader_kernel.cap_cell_output,
+    which the judge installs at twice its own limit): a cell printing or displaying without
+    pause is stopped there, what it writes after is dropped, and the next execution starts
+    afresh. The judge's own limit is set far above the cap here, so only the kernel's cap can
+    stop the flood: on a loaded machine the judge's reading lags, and the kernel's queue of
+    unsent output once reached the sandbox's memory limit before the judge's limit acted."""
+    if sandbox.unavailable_reason() is not None:
+        pytest.skip(f"no sandbox here: {sandbox.unavailable_reason()}")
+    sandboxed = kernel(output_kb=1_000_000)
+    _, error = sandboxed.execute("import dlcourse_grader_kernel\ndlcourse_grader_kernel.cap_cell_output(100_000)",
+                                 seconds=60, silent=True)
+    assert error is None, error
+    outputs, error = sandboxed.execute("while True:\n    print('x' * 999)", seconds=60)
+    assert error is not None and error.startswith("OutputCapped: "), error
+    printed = sum(len(o.get("text", "")) for o in outputs if o.get("output_type") == "stream")
+    assert 100_000 <= printed <= 101_000, printed
+    outputs, error = sandboxed.execute("print('the next cell prints')", seconds=60)
+    assert error is None and "the next cell prints" in outputs[0]["text"], (outputs, error)
+    _, error = sandboxed.execute("from IPython.display import display\n"
+                                 "while True:\n    display({'text/plain': 'y' * 999}, raw=True)", seconds=60)
+    assert error is not None and error.startswith("OutputCapped: "), error
+
+
 @needs_groups
 def test_tasks_are_counted_for_the_whole_sandbox(kernel):
     sandboxed = kernel(processes=24)

@@ -690,3 +690,54 @@ def send_lone_surrogates() -> None:
                               allow_nan=False).encode("utf-8", errors="backslashreplace")
 
     session.pack = pack
+
+
+class OutputCapped(Exception):
+    """Raised in a cell that has written more than the kernel's cap on one execution's output."""
+
+
+def cap_cell_output(limit: int) -> None:
+    """Stop an execution in the kernel once it has written ``limit`` characters (stdout, stderr
+    and displays together), and drop whatever it writes after. The judge stops a flood at its
+    own, lower limit (sandbox.Limits.output_kb) when it reads the output in time; but on a
+    loaded machine its interrupt comes late, and what the cell printed meanwhile, all kept in
+    the kernel (IPython keeps every byte a cell prints for its history, and unsent messages
+    queue up), reached the sandbox's memory limit first: a loop printing 10 KB lines lost the
+    rest of its notebook to the memory limit instead of one cell to the output limit. Here the
+    flood ends where it starts, whatever the judge's pace; a cell that undoes the cap meets the
+    memory limit as before."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    written = [0]
+
+    def start_execution(*_):
+        # IPython puts its own write on the streams for each execution (it keeps what a cell
+        # prints, in memory, for its history) and puts the stream's back after: the cap goes on
+        # top of whichever write the execution runs with, so what is over it is neither sent
+        # nor kept
+        written[0] = 0
+        for stream in (sys.stdout, sys.stderr):
+            if not getattr(stream.write, "output_capped", False):
+                stream.write = capped_write(stream.write)
+
+    def count(size: int) -> None:
+        if written[0] > limit:
+            raise OutputCapped(f"the cell wrote more than {limit // 1024} KB of output; it was stopped")
+        written[0] += size
+
+    def capped_write(write):
+        def guarded(text, *args, **kwargs):
+            count(len(text))
+            return write(text, *args, **kwargs)
+        guarded.output_capped = True
+        return guarded
+
+    def capped_publish(publish):
+        def guarded(data, *args, **kwargs):
+            count(sum(len(str(value)) for value in (data or {}).values()))
+            return publish(data, *args, **kwargs)
+        return guarded
+
+    shell.events.register("pre_execute", start_execution)
+    shell.display_pub.publish = capped_publish(shell.display_pub.publish)
