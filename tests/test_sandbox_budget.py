@@ -89,8 +89,9 @@ def test_a_flood_of_output_is_stopped_in_the_kernel_whatever_the_judges_pace(ker
     which the judge installs at twice its own limit): a cell printing or displaying without
     pause is stopped there, what it writes after is dropped, and the next execution starts
     afresh. The judge's own limit is set far above the cap here, so only the kernel's cap can
-    stop the flood: on a loaded machine the judge's reading lags, and the kernel's queue of
-    unsent output once reached the sandbox's memory limit before the judge's limit acted."""
+    stop the flood: on a loaded machine the judge's interrupt comes late, and what the cell
+    printed meanwhile, kept in the kernel (IPython's history holds every byte a cell prints),
+    once reached the sandbox's memory limit before the judge's limit acted."""
     if sandbox.unavailable_reason() is not None:
         pytest.skip(f"no sandbox here: {sandbox.unavailable_reason()}")
     sandboxed = kernel(output_kb=1_000_000)
